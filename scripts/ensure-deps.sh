@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian packages StreamAnomaly needs at run time (and, with --test, for the tests),
+# when they are missing. Sourced by ./streamanomaly and ./test.sh; safe to run again.
+set -euo pipefail
+
+runtime_packages=(
+  libgtk-3-0     # OpenCvSharp's official linux-x64 runtime links against GTK 3
+  libfontconfig1 # ScottPlot (SkiaSharp) finds fonts through fontconfig
+  fonts-dejavu-core
+)
+test_packages=()
+
+wanted=("${runtime_packages[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  wanted+=("${test_packages[@]}")
+fi
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    as_root=(sudo -n)
+  else
+    echo "streamanomaly: missing Debian packages: ${missing[*]}" >&2
+    echo "  install them as root:  apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+else
+  as_root=()
+fi
+
+echo "streamanomaly: installing Debian packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq >&2
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,3 @@
+using StreamAnomaly.Cli;
+
+return await CliApp.RunAsync(args);

@@ -1,0 +1,39 @@
+using StreamAnomaly.Core.Imaging;
+
+namespace StreamAnomaly.Core.Detection;
+
+/// <summary>
+/// A clip of consecutive frames from one camera, read lazily (a video file, an image folder,
+/// a generated sequence). <see cref="ReadFrames"/> may be called more than once; each call
+/// starts again at frame 0.
+/// </summary>
+public interface IClipSource
+{
+    /// <summary>Name of the clip, unique within its data set (the file or folder name without extension).</summary>
+    string Name { get; }
+
+    /// <summary>Frames in order, decoded to BGR.</summary>
+    IEnumerable<Frame> ReadFrames();
+}
+
+/// <summary>What one detector says about one frame before calibration.</summary>
+/// <param name="RawScore">Detector-specific anomaly score, higher is more anomalous, finite and &gt;= 0.</param>
+/// <param name="Residual">Per-pixel anomaly map at the detector's input resolution.</param>
+public sealed record RawFrameScore(double RawScore, AnomalyMap Residual);
+
+/// <summary>
+/// The detector contract shared by every model (autoencoder, integrated CNN, temporal model):
+/// score consecutive frames of ONE camera. Frame detectors score each frame on its own; temporal
+/// detectors use the frames before it in the same call. Implementations are not thread-safe.
+/// </summary>
+public interface IAnomalyDetector : IDisposable
+{
+    /// <summary>Registered name, e.g. "autoencoder".</summary>
+    string Kind { get; }
+
+    /// <summary>
+    /// Scores <paramref name="frames"/> (any resolution: the detector resizes to its input) and
+    /// returns one score per frame, in order.
+    /// </summary>
+    IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames);
+}
