@@ -1,0 +1,147 @@
+using System.Globalization;
+using StreamAnomaly.Core.Bundles;
+using StreamAnomaly.Core.Data;
+using StreamAnomaly.Core.Detection;
+using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Vision.Imaging;
+using StreamAnomaly.Vision.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.Vision.Detectors;
+
+/// <summary>
+/// Hyper-parameters of the autoencoder baseline.
+/// </summary>
+/// <param name="InputSize">Side of the square model input in pixels (multiple of 16).</param>
+/// <param name="Width">Channels of the first convolution (the widest is 4x this).</param>
+/// <param name="Code">Floats in the fully-connected bottleneck (512 = 2 KB).</param>
+public sealed record AutoencoderShape(int InputSize = 128, int Width = 32, int Code = 512)
+{
+    internal Dictionary<string, string> ToParameters() => new()
+    {
+        ["width"] = Width.ToString(CultureInfo.InvariantCulture),
+        ["code"] = Code.ToString(CultureInfo.InvariantCulture),
+    };
+
+    internal static AutoencoderShape FromManifest(BundleManifest manifest, string path)
+    {
+        int Read(string key)
+        {
+            if (!manifest.Parameters.TryGetValue(key, out var text) || !int.TryParse(text, CultureInfo.InvariantCulture, out var value) || value <= 0)
+            {
+                throw new InvalidDataFileException(path, $"corrupted model bundle (parameter '{key}' missing or not a positive integer)");
+            }
+
+            return value;
+        }
+
+        return new AutoencoderShape(manifest.InputWidth, Read("width"), Read("code"));
+    }
+}
+
+/// <summary>
+/// The baseline detector of both source papers: a frame's raw score is the sum over pixels of its
+/// squared reconstruction residual (averaged over colour channels), the residual map is that
+/// per-pixel value at the model's input resolution.
+/// </summary>
+public sealed class AutoencoderDetector : IBundledDetector
+{
+    /// <summary>The registered detector name.</summary>
+    public const string Name = "autoencoder";
+
+    private readonly ConvAutoencoder model;
+    private readonly Device device;
+    private readonly int batchSize;
+
+    public AutoencoderDetector(ConvAutoencoder model, AutoencoderShape shape, Device device, int batchSize = 32)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        this.model = model;
+        Shape = shape;
+        this.device = device;
+        this.batchSize = batchSize;
+        model.to(device);
+        model.eval();
+    }
+
+    public string Kind => Name;
+
+    /// <summary>The network's shape.</summary>
+    public AutoencoderShape Shape { get; }
+
+    public int InputWidth => Shape.InputSize;
+
+    public int InputHeight => Shape.InputSize;
+
+    /// <summary>The network, for training loops and weight export.</summary>
+    internal ConvAutoencoder Model => model;
+
+    public IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        var size = Shape.InputSize;
+        var results = new List<RawFrameScore>(frames.Count);
+        model.eval();
+        for (var start = 0; start < frames.Count; start += batchSize)
+        {
+            var count = Math.Min(batchSize, frames.Count - start);
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var batch = FrameTensors.ToBatch(Slice(frames, start, count), size, size, device);
+            var residual = Residual(batch, model.call(batch)).cpu();
+            var scores = residual.sum([1, 2]).to_type(ScalarType.Float64).data<double>().ToArray();
+            var maps = residual.data<float>().ToArray();
+            var plane = size * size;
+            for (var i = 0; i < count; i++)
+            {
+                results.Add(new RawFrameScore(scores[i], new AnomalyMap(size, size, maps.AsSpan(i * plane, plane).ToArray())));
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>Per-pixel squared residual averaged over channels: [N, 3, H, W] x2 -> [N, H, W].</summary>
+    public static Tensor Residual(Tensor input, Tensor reconstruction) => (input - reconstruction).square().mean([1]);
+
+    /// <summary>The network's parameters in TorchSharp's state-dict format.</summary>
+    public byte[] ExportWeights()
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            model.save(writer);
+        }
+
+        return buffer.ToArray();
+    }
+
+    public IReadOnlyDictionary<string, string> BundleParameters => Shape.ToParameters();
+
+    /// <summary>Rebuilds the detector from a verified bundle.</summary>
+    public static AutoencoderDetector FromBundle(ModelBundle bundle, string path, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        var shape = AutoencoderShape.FromManifest(bundle.Manifest, path);
+        var model = new ConvAutoencoder(shape.InputSize, shape.Width, shape.Code);
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(bundle.Weights));
+            model.load(reader);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or IOException)
+        {
+            model.Dispose();
+            throw new InvalidDataFileException(path, $"corrupted model bundle (weights do not fit the {Name} network: {e.Message})", e);
+        }
+
+        return new AutoencoderDetector(model, shape, device);
+    }
+
+    public void Dispose() => model.Dispose();
+
+    private static IReadOnlyList<Frame> Slice(IReadOnlyList<Frame> frames, int start, int count) =>
+        start == 0 && count == frames.Count ? frames : frames.Skip(start).Take(count).ToArray();
+}

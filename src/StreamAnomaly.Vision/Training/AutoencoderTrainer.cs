@@ -1,0 +1,113 @@
+using StreamAnomaly.Vision.Detectors;
+using StreamAnomaly.Vision.Imaging;
+using StreamAnomaly.Vision.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.Vision.Training;
+
+/// <summary>Optimisation settings for the autoencoder.</summary>
+/// <param name="Epochs">Passes over the training frames.</param>
+/// <param name="BatchSize">Frames per optimisation step.</param>
+/// <param name="LearningRate">Adam learning rate.</param>
+/// <param name="ColourJitter">Random brightness/contrast per frame, so unseen colours still reconstruct (paper 1, stage 1).</param>
+/// <param name="Seed">Seeds weight initialisation, shuffling and augmentation.</param>
+public sealed record AutoencoderTraining(int Epochs = 10, int BatchSize = 16, double LearningRate = 1e-3, bool ColourJitter = true, int Seed = 0);
+
+/// <summary>Trains <see cref="ConvAutoencoder"/> on normal frames with a mean-squared-error loss.</summary>
+public static class AutoencoderTrainer
+{
+    /// <summary>
+    /// Trains a new autoencoder on <paramref name="frames"/> (uint8 [N, 3, S, S], S = shape's input
+    /// size; see <see cref="FrameTensors.ToByteTensor"/>).
+    /// </summary>
+    public static AutoencoderDetector Train(
+        Tensor frames,
+        AutoencoderShape shape,
+        AutoencoderTraining training,
+        Device device,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(training);
+        if (frames.dim() != 4 || frames.shape[1] != 3 || frames.shape[2] != shape.InputSize || frames.shape[3] != shape.InputSize)
+        {
+            throw new ArgumentException($"training frames must be [N, 3, {shape.InputSize}, {shape.InputSize}], got [{string.Join(", ", frames.shape)}]", nameof(frames));
+        }
+
+        if (frames.shape[0] == 0)
+        {
+            throw new ArgumentException("no training frames", nameof(frames));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(training.Epochs);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(training.BatchSize);
+
+        random.manual_seed(training.Seed);
+        var model = new ConvAutoencoder(shape.InputSize, shape.Width, shape.Code);
+        model.to(device);
+        try
+        {
+            Fit(model, frames, training, device, progress, cancellationToken);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+
+        return new AutoencoderDetector(model, shape, device);
+    }
+
+    private static void Fit(
+        ConvAutoencoder model,
+        Tensor frames,
+        AutoencoderTraining training,
+        Device device,
+        IProgress<TrainingProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        var count = frames.shape[0];
+        var steps = (int)((count + training.BatchSize - 1) / training.BatchSize);
+        using var generator = new Generator((ulong)training.Seed);
+        using var optimizer = optim.Adam(model.parameters(), training.LearningRate);
+        model.train();
+        for (var epoch = 1; epoch <= training.Epochs; epoch++)
+        {
+            using var order = randperm(count, generator: generator);
+            var lossSum = 0.0;
+            for (var step = 0; step < steps; step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var index = order.narrow(0, step * training.BatchSize, Math.Min(training.BatchSize, count - (step * training.BatchSize)));
+                var batch = FrameTensors.ToUnitFloat(frames.index_select(0, index), device);
+                if (training.ColourJitter)
+                {
+                    batch = Jitter(batch, generator, device);
+                }
+
+                optimizer.zero_grad();
+                var loss = nn.functional.mse_loss(model.call(batch), batch);
+                loss.backward();
+                optimizer.step();
+                lossSum += loss.item<float>();
+                progress?.Report(new TrainingProgress(AutoencoderDetector.Name, epoch, training.Epochs, step + 1, steps, lossSum / (step + 1)));
+            }
+        }
+
+        model.eval();
+    }
+
+    /// <summary>Per-frame contrast in [0.8, 1.2] and brightness in [-0.1, 0.1], clamped to [0, 1].</summary>
+    private static Tensor Jitter(Tensor batch, Generator generator, Device device)
+    {
+        var n = batch.shape[0];
+        var contrast = (rand([n, 1, 1, 1], generator: generator) * 0.4f + 0.8f).to(device);
+        var brightness = (rand([n, 1, 1, 1], generator: generator) * 0.2f - 0.1f).to(device);
+        var mean = batch.mean([1, 2, 3], keepdim: true);
+        return ((batch - mean) * contrast + mean + brightness).clamp(0f, 1f);
+    }
+}
