@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+using StreamAnomaly.Core.Data;
+using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Ingest.Clips;
+using StreamAnomaly.Vision;
+using StreamAnomaly.Vision.Detectors;
+using StreamAnomaly.Vision.Imaging;
+using StreamAnomaly.Vision.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.Cli.Commands;
+
+/// <summary>What to train, on what, and where to put the bundle.</summary>
+internal sealed record TrainRequest(
+    string Detector,
+    string Data,
+    string Out,
+    string? Validation,
+    int Epochs,
+    int Size,
+    int BatchSize,
+    int Bottleneck,
+    int Width,
+    double LearningRate,
+    double Percentile,
+    int Seed,
+    string Device);
+
+/// <summary>
+/// Trains a detector on the NORMAL frames of a clip folder (frames labelled 1 are skipped when
+/// labels exist), calibrates its threshold on normal validation frames, and writes a bundle.
+/// Validation frames come from <c>--val</c>, else the data folder's sibling <c>val/</c>, else
+/// every 10th training frame is held out.
+/// </summary>
+internal static class TrainWorkflow
+{
+    public static string Run(TrainRequest request, TimeProvider time)
+    {
+        DetectorCatalog.EnsureKnown(request.Detector);
+        if (request.Size < 16 || request.Size % 16 != 0)
+        {
+            throw new ArgumentException($"--size {request.Size}: must be a positive multiple of 16");
+        }
+
+        var device = TorchDevices.Parse(request.Device);
+        var clips = ClipDataset.Open(request.Data, requireLabels: false);
+        var valFolder = request.Validation ?? SiblingValidationFolder(request.Data);
+        var heldOut = valFolder is null;
+
+        var (train, validation, skipped) = LoadFrames(clips, request.Size, holdOutEveryTenth: heldOut);
+        if (valFolder is not null)
+        {
+            validation = LoadFrames(ClipDataset.Open(valFolder, requireLabels: false), request.Size, holdOutEveryTenth: false).Train;
+        }
+
+        using var trainTensor = train;
+        AnsiConsole.MarkupLine(
+            $"training [bold]{request.Detector}[/] on {train.shape[0]} normal frames from {clips.Count} clips ({skipped} anomalous frames skipped); " +
+            $"calibrating on {validation.Count} frames from {Markup.Escape(valFolder ?? "every 10th training frame")}");
+
+        var stopwatch = Stopwatch.StartNew();
+        var shape = new AutoencoderShape(request.Size, request.Width, request.Bottleneck);
+        var settings = new AutoencoderTraining(request.Epochs, request.BatchSize, request.LearningRate, ColourJitter: true, request.Seed);
+        var steps = (int)((train.shape[0] + request.BatchSize - 1) / request.BatchSize) * request.Epochs;
+        var epochLosses = new List<(string Stage, int Epoch, double Loss)>();
+        using var detector = ConsoleProgress.Run("training", steps, update =>
+            AutoencoderTrainer.Train(trainTensor, shape, settings, device, new ConsoleProgress.Training(update, epochLosses)));
+        var trainSeconds = stopwatch.Elapsed.TotalSeconds;
+
+        var losses = new Table().AddColumns("stage", "epoch", "mean loss");
+        foreach (var (stage, epoch, loss) in epochLosses)
+        {
+            losses.AddRow(stage, epoch.ToString(CultureInfo.InvariantCulture), loss.ToString("F6", CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(losses);
+
+        var normalScores = detector.ScoreSequence(validation).Select(s => s.RawScore).ToArray();
+        var calibration = ScoreCalibration.Fit(normalScores, request.Percentile);
+        var facts = new Dictionary<string, string>
+        {
+            ["trainFrames"] = train.shape[0].ToString(CultureInfo.InvariantCulture),
+            ["validationFrames"] = validation.Count.ToString(CultureInfo.InvariantCulture),
+            ["epochs"] = request.Epochs.ToString(CultureInfo.InvariantCulture),
+            ["finalLoss"] = epochLosses[^1].Loss.ToString("R", CultureInfo.InvariantCulture),
+            ["trainSeconds"] = trainSeconds.ToString("F1", CultureInfo.InvariantCulture),
+            ["seed"] = request.Seed.ToString(CultureInfo.InvariantCulture),
+            ["device"] = request.Device,
+        };
+        var bundle = DetectorCatalog.CreateBundle(detector, calibration, facts, time.GetUtcNow());
+        bundle.Save(request.Out);
+        AnsiConsole.MarkupLine(
+            $"calibrated threshold {calibration.Threshold:G6} (percentile {calibration.Percentile} of normal validation scores); " +
+            $"{trainSeconds:F1} s training ({trainSeconds / request.Epochs:F1} s/epoch); bundle [bold]{Markup.Escape(Path.GetFullPath(request.Out))}[/]");
+        return Path.GetFullPath(request.Out);
+    }
+
+    private static string? SiblingValidationFolder(string data)
+    {
+        var parent = Path.GetDirectoryName(Path.GetFullPath(data.TrimEnd('/', '\\')));
+        var sibling = parent is null ? null : Path.Combine(parent, "val");
+        return sibling is not null && Directory.Exists(sibling) && Path.GetFullPath(sibling) != Path.GetFullPath(data.TrimEnd('/', '\\')) ? sibling : null;
+    }
+
+    /// <summary>Normal frames of every clip, resized, as one uint8 tensor; optionally every 10th frame held out.</summary>
+    private static (Tensor Train, List<Frame> HeldOut, int Skipped) LoadFrames(IReadOnlyList<Clip> clips, int size, bool holdOutEveryTenth)
+    {
+        var parts = new List<Tensor>();
+        var heldOut = new List<Frame>();
+        var skipped = 0;
+        var index = 0;
+        foreach (var clip in clips)
+        {
+            var chunk = new List<Frame>();
+            var frameNumber = 0;
+            foreach (var frame in clip.ReadFrames())
+            {
+                var label = clip.Labels?[frameNumber];
+                frameNumber++;
+                if (label is { IsAnomalous: true })
+                {
+                    skipped++;
+                    continue;
+                }
+
+                if (holdOutEveryTenth && index++ % 10 == 9)
+                {
+                    heldOut.Add(frame);
+                }
+                else
+                {
+                    chunk.Add(frame);
+                }
+            }
+
+            if (chunk.Count > 0)
+            {
+                parts.Add(FrameTensors.ToByteTensor(chunk, size, size));
+            }
+        }
+
+        if (parts.Count == 0)
+        {
+            throw new InvalidDataFileException(Path.GetDirectoryName(clips[0].MediaPath)!, "no normal frames to train on");
+        }
+
+        var all = cat(parts, 0);
+        parts.ForEach(p => p.Dispose());
+        return (all, heldOut, skipped);
+    }
+}

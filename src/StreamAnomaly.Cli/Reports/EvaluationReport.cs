@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CsvHelper;
+using StreamAnomaly.Core.Evaluation;
+using StreamAnomaly.Core.Scoring;
+
+namespace StreamAnomaly.Cli.Reports;
+
+/// <summary>One scored frame of an evaluation (one row of scores.csv).</summary>
+/// <param name="Clip">Clip name.</param>
+/// <param name="Frame">Frame index in the clip.</param>
+/// <param name="RawScore">The detector's raw score.</param>
+/// <param name="Score">Calibrated score in [0, 1]; &gt;= 0.5 means anomalous.</param>
+/// <param name="Label">Ground truth: 0 normal, 1 anomalous.</param>
+/// <param name="Category">Ground-truth category.</param>
+internal sealed record ScoredFrame(string Clip, int Frame, double RawScore, double Score, int Label, string Category);
+
+/// <summary>The figures of one evaluation run (metrics.json).</summary>
+internal sealed record EvaluationMetrics(
+    string Detector,
+    string ModelVersion,
+    int Frames,
+    int Clips,
+    double Threshold,
+    double RawThreshold,
+    double Auroc,
+    double Aupr,
+    int Tp,
+    int Fn,
+    int Fp,
+    int Tn,
+    double Accuracy,
+    IReadOnlyList<CategoryAccuracy> Categories,
+    double FramesPerSecond);
+
+/// <summary>
+/// Computes the metrics of scored frames and writes the report files. Ranking metrics (AUROC,
+/// AUPR) use raw scores, since calibrated scores are clamped to [0, 1] and would tie at the ends;
+/// the decision (TP/FN/FP, accuracies) is calibrated score &gt;= 0.5, i.e. raw &gt;= threshold.
+/// </summary>
+internal static class EvaluationReport
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static EvaluationMetrics Compute(IReadOnlyList<ScoredFrame> frames, string detector, string modelVersion, ScoreCalibration calibration, double framesPerSecond)
+    {
+        var raw = frames.Select(f => f.RawScore).ToArray();
+        var calibrated = frames.Select(f => f.Score).ToArray();
+        var labels = frames.Select(f => f.Label).ToArray();
+        var confusion = BinaryMetrics.Confusion(calibrated, labels, ScoreCalibration.NormalizedThreshold);
+        return new EvaluationMetrics(
+            detector,
+            modelVersion,
+            frames.Count,
+            frames.Select(f => f.Clip).Distinct().Count(),
+            ScoreCalibration.NormalizedThreshold,
+            calibration.Threshold,
+            BinaryMetrics.Auroc(raw, labels),
+            BinaryMetrics.AveragePrecision(raw, labels),
+            confusion.TruePositives,
+            confusion.FalseNegatives,
+            confusion.FalsePositives,
+            confusion.TrueNegatives,
+            confusion.Accuracy,
+            CategoryMetrics.AccuracyByCategory(calibrated, labels, frames.Select(f => f.Category).ToArray(), ScoreCalibration.NormalizedThreshold),
+            framesPerSecond);
+    }
+
+    /// <summary>Writes scores.csv, metrics.json, roc.png and timelines/CLIP.png into <paramref name="folder"/>.</summary>
+    public static void Write(string folder, IReadOnlyList<ScoredFrame> frames, EvaluationMetrics metrics)
+    {
+        using (var writer = new StreamWriter(Path.Combine(folder, "scores.csv")))
+        using (var csv = new CsvWriter(writer, CultureInfo.InvariantCulture))
+        {
+            foreach (var header in new[] { "clip", "frame", "score", "label", "category" })
+            {
+                csv.WriteField(header);
+            }
+
+            csv.NextRecord();
+            foreach (var f in frames)
+            {
+                csv.WriteField(f.Clip);
+                csv.WriteField(f.Frame);
+                csv.WriteField(f.Score.ToString("F6", CultureInfo.InvariantCulture));
+                csv.WriteField(f.Label);
+                csv.WriteField(f.Category);
+                csv.NextRecord();
+            }
+        }
+
+        File.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(metrics, Json));
+        var raw = frames.Select(f => f.RawScore).ToArray();
+        var labels = frames.Select(f => f.Label).ToArray();
+        if (labels.Distinct().Count() == 2)
+        {
+            Plots.Roc(Path.Combine(folder, "roc.png"), BinaryMetrics.RocCurve(raw, labels), metrics.Auroc, metrics.Detector);
+        }
+
+        var timelines = Directory.CreateDirectory(Path.Combine(folder, "timelines")).FullName;
+        foreach (var clip in frames.GroupBy(f => f.Clip))
+        {
+            Plots.Timeline(Path.Combine(timelines, clip.Key + ".png"), clip.Key, clip.ToArray());
+        }
+    }
+}
