@@ -1,15 +1,104 @@
 using System.CommandLine;
+using Spectre.Console;
+using StreamAnomaly.Cli.Commands;
+using StreamAnomaly.Core.Data;
 
 namespace StreamAnomaly.Cli;
 
 /// <summary>The streamanomaly command tree.</summary>
 internal static class CliApp
 {
-    public static RootCommand Build()
+    /// <summary>Exit code for bad input (a file, an option): the message says what.</summary>
+    public const int BadInput = 2;
+
+    public static RootCommand Build(TimeProvider time)
     {
         var root = new RootCommand("StreamAnomaly: industrial video anomaly detection across a plant.");
+        root.Subcommands.Add(TrainCommand(time));
+        root.Subcommands.Add(EvalCommand());
         return root;
     }
 
-    public static Task<int> RunAsync(string[] args) => Build().Parse(args).InvokeAsync();
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, TimeProvider.System);
+
+    public static async Task<int> RunAsync(string[] args, TimeProvider time)
+    {
+        var parse = Build(time).Parse(args);
+        return await parse.InvokeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs a command body; bad input becomes a one-line "error: ..." on stderr and exit code 2,
+    /// with no stack trace.
+    /// </summary>
+    internal static int Guarded(Action body)
+    {
+        try
+        {
+            body();
+            return 0;
+        }
+        catch (Exception e) when (e is InvalidDataFileException or ArgumentException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return BadInput;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled");
+            return 130;
+        }
+    }
+
+    private static Command TrainCommand(TimeProvider time)
+    {
+        var detector = new Option<string>("--detector") { Description = "Detector to train", DefaultValueFactory = _ => "autoencoder" };
+        var data = new Option<string>("--data") { Description = "Folder of NORMAL training clips (interchange format)", Required = true };
+        var output = new Option<string>("--out") { Description = "Model bundle file to write", Required = true };
+        var validation = new Option<string?>("--val") { Description = "Folder of normal clips for threshold calibration (default: DATA/../val, else every 10th training frame)" };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs", DefaultValueFactory = _ => 15 };
+        var size = new Option<int>("--size") { Description = "Model input size in pixels (multiple of 16)", DefaultValueFactory = _ => 128 };
+        var batch = new Option<int>("--batch") { Description = "Frames per optimisation step", DefaultValueFactory = _ => 16 };
+        var bottleneck = new Option<int>("--bottleneck") { Description = "Floats in the fully-connected bottleneck (512 = 2 KB)", DefaultValueFactory = _ => 512 };
+        var width = new Option<int>("--width") { Description = "Channels of the first convolution", DefaultValueFactory = _ => 32 };
+        var learningRate = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => 1e-3 };
+        var percentile = new Option<double>("--percentile") { Description = "Threshold = this percentile of normal validation scores", DefaultValueFactory = _ => 99.0 };
+        var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("train", "Train a detector on normal clips and write a calibrated model bundle")
+        {
+            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device,
+        };
+        command.SetAction(r => Guarded(() => TrainWorkflow.Run(
+            new TrainRequest(
+                r.GetValue(detector)!,
+                r.GetValue(data)!,
+                r.GetValue(output)!,
+                r.GetValue(validation),
+                Positive(r.GetValue(epochs), "--epochs"),
+                r.GetValue(size),
+                Positive(r.GetValue(batch), "--batch"),
+                Positive(r.GetValue(bottleneck), "--bottleneck"),
+                Positive(r.GetValue(width), "--width"),
+                r.GetValue(learningRate),
+                r.GetValue(percentile),
+                r.GetValue(seed),
+                r.GetValue(device)!),
+            time)));
+        return command;
+    }
+
+    private static Command EvalCommand()
+    {
+        var bundle = new Option<string>("--bundle") { Description = "Model bundle to evaluate", Required = true };
+        var data = new Option<string>("--data") { Description = "Folder of labelled clips (interchange format)", Required = true };
+        var output = new Option<string>("--out") { Description = "Report folder to write (scores.csv, metrics.json, roc.png, timelines/)", DefaultValueFactory = _ => "report" };
+        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("eval", "Score labelled clips with a bundle; print the papers' tables and write a report") { bundle, data, output, device };
+        command.SetAction(r => Guarded(() => EvalWorkflow.Run(new EvalRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!))));
+        return command;
+    }
+
+    private static int Positive(int value, string name) =>
+        value > 0 ? value : throw new ArgumentException($"{name} must be positive, got {value}");
 }

@@ -54,7 +54,7 @@ internal static class TrainWorkflow
         var (train, validation, skipped) = LoadFrames(clips, request.Size, holdOutEveryTenth: heldOut);
         if (valFolder is not null)
         {
-            validation = LoadFrames(ClipDataset.Open(valFolder, requireLabels: false), request.Size, holdOutEveryTenth: false).Train;
+            validation = NormalFrames(ClipDataset.Open(valFolder, requireLabels: false)).ToList();
         }
 
         using var trainTensor = train;
@@ -105,6 +105,9 @@ internal static class TrainWorkflow
         var sibling = parent is null ? null : Path.Combine(parent, "val");
         return sibling is not null && Directory.Exists(sibling) && Path.GetFullPath(sibling) != Path.GetFullPath(data.TrimEnd('/', '\\')) ? sibling : null;
     }
+
+    private static IEnumerable<Frame> NormalFrames(IReadOnlyList<Clip> clips) =>
+        clips.SelectMany(clip => clip.ReadFrames().Where((_, i) => clip.Labels?[i] is not { IsAnomalous: true }));
 
     /// <summary>Normal frames of every clip, resized, as one uint8 tensor; optionally every 10th frame held out.</summary>
     private static (Tensor Train, List<Frame> HeldOut, int Skipped) LoadFrames(IReadOnlyList<Clip> clips, int size, bool holdOutEveryTenth)

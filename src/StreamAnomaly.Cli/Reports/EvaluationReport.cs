@@ -75,24 +75,20 @@ internal static class EvaluationReport
     /// <summary>Writes scores.csv, metrics.json, roc.png and timelines/CLIP.png into <paramref name="folder"/>.</summary>
     public static void Write(string folder, IReadOnlyList<ScoredFrame> frames, EvaluationMetrics metrics)
     {
-        using (var writer = new StreamWriter(Path.Combine(folder, "scores.csv")))
-        using (var csv = new CsvWriter(writer, CultureInfo.InvariantCulture))
+        using (var csv = CsvWriter.ToFile(Path.Combine(folder, "scores.csv"), CsvWriterOptions.Default with { NewLine = "\n" }))
         {
-            foreach (var header in new[] { "clip", "frame", "score", "label", "category" })
-            {
-                csv.WriteField(header);
-            }
-
-            csv.NextRecord();
+            csv.WriteRecord(["clip", "frame", "score", "label", "category"]);
             foreach (var f in frames)
             {
-                csv.WriteField(f.Clip);
-                csv.WriteField(f.Frame);
-                csv.WriteField(f.Score.ToString("F6", CultureInfo.InvariantCulture));
-                csv.WriteField(f.Label);
-                csv.WriteField(f.Category);
-                csv.NextRecord();
+                csv.WriteRecord([
+                    f.Clip,
+                    f.Frame.ToString(CultureInfo.InvariantCulture),
+                    f.Score.ToString("F6", CultureInfo.InvariantCulture),
+                    f.Label.ToString(CultureInfo.InvariantCulture),
+                    f.Category]);
             }
+
+            csv.Flush();
         }
 
         File.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(metrics, Json));

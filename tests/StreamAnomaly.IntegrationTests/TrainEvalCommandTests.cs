@@ -1,0 +1,126 @@
+using System.Text.Json;
+using StreamAnomaly.Cli;
+
+namespace StreamAnomaly.IntegrationTests;
+
+[Collection(nameof(ConsoleCollection))]
+public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<CliFixture>
+{
+    private static readonly TimeProvider Clock = new FixedClock(new DateTimeOffset(2026, 11, 22, 9, 30, 0, TimeSpan.Zero));
+
+    private async Task<string> TrainedBundle()
+    {
+        var bundle = fixture.PathOf("model.sabundle");
+        if (!File.Exists(bundle))
+        {
+            var code = await CliApp.RunAsync(["train", "--data", fixture.Data("train"), "--out", bundle, "--epochs", "25", "--size", "32", "--batch", "8", "--width", "8", "--bottleneck", "32", "--lr", "0.003"], Clock);
+            Assert.Equal(0, code);
+        }
+
+        return bundle;
+    }
+
+    [Fact]
+    public async Task Train_writes_a_calibrated_bundle_using_the_sibling_val_folder()
+    {
+        var bundle = Core.Bundles.ModelBundle.Load(await TrainedBundle());
+        Assert.Equal("autoencoder", bundle.Manifest.Detector);
+        Assert.Equal(32, bundle.Manifest.InputWidth);
+        Assert.Equal("16", bundle.Manifest.Training["validationFrames"]);
+        Assert.Equal("48", bundle.Manifest.Training["trainFrames"]);
+        Assert.Equal(new DateTimeOffset(2026, 11, 22, 9, 30, 0, TimeSpan.Zero), bundle.Manifest.CreatedAt);
+        Assert.True(bundle.Manifest.Calibration.Threshold > 0);
+    }
+
+    [Fact]
+    public async Task Eval_writes_scores_metrics_and_plots_and_separates_the_anomalies()
+    {
+        var report = fixture.PathOf("report");
+        var code = await CliApp.RunAsync(["eval", "--bundle", await TrainedBundle(), "--data", fixture.Data("test"), "--out", report], Clock);
+        Assert.Equal(0, code);
+
+        var lines = File.ReadAllLines(Path.Combine(report, "scores.csv"));
+        Assert.Equal("clip,frame,score,label,category", lines[0]);
+        Assert.Equal(33, lines.Length);
+        Assert.StartsWith("clip0,0,", lines[1]);
+
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "metrics.json")));
+        var root = metrics.RootElement;
+        Assert.True(root.GetProperty("auroc").GetDouble() > 0.95, $"AUROC {root.GetProperty("auroc").GetDouble()}");
+        Assert.Equal(16, root.GetProperty("tp").GetInt32() + root.GetProperty("fn").GetInt32());
+        Assert.Equal(2, root.GetProperty("categories").GetArrayLength());
+        Assert.True(new FileInfo(Path.Combine(report, "roc.png")).Length > 1000);
+        Assert.True(File.Exists(Path.Combine(report, "timelines", "clip1.png")));
+    }
+
+    [Fact]
+    public async Task Training_an_unknown_detector_fails_with_one_line_and_no_bundle()
+    {
+        var (code, error) = await ConsoleCapture.Run(["train", "--detector", "oracle", "--data", fixture.Data("train"), "--out", fixture.PathOf("x.sabundle")]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Equal("error: unknown detector 'oracle' (known: autoencoder)", error.Trim());
+        Assert.False(File.Exists(fixture.PathOf("x.sabundle")));
+    }
+
+    [Fact]
+    public async Task Training_on_a_missing_folder_names_it()
+    {
+        var missing = fixture.PathOf("no-such-folder");
+        var (code, error) = await ConsoleCapture.Run(["train", "--data", missing, "--out", fixture.PathOf("y.sabundle")]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Equal($"error: {missing}: clip folder not found", error.Trim());
+    }
+
+    [Fact]
+    public async Task Eval_with_a_corrupted_bundle_fails_and_leaves_no_report()
+    {
+        var bad = fixture.PathOf("bad.sabundle");
+        File.WriteAllText(bad, "not a bundle");
+        var report = fixture.PathOf("bad-report");
+        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", bad, "--data", fixture.Data("test"), "--out", report]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.StartsWith($"error: {bad}: not a readable model bundle", error.Trim());
+        Assert.False(Directory.Exists(report));
+        Assert.Empty(Directory.GetDirectories(fixture.Root, ".bad-report*"));
+    }
+
+    [Fact]
+    public async Task Eval_on_clips_without_labels_names_the_clip()
+    {
+        var folder = fixture.PathOf("unlabelled");
+        Directory.CreateDirectory(Path.Combine(folder, "cam"));
+        Ingest.Clips.ImageCodec.WriteFrame(Path.Combine(folder, "cam", "000000.png"), CliFixture.Scene(48, 1, false));
+        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", await TrainedBundle(), "--data", folder, "--out", fixture.PathOf("r2")]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("cam", error);
+        Assert.Contains("labels", error);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
+
+/// <summary>Tests that redirect Console.Error run one at a time.</summary>
+[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
+public sealed class ConsoleCollection;
+
+internal static class ConsoleCapture
+{
+    public static async Task<(int Code, string Error)> Run(string[] args)
+    {
+        var original = Console.Error;
+        using var error = new StringWriter();
+        Console.SetError(error);
+        try
+        {
+            var code = await CliApp.RunAsync(args);
+            return (code, error.ToString());
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+    }
+}
