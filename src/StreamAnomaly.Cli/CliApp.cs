@@ -65,9 +65,10 @@ internal static class CliApp
         var percentile = new Option<double>("--percentile") { Description = "Threshold = this percentile of normal validation scores", DefaultValueFactory = _ => 99.0 };
         var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        var categories = new Option<string[]>("--category") { Description = "Train and calibrate only on frames of this label category (repeatable)", AllowMultipleArgumentsPerToken = true };
         var command = new Command("train", "Train a detector on normal clips and write a calibrated model bundle")
         {
-            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device,
+            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories,
         };
         command.SetAction(r => Guarded(() => TrainWorkflow.Run(
             new TrainRequest(
@@ -83,7 +84,8 @@ internal static class CliApp
                 r.GetValue(learningRate),
                 r.GetValue(percentile),
                 r.GetValue(seed),
-                r.GetValue(device)!),
+                r.GetValue(device)!,
+                r.GetValue(categories) ?? []),
             time)));
         return command;
     }

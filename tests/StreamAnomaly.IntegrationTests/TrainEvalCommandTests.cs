@@ -63,6 +63,15 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     }
 
     [Fact]
+    public async Task Training_on_a_category_no_frame_has_fails_naming_the_category()
+    {
+        var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), "--category", "hands", "--out", fixture.PathOf("z.sabundle")]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.EndsWith("no normal frames of category hands to train on", error.Trim());
+        Assert.False(File.Exists(fixture.PathOf("z.sabundle")));
+    }
+
+    [Fact]
     public async Task Training_on_a_missing_folder_names_it()
     {
         var missing = fixture.PathOf("no-such-folder");

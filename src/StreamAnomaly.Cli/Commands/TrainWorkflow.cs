@@ -28,13 +28,15 @@ internal sealed record TrainRequest(
     double LearningRate,
     double Percentile,
     int Seed,
-    string Device);
+    string Device,
+    IReadOnlyList<string> Categories);
 
 /// <summary>
 /// Trains a detector on the NORMAL frames of a clip folder (frames labelled 1 are skipped when
 /// labels exist), calibrates its threshold on normal validation frames, and writes a bundle.
 /// Validation frames come from <c>--val</c>, else the data folder's sibling <c>val/</c>, else
-/// every 10th training frame is held out.
+/// every 10th training frame is held out. With <c>--category</c>, only frames of those label
+/// categories train and calibrate (e.g. background-only frames, as in the papers' stage 1).
 /// </summary>
 internal static class TrainWorkflow
 {
@@ -51,15 +53,15 @@ internal static class TrainWorkflow
         var valFolder = request.Validation ?? SiblingValidationFolder(request.Data);
         var heldOut = valFolder is null;
 
-        var (train, validation, skipped) = LoadFrames(clips, request.Size, holdOutEveryTenth: heldOut);
+        var (train, validation, skipped) = LoadFrames(clips, request.Size, holdOutEveryTenth: heldOut, request.Categories);
         if (valFolder is not null)
         {
-            validation = NormalFrames(ClipDataset.Open(valFolder, requireLabels: false)).ToList();
+            validation = NormalFrames(ClipDataset.Open(valFolder, requireLabels: false), request.Categories).ToList();
         }
 
         using var trainTensor = train;
         AnsiConsole.MarkupLine(
-            $"training [bold]{request.Detector}[/] on {train.shape[0]} normal frames from {clips.Count} clips ({skipped} anomalous frames skipped); " +
+            $"training [bold]{request.Detector}[/] on {train.shape[0]} normal frames from {clips.Count} clips ({skipped} anomalous or unwanted frames skipped); " +
             $"calibrating on {validation.Count} frames from {Markup.Escape(valFolder ?? "every 10th training frame")}");
 
         var stopwatch = Stopwatch.StartNew();
@@ -106,11 +108,15 @@ internal static class TrainWorkflow
         return sibling is not null && Directory.Exists(sibling) && Path.GetFullPath(sibling) != Path.GetFullPath(data.TrimEnd('/', '\\')) ? sibling : null;
     }
 
-    private static IEnumerable<Frame> NormalFrames(IReadOnlyList<Clip> clips) =>
-        clips.SelectMany(clip => clip.ReadFrames().Where((_, i) => clip.Labels?[i] is not { IsAnomalous: true }));
+    /// <summary>True for a frame that may train or calibrate: normal, and of a wanted category when categories are given.</summary>
+    private static bool Usable(FrameLabel? label, IReadOnlyList<string> categories) =>
+        label is not { IsAnomalous: true } && (categories.Count == 0 || (label is not null && categories.Contains(label.Category)));
+
+    private static IEnumerable<Frame> NormalFrames(IReadOnlyList<Clip> clips, IReadOnlyList<string> categories) =>
+        clips.SelectMany(clip => clip.ReadFrames().Where((_, i) => Usable(clip.Labels?[i], categories)));
 
     /// <summary>Normal frames of every clip, resized, as one uint8 tensor; optionally every 10th frame held out.</summary>
-    private static (Tensor Train, List<Frame> HeldOut, int Skipped) LoadFrames(IReadOnlyList<Clip> clips, int size, bool holdOutEveryTenth)
+    private static (Tensor Train, List<Frame> HeldOut, int Skipped) LoadFrames(IReadOnlyList<Clip> clips, int size, bool holdOutEveryTenth, IReadOnlyList<string> categories)
     {
         var parts = new List<Tensor>();
         var heldOut = new List<Frame>();
@@ -124,7 +130,7 @@ internal static class TrainWorkflow
             {
                 var label = clip.Labels?[frameNumber];
                 frameNumber++;
-                if (label is { IsAnomalous: true })
+                if (!Usable(label, categories))
                 {
                     skipped++;
                     continue;
@@ -148,7 +154,7 @@ internal static class TrainWorkflow
 
         if (parts.Count == 0)
         {
-            throw new InvalidDataFileException(Path.GetDirectoryName(clips[0].MediaPath)!, "no normal frames to train on");
+            throw new InvalidDataFileException(Path.GetDirectoryName(clips[0].MediaPath)!, categories.Count == 0 ? "no normal frames to train on" : $"no normal frames of category {string.Join(", ", categories)} to train on");
         }
 
         var all = cat(parts, 0);
