@@ -30,9 +30,12 @@ internal static class ContactSheet
                 resized.CopyTo(target);
             }
 
-            Cv2.PutText(sheet, tiles[i].Caption, new Point(x + 3, y + tile + 13), HersheyFonts.HersheySimplex, 0.36, Scalar.All(235), 1, LineTypes.AntiAlias);
+            Cv2.PutText(sheet, Fit(tiles[i].Caption), new Point(x + 3, y + tile + 13), HersheyFonts.HersheySimplex, 0.3, Scalar.All(235), 1, LineTypes.AntiAlias);
         }
 
         Cv2.ImWrite(path, sheet);
     }
+
+    // About 24 characters fit under a 128 px tile at this font size.
+    private static string Fit(string caption) => caption.Length <= 24 ? caption : caption[..23] + "~";
 }
