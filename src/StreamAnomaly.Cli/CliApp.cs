@@ -14,6 +14,8 @@ internal static class CliApp
     public static RootCommand Build(TimeProvider time)
     {
         var root = new RootCommand("StreamAnomaly: industrial video anomaly detection across a plant.");
+        root.Subcommands.Add(DemoCommand(time));
+        root.Subcommands.Add(SynthCommand());
         root.Subcommands.Add(TrainCommand(time));
         root.Subcommands.Add(EvalCommand());
         return root;
@@ -38,7 +40,7 @@ internal static class CliApp
             body();
             return 0;
         }
-        catch (Exception e) when (e is InvalidDataFileException or ArgumentException)
+        catch (Exception e) when (e is InvalidDataFileException or ArgumentException or IOException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return BadInput;
@@ -87,6 +89,32 @@ internal static class CliApp
                 r.GetValue(device)!,
                 r.GetValue(categories) ?? []),
             time)));
+        return command;
+    }
+
+    private static Command DemoCommand(TimeProvider time)
+    {
+        var output = new Option<string?>("--out") { Description = "Folder for the demo's data, bundle and report (default: a new temporary folder)" };
+        var size = new Option<int>("--size") { Description = "Frame and model size in pixels (multiple of 16)", DefaultValueFactory = _ => 64 };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs", DefaultValueFactory = _ => 10 };
+        var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0 };
+        var command = new Command("demo", "Run the whole job on embedded defaults: render the benchmark, train, calibrate, evaluate") { output, size, epochs, seed };
+        command.SetAction(r => Guarded(() => DemoWorkflow.Run(
+            new DemoRequest(r.GetValue(output), r.GetValue(size), Positive(r.GetValue(epochs), "--epochs"), r.GetValue(seed)), time)));
+        return command;
+    }
+
+    private static Command SynthCommand()
+    {
+        var suite = new Option<string>("--suite") { Description = "Benchmark suite to render", DefaultValueFactory = _ => Synthetic.Suite.RobotCellSuite.Name };
+        var output = new Option<string>("--out") { Description = "Folder to create (must not exist or be empty)", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Random seed of the whole suite", DefaultValueFactory = _ => 0 };
+        var size = new Option<int>("--size") { Description = "Frame width and height in pixels", DefaultValueFactory = _ => 128 };
+        var fps = new Option<double>("--fps") { Description = "Frames per second", DefaultValueFactory = _ => 5.0 };
+        var scale = new Option<Synthetic.Suite.SuiteScale>("--scale") { Description = "small (about 2,300 frames) or full (about 10x, close to the papers)", DefaultValueFactory = _ => Synthetic.Suite.SuiteScale.Small };
+        var command = new Command("synth", "Render a benchmark suite with exact ground truth (train/, val/, test/, contact sheet)") { suite, output, seed, size, fps, scale };
+        command.SetAction(r => Guarded(() => SynthWorkflow.Run(new SynthRequest(
+            r.GetValue(suite)!, r.GetValue(output)!, r.GetValue(seed), Positive(r.GetValue(size), "--size"), r.GetValue(fps), r.GetValue(scale)))));
         return command;
     }
 

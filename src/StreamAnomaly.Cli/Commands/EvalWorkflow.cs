@@ -81,16 +81,17 @@ internal static class EvalWorkflow
         return metrics;
     }
 
-    /// <summary>The seed-000 accuracy table (per category) and the seed-002 detection row.</summary>
+    /// <summary>The seed-000 accuracy table (categories as rows, so any number fits) and the seed-002 detection row.</summary>
     public static void PrintTables(EvaluationMetrics metrics)
     {
-        var accuracy = new Table().Title("accuracy % per category (seed-000 layout)").AddColumn("model").AddColumn("all");
+        var accuracy = new Table().Title("accuracy % per category (seed-000 table, one column per model)")
+            .AddColumns("category", "frames", metrics.Detector);
+        accuracy.AddRow("all", metrics.Frames.ToString(CultureInfo.InvariantCulture), Percent(metrics.Accuracy));
         foreach (var category in metrics.Categories)
         {
-            accuracy.AddColumn(Markup.Escape($"{category.Category} ({category.Frames})"));
+            accuracy.AddRow(Markup.Escape(category.Category), category.Frames.ToString(CultureInfo.InvariantCulture), Percent(category.Accuracy));
         }
 
-        accuracy.AddRow([metrics.Detector, Percent(metrics.Accuracy), .. metrics.Categories.Select(c => Percent(c.Accuracy))]);
         AnsiConsole.Write(accuracy);
 
         var detection = new Table().Title("frame-level detection (seed-002 layout)").AddColumns("model", "TP", "FN", "FP", "AUROC", "AUPR");
