@@ -138,7 +138,10 @@ public static class SegmentationPostprocessor
 
     /// <summary>
     /// Zeroes each mask [n, h, w] outside its relative box [n, 4], widened by <paramref name="padding"/>
-    /// pixels and clipped to the mask: pixel column x is kept when x1*w - pad &lt;= x &lt; x2*w + pad.
+    /// pixels and clipped to the mask: pixel column x is kept when its centre lies in the box,
+    /// x1*w - pad &lt;= x + 0.5 &lt; x2*w + pad (likewise rows). YOLACT compares the index x itself;
+    /// the centre makes a box edge on a pixel boundary (0.25 * 16 = 4, or 4.0000005 after decoding)
+    /// keep that pixel either way.
     /// </summary>
     public static Tensor Crop(Tensor masks, Tensor boxes, double padding = 1)
     {
@@ -154,8 +157,8 @@ public static class SegmentationPostprocessor
 
         var x1 = Bounds(0, 2, w, out var x2);
         var y1 = Bounds(1, 3, h, out var y2);
-        var cols = arange(w, dtype: masks.dtype, device: masks.device).view(1, 1, w);
-        var rows = arange(h, dtype: masks.dtype, device: masks.device).view(1, h, 1);
+        var cols = (arange(w, dtype: masks.dtype, device: masks.device) + 0.5).view(1, 1, w);
+        var rows = (arange(h, dtype: masks.dtype, device: masks.device) + 0.5).view(1, h, 1);
         var inside = (cols >= x1) & (cols < x2) & (rows >= y1) & (rows < y2);
         return (masks * inside.to_type(masks.dtype)).MoveToOuterDisposeScope();
     }
