@@ -173,10 +173,11 @@ public sealed class IntegratedNetwork : Module<Tensor, IntegratedOutput>
 
     /// <summary>
     /// Inference: normal-object instances per image of a batch [N, 3, H, W] (on the network's device), in evaluation mode and
-    /// without gradients (the training mode is restored afterwards). Leaves no tensor behind.
+    /// without gradients (each part's training mode, as set by <see cref="ConfigureForStage"/>, is restored afterwards). Leaves no tensor behind.
     /// </summary>
     public IReadOnlyList<IReadOnlyList<SegmentationDetection>> Detect(Tensor input, PostprocessOptions? options = null)
     {
+        var modes = Modules(NetworkParts.All).Select(m => (Module: m, m.training)).ToArray();
         var wasTraining = training;
         eval();
         try
@@ -192,6 +193,11 @@ public sealed class IntegratedNetwork : Module<Tensor, IntegratedOutput>
             if (wasTraining)
             {
                 train();
+            }
+
+            foreach (var (module, wasModuleTraining) in modes)
+            {
+                module.train(wasModuleTraining);
             }
         }
     }

@@ -162,6 +162,13 @@ public sealed class IntegratedNetworkTests(ITestOutputHelper output)
         Assert.Equal(network.CountParameters(NetworkParts.ReconstructionHead), network.TrainableParameters().Sum(p => p.numel()));
         var backbone = network.named_modules().Single(m => m.name == "backbone").module;
         Assert.False(backbone.training, "frozen batch norms keep their statistics");
+        using (var probe = rand(1, 3, 64, 64))
+        {
+            network.Detect(probe);
+        }
+
+        Assert.False(backbone.training, "Detect restores each part's mode");
+        Assert.True(network.named_modules().Single(m => m.name == "reconstruction_head").module.training);
 
         // Stage 3 keeps the backbone's batch-norm statistics fixed while the decoder trains.
         var before = network.state_dict()["backbone.bn1.running_mean"].clone();
