@@ -1,0 +1,167 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.Vision.Models.Integrated;
+
+/// <summary>
+/// An axis-aligned box by its corners, x1 &lt;= x2 and y1 &lt;= y2. The unit is stated where the box
+/// is used: relative coordinates in [0, 1] (targets, priors) or pixels (detections).
+/// </summary>
+public readonly record struct BoundingBox(float X1, float Y1, float X2, float Y2)
+{
+    public float Width => X2 - X1;
+
+    public float Height => Y2 - Y1;
+}
+
+/// <summary>
+/// Anchor (prior) settings, YOLACT style: per pyramid level P3..P7 one scale in pixels at a
+/// <see cref="ReferenceSize"/>-pixel input (YOLACT: 24, 48, 96, 192, 384 at 550), so the anchors
+/// keep the same size relative to the image at any input size; at every location one anchor per
+/// aspect ratio (width / height).
+/// </summary>
+public sealed record AnchorOptions
+{
+    public IReadOnlyList<double> Scales { get; init; } = [24, 48, 96, 192, 384];
+
+    public IReadOnlyList<double> AspectRatios { get; init; } = [1, 0.5, 2];
+
+    public double ReferenceSize { get; init; } = 550;
+
+    /// <summary>Anchors per location (A).</summary>
+    public int AnchorsPerLocation => AspectRatios.Count;
+}
+
+/// <summary>Anchor generation: pure functions of the pyramid geometry.</summary>
+public static class PriorBoxes
+{
+    /// <summary>
+    /// Grid sizes of P3..P7 for an input of <paramref name="inputHeight"/> x <paramref name="inputWidth"/>:
+    /// every stride-2 layer (stem conv, max pool, stride-2 convs) maps a side s to ceil(s / 2).
+    /// </summary>
+    public static IReadOnlyList<(int Height, int Width)> LevelSizes(int inputHeight, int inputWidth, int levels = FeaturePyramid.Levels)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputHeight);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputWidth);
+        var sizes = new List<(int, int)>();
+        int h = inputHeight, w = inputWidth;
+        for (var i = 0; i < 3; i++)
+        {
+            (h, w) = ((h + 1) / 2, (w + 1) / 2);
+        }
+
+        for (var l = 0; l < levels; l++)
+        {
+            sizes.Add((h, w));
+            (h, w) = ((h + 1) / 2, (w + 1) / 2);
+        }
+
+        return sizes;
+    }
+
+    /// <summary>
+    /// Priors as rows of [cx, cy, w, h] in relative coordinates, in the order the prediction head
+    /// emits them: level by level, then row y, column x, then aspect ratio. Centre of cell (x, y) on
+    /// a level of size (gh, gw) = ((x + 0.5) / gw, (y + 0.5) / gh); size for scale s and aspect
+    /// ratio r: w = s * sqrt(r) / reference, h = s / sqrt(r) / reference (YOLACT's pixel scales).
+    /// </summary>
+    public static float[,] Generate(IReadOnlyList<(int Height, int Width)> levelSizes, AnchorOptions anchors)
+    {
+        ArgumentNullException.ThrowIfNull(levelSizes);
+        ArgumentNullException.ThrowIfNull(anchors);
+        if (anchors.Scales.Count != levelSizes.Count)
+        {
+            throw new ArgumentException($"{levelSizes.Count} levels need {levelSizes.Count} scales, got {anchors.Scales.Count}", nameof(anchors));
+        }
+
+        var count = levelSizes.Sum(s => s.Height * s.Width) * anchors.AnchorsPerLocation;
+        var priors = new float[count, 4];
+        var row = 0;
+        for (var l = 0; l < levelSizes.Count; l++)
+        {
+            var (gh, gw) = levelSizes[l];
+            for (var y = 0; y < gh; y++)
+            {
+                for (var x = 0; x < gw; x++)
+                {
+                    foreach (var ratio in anchors.AspectRatios)
+                    {
+                        var r = Math.Sqrt(ratio);
+                        priors[row, 0] = (float)((x + 0.5) / gw);
+                        priors[row, 1] = (float)((y + 0.5) / gh);
+                        priors[row, 2] = (float)(anchors.Scales[l] * r / anchors.ReferenceSize);
+                        priors[row, 3] = (float)(anchors.Scales[l] / r / anchors.ReferenceSize);
+                        row++;
+                    }
+                }
+            }
+        }
+
+        return priors;
+    }
+
+    /// <summary>The priors of an input size as a [P, 4] float tensor ([cx, cy, w, h], relative).</summary>
+    public static Tensor ForInput(int inputHeight, int inputWidth, AnchorOptions anchors) =>
+        from_array(Generate(LevelSizes(inputHeight, inputWidth), anchors));
+}
+
+/// <summary>Box arithmetic on tensors whose last dimension holds 4 coordinates.</summary>
+public static class BoxCoding
+{
+    /// <summary>SSD's variances: 0.1 for the centre offsets, 0.2 for the log sizes.</summary>
+    public static readonly (double Center, double Size) Variances = (0.1, 0.2);
+
+    /// <summary>[cx, cy, w, h] -> [x1, y1, x2, y2].</summary>
+    public static Tensor PointForm(Tensor centerForm)
+    {
+        using var scope = NewDisposeScope();
+        var center = centerForm[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)];
+        var half = centerForm[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)] / 2;
+        return cat([center - half, center + half], -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// SSD encoding of matched boxes [.., 4] ([x1, y1, x2, y2]) against priors [.., 4]
+    /// ([cx, cy, w, h]): ((c - c_p) / (0.1 w_p), log(w / w_p) / 0.2).
+    /// </summary>
+    public static Tensor Encode(Tensor matched, Tensor priors)
+    {
+        using var scope = NewDisposeScope();
+        var lo = matched[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)];
+        var hi = matched[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)];
+        var priorCenter = priors[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)];
+        var priorSize = priors[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)];
+        var center = ((lo + hi) / 2 - priorCenter) / (Variances.Center * priorSize);
+        var size = ((hi - lo) / priorSize).clamp_min(1e-8).log() / Variances.Size;
+        return cat([center, size], -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Inverse of <see cref="Encode"/>: regressions [.., 4] + priors [.., 4] -> [x1, y1, x2, y2].</summary>
+    public static Tensor Decode(Tensor regressions, Tensor priors)
+    {
+        using var scope = NewDisposeScope();
+        var priorCenter = priors[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)];
+        var priorSize = priors[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)];
+        var center = priorCenter + regressions[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)] * Variances.Center * priorSize;
+        var size = priorSize * (regressions[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)] * Variances.Size).exp();
+        return cat([center - size / 2, center + size / 2], -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Pairwise intersection over union of [.., A, 4] and [.., B, 4] point-form boxes -> [.., A, B]
+    /// (leading dimensions broadcast, as for YOLACT's batched IoU in fast NMS).
+    /// </summary>
+    public static Tensor Iou(Tensor a, Tensor b)
+    {
+        using var scope = NewDisposeScope();
+        Tensor Col(Tensor t, int i, int axis) => t.select(-1, i).unsqueeze(axis);
+        var ix1 = maximum(Col(a, 0, -1), Col(b, 0, -2));
+        var iy1 = maximum(Col(a, 1, -1), Col(b, 1, -2));
+        var ix2 = minimum(Col(a, 2, -1), Col(b, 2, -2));
+        var iy2 = minimum(Col(a, 3, -1), Col(b, 3, -2));
+        var inter = (ix2 - ix1).clamp_min(0) * (iy2 - iy1).clamp_min(0);
+        var areaA = ((Col(a, 2, -1) - Col(a, 0, -1)) * (Col(a, 3, -1) - Col(a, 1, -1))).clamp_min(0);
+        var areaB = ((Col(b, 2, -2) - Col(b, 0, -2)) * (Col(b, 3, -2) - Col(b, 1, -2))).clamp_min(0);
+        return (inter / (areaA + areaB - inter).clamp_min(1e-12)).MoveToOuterDisposeScope();
+    }
+}
