@@ -31,9 +31,12 @@ internal static class ConsoleProgress
     /// <summary>A training progress sink that drives one bar over all epochs and records each epoch's mean loss.</summary>
     public sealed class Training(Action<double, string?> update, List<(string Stage, int Epoch, double Loss)> epochLosses) : IProgress<TrainingProgress>
     {
-        public void Report(TrainingProgress value)
+        public void Report(TrainingProgress value) => Report(value, 0);
+
+        /// <summary>Reports a stage whose steps start after <paramref name="offset"/> steps of earlier stages.</summary>
+        public void Report(TrainingProgress value, int offset)
         {
-            var done = ((value.Epoch - 1) * value.Steps) + value.Step;
+            var done = offset + ((value.Epoch - 1) * value.Steps) + value.Step;
             update(done, $"{value.Stage} epoch {value.Epoch}/{value.Epochs} loss {value.Loss:F5}");
             if (value.EpochDone)
             {

@@ -2,7 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using Spectre.Console;
 using StreamAnomaly.Cli.Reports;
+using StreamAnomaly.Core.Data;
+using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Ingest.Clips;
 using StreamAnomaly.Vision;
 using StreamAnomaly.Vision.Detectors;
@@ -27,12 +30,13 @@ internal static class EvalWorkflow
         using var loaded = DetectorCatalog.Load(request.Bundle, device);
         var clips = ClipDataset.Open(request.Data, requireLabels: true);
         var total = clips.Sum(c => c.Labels!.Count);
+        var variants = Variants(loaded);
         using var output = new OutputFolder(request.Out);
 
         var stopwatch = Stopwatch.StartNew();
         var scored = ConsoleProgress.Run("scoring", total, update =>
         {
-            var rows = new List<ScoredFrame>(total);
+            var rows = variants.Select(_ => new List<ScoredFrame>(total)).ToArray();
             foreach (var clip in clips)
             {
                 var pending = new List<Frame>(Chunk);
@@ -49,7 +53,7 @@ internal static class EvalWorkflow
                 }
 
                 Score(pending, first);
-                update(rows.Count, $"scoring {clip.Name}");
+                update(rows[0].Count, $"scoring {clip.Name}");
 
                 void Score(List<Frame> frames, int start)
                 {
@@ -58,50 +62,83 @@ internal static class EvalWorkflow
                         return;
                     }
 
-                    var scores = loaded.Detector.ScoreSequence(frames);
-                    for (var i = 0; i < scores.Count; i++)
+                    var perVariant = loaded.Detector is IVariantScorer scorer ? scorer.ScoreVariants(frames) : [loaded.Detector.ScoreSequence(frames)];
+                    for (var v = 0; v < variants.Count; v++)
                     {
-                        var label = clip.Labels![start + i];
-                        var raw = scores[i].RawScore;
-                        rows.Add(new ScoredFrame(clip.Name, start + i, raw, loaded.Calibration.Normalize(raw), label.Label, label.Category));
+                        for (var i = 0; i < frames.Count; i++)
+                        {
+                            var label = clip.Labels![start + i];
+                            var raw = perVariant[v][i].RawScore;
+                            rows[v].Add(new ScoredFrame(clip.Name, start + i, raw, variants[v].Calibration.Normalize(raw), label.Label, label.Category));
+                        }
                     }
                 }
             }
 
             return rows;
         });
-        var framesPerSecond = scored.Count / Math.Max(stopwatch.Elapsed.TotalSeconds, 1e-9);
+        var framesPerSecond = scored[0].Count / Math.Max(stopwatch.Elapsed.TotalSeconds, 1e-9);
 
-        var metrics = EvaluationReport.Compute(scored, loaded.Manifest.Detector, loaded.Manifest.ModelVersion, loaded.Calibration, framesPerSecond);
-        EvaluationReport.Write(output.StagingPath, scored, metrics);
+        var metrics = variants
+            .Select((variant, v) => EvaluationReport.Compute(scored[v], variant.Name, loaded.Manifest.ModelVersion, variant.Calibration, framesPerSecond))
+            .ToArray();
+        EvaluationReport.Write(output.StagingPath, scored[0], metrics);
         output.Commit();
 
         PrintTables(metrics);
-        AnsiConsole.MarkupLine($"{metrics.Frames} frames from {metrics.Clips} clips at {framesPerSecond:F1} frames/s; report [bold]{Markup.Escape(output.FinalPath)}[/]");
-        return metrics;
+        AnsiConsole.MarkupLine($"{metrics[0].Frames} frames from {metrics[0].Clips} clips at {framesPerSecond:F1} frames/s; report [bold]{Markup.Escape(output.FinalPath)}[/]");
+        return metrics[0];
     }
 
-    /// <summary>The seed-000 accuracy table (categories as rows, so any number fits) and the seed-002 detection row.</summary>
-    public static void PrintTables(EvaluationMetrics metrics)
+    /// <summary>The scoring variants to report, each with its calibration from the bundle (default first).</summary>
+    private static IReadOnlyList<(string Name, ScoreCalibration Calibration)> Variants(LoadedDetector loaded)
     {
-        var accuracy = new Table().Title("accuracy % per category (seed-000 table, one column per model)")
-            .AddColumns("category", "frames", metrics.Detector);
-        accuracy.AddRow("all", metrics.Frames.ToString(CultureInfo.InvariantCulture), Percent(metrics.Accuracy));
-        foreach (var category in metrics.Categories)
+        if (loaded.Detector is not IVariantScorer scorer)
         {
-            accuracy.AddRow(Markup.Escape(category.Category), category.Frames.ToString(CultureInfo.InvariantCulture), Percent(category.Accuracy));
+            return [(loaded.Manifest.Detector, loaded.Calibration)];
+        }
+
+        var calibrations = loaded.Manifest.VariantCalibrations ?? new Dictionary<string, ScoreCalibration>();
+        return scorer.Variants
+            .Select((name, v) => (name, v == 0 ? loaded.Calibration
+                : calibrations.TryGetValue(name, out var c) ? c
+                : throw new InvalidDataFileException(loaded.Manifest.Detector, $"bundle has no calibration for scoring variant '{name}'")))
+            .ToArray();
+    }
+
+    /// <summary>
+    /// The seed-000 accuracy table (categories as rows, one column per model or scoring variant)
+    /// and the seed-002 detection rows (one per variant).
+    /// </summary>
+    public static void PrintTables(IReadOnlyList<EvaluationMetrics> metrics)
+    {
+        var accuracy = new Table().Title("accuracy % per category (seed-000 table)").AddColumns("category", "frames");
+        foreach (var m in metrics)
+        {
+            accuracy.AddColumn(Markup.Escape(m.Detector));
+        }
+
+        accuracy.AddRow(["all", metrics[0].Frames.ToString(CultureInfo.InvariantCulture), .. metrics.Select(m => Percent(m.Accuracy))]);
+        for (var c = 0; c < metrics[0].Categories.Count; c++)
+        {
+            var category = metrics[0].Categories[c];
+            accuracy.AddRow([Markup.Escape(category.Category), category.Frames.ToString(CultureInfo.InvariantCulture), .. metrics.Select(m => Percent(m.Categories[c].Accuracy))]);
         }
 
         AnsiConsole.Write(accuracy);
 
-        var detection = new Table().Title("frame-level detection (seed-002 layout)").AddColumns("model", "TP", "FN", "FP", "AUROC", "AUPR");
-        detection.AddRow(
-            metrics.Detector,
-            metrics.Tp.ToString(CultureInfo.InvariantCulture),
-            metrics.Fn.ToString(CultureInfo.InvariantCulture),
-            metrics.Fp.ToString(CultureInfo.InvariantCulture),
-            metrics.Auroc.ToString("F3", CultureInfo.InvariantCulture),
-            metrics.Aupr.ToString("F3", CultureInfo.InvariantCulture));
+        var detection = new Table().Title("frame-level detection (seed-002 table)").AddColumns("model", "TP", "FN", "FP", "AUROC", "AUPR");
+        foreach (var m in metrics)
+        {
+            detection.AddRow(
+                Markup.Escape(m.Detector),
+                m.Tp.ToString(CultureInfo.InvariantCulture),
+                m.Fn.ToString(CultureInfo.InvariantCulture),
+                m.Fp.ToString(CultureInfo.InvariantCulture),
+                m.Auroc.ToString("F3", CultureInfo.InvariantCulture),
+                m.Aupr.ToString("F3", CultureInfo.InvariantCulture));
+        }
+
         AnsiConsole.Write(detection);
     }
 

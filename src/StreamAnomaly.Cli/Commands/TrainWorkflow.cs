@@ -29,7 +29,17 @@ internal sealed record TrainRequest(
     double Percentile,
     int Seed,
     string Device,
-    IReadOnlyList<string> Categories);
+    IReadOnlyList<string> Categories)
+{
+    /// <summary>Integrated CNN: backbone depth (resnet18, resnet34, resnet50).</summary>
+    public string Backbone { get; init; } = "resnet18";
+
+    /// <summary>Integrated CNN: divides every backbone width (1 = full width; 2-4 for CPU runs).</summary>
+    public int WidthDivisor { get; init; } = 1;
+
+    /// <summary>Integrated CNN: epochs of stage 3 (decoder refit).</summary>
+    public int RefitEpochs { get; init; } = 3;
+}
 
 /// <summary>
 /// Trains a detector on the NORMAL frames of a clip folder (frames labelled 1 are skipped when
@@ -43,6 +53,11 @@ internal static class TrainWorkflow
     public static string Run(TrainRequest request, TimeProvider time)
     {
         DetectorCatalog.EnsureKnown(request.Detector);
+        if (request.Detector == IntegratedDetector.Name)
+        {
+            return IntegratedTrainWorkflow.Run(request, time);
+        }
+
         if (request.Size < 16 || request.Size % 16 != 0)
         {
             throw new ArgumentException($"--size {request.Size}: must be a positive multiple of 16");
@@ -73,13 +88,7 @@ internal static class TrainWorkflow
             AutoencoderTrainer.Train(trainTensor, shape, settings, device, new ConsoleProgress.Training(update, epochLosses)));
         var trainSeconds = stopwatch.Elapsed.TotalSeconds;
 
-        var losses = new Table().AddColumns("stage", "epoch", "mean loss");
-        foreach (var (stage, epoch, loss) in epochLosses)
-        {
-            losses.AddRow(stage, epoch.ToString(CultureInfo.InvariantCulture), loss.ToString("F6", CultureInfo.InvariantCulture));
-        }
-
-        AnsiConsole.Write(losses);
+        PrintLosses(epochLosses);
 
         var normalScores = detector.ScoreSequence(validation).Select(s => s.RawScore).ToArray();
         var calibration = ScoreCalibration.Fit(normalScores, request.Percentile);
@@ -101,7 +110,18 @@ internal static class TrainWorkflow
         return Path.GetFullPath(request.Out);
     }
 
-    private static string? SiblingValidationFolder(string data)
+    internal static void PrintLosses(IEnumerable<(string Stage, int Epoch, double Loss)> epochLosses)
+    {
+        var losses = new Table().AddColumns("stage", "epoch", "mean loss");
+        foreach (var (stage, epoch, loss) in epochLosses)
+        {
+            losses.AddRow(stage, epoch.ToString(CultureInfo.InvariantCulture), loss.ToString("F6", CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(losses);
+    }
+
+    internal static string? SiblingValidationFolder(string data)
     {
         var parent = Path.GetDirectoryName(Path.GetFullPath(data.TrimEnd('/', '\\')));
         var sibling = parent is null ? null : Path.Combine(parent, "val");
@@ -112,11 +132,11 @@ internal static class TrainWorkflow
     private static bool Usable(FrameLabel? label, IReadOnlyList<string> categories) =>
         label is not { IsAnomalous: true } && (categories.Count == 0 || (label is not null && categories.Contains(label.Category)));
 
-    private static IEnumerable<Frame> NormalFrames(IReadOnlyList<Clip> clips, IReadOnlyList<string> categories) =>
+    internal static IEnumerable<Frame> NormalFrames(IReadOnlyList<Clip> clips, IReadOnlyList<string> categories) =>
         clips.SelectMany(clip => clip.ReadFrames().Where((_, i) => Usable(clip.Labels?[i], categories)));
 
     /// <summary>Normal frames of every clip, resized, as one uint8 tensor; optionally every 10th frame held out.</summary>
-    private static (Tensor Train, List<Frame> HeldOut, int Skipped) LoadFrames(IReadOnlyList<Clip> clips, int size, bool holdOutEveryTenth, IReadOnlyList<string> categories)
+    internal static (Tensor Train, List<Frame> HeldOut, int Skipped) LoadFrames(IReadOnlyList<Clip> clips, int size, bool holdOutEveryTenth, IReadOnlyList<string> categories)
     {
         var parts = new List<Tensor>();
         var heldOut = new List<Frame>();

@@ -32,7 +32,11 @@ internal sealed record EvaluationMetrics(
     int Tn,
     double Accuracy,
     IReadOnlyList<CategoryAccuracy> Categories,
-    double FramesPerSecond);
+    double FramesPerSecond)
+{
+    /// <summary>The same figures for the detector's other scoring variants (ablation rows), if any.</summary>
+    public IReadOnlyList<EvaluationMetrics> Variants { get; init; } = [];
+}
 
 /// <summary>
 /// Computes the metrics of scored frames and writes the report files. Ranking metrics (AUROC,
@@ -72,9 +76,13 @@ internal static class EvaluationReport
             framesPerSecond);
     }
 
-    /// <summary>Writes scores.csv, metrics.json, roc.png and timelines/CLIP.png into <paramref name="folder"/>.</summary>
-    public static void Write(string folder, IReadOnlyList<ScoredFrame> frames, EvaluationMetrics metrics)
+    /// <summary>
+    /// Writes scores.csv, metrics.json (the default variant, other variants under "variants"),
+    /// roc.png and timelines/CLIP.png into <paramref name="folder"/>; files show the default variant.
+    /// </summary>
+    public static void Write(string folder, IReadOnlyList<ScoredFrame> frames, IReadOnlyList<EvaluationMetrics> variants)
     {
+        var metrics = variants[0] with { Variants = variants.Skip(1).ToArray() };
         using (var csv = CsvWriter.ToFile(Path.Combine(folder, "scores.csv"), CsvWriterOptions.Default with { NewLine = "\n" }))
         {
             csv.WriteRecord(["clip", "frame", "score", "label", "category"]);

@@ -20,6 +20,10 @@ namespace StreamAnomaly.Core.Bundles;
 /// <param name="Calibration">Score calibration fitted on normal validation frames.</param>
 /// <param name="Training">Facts about the training run, for people (frames, epochs, losses, seconds).</param>
 /// <param name="WeightsSha256">Hex SHA-256 of the weights entry; a mismatch means a corrupted bundle.</param>
+/// <param name="VariantCalibrations">
+/// Calibrations of the detector's other scoring variants (ablation rows, e.g. "+dilation 3"), by
+/// variant name; <see cref="Calibration"/> is the default variant's. Empty for single-variant detectors.
+/// </param>
 public sealed record BundleManifest(
     int FormatVersion,
     string Detector,
@@ -30,7 +34,8 @@ public sealed record BundleManifest(
     IReadOnlyDictionary<string, string> Parameters,
     ScoreCalibration Calibration,
     IReadOnlyDictionary<string, string> Training,
-    string WeightsSha256);
+    string WeightsSha256,
+    IReadOnlyDictionary<string, ScoreCalibration>? VariantCalibrations = null);
 
 /// <summary>
 /// A versioned, single-file model bundle: a zip archive holding <c>manifest.json</c> and

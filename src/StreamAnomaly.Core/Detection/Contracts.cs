@@ -37,3 +37,17 @@ public interface IAnomalyDetector : IDisposable
     /// </summary>
     IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames);
 }
+
+/// <summary>
+/// A detector that can score the same frames several ways in one pass: the rows of an ablation
+/// table (e.g. no mask, mask, dilated mask). Variant 0 is the default way, the one
+/// <see cref="IAnomalyDetector.ScoreSequence"/> uses.
+/// </summary>
+public interface IVariantScorer
+{
+    /// <summary>Variant names, default first.</summary>
+    IReadOnlyList<string> Variants { get; }
+
+    /// <summary>Scores per variant (outer list, in <see cref="Variants"/> order), one per frame.</summary>
+    IReadOnlyList<IReadOnlyList<RawFrameScore>> ScoreVariants(IReadOnlyList<Frame> frames);
+}

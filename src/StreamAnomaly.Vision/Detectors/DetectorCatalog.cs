@@ -40,6 +40,7 @@ public static class DetectorCatalog
     private static readonly Dictionary<string, Func<ModelBundle, string, Device, IAnomalyDetector>> Loaders = new(StringComparer.Ordinal)
     {
         [AutoencoderDetector.Name] = (bundle, path, device) => AutoencoderDetector.FromBundle(bundle, path, device),
+        [IntegratedDetector.Name] = (bundle, path, device) => IntegratedDetector.FromBundle(bundle, path, device),
     };
 
     /// <summary>Names of every registered detector.</summary>
@@ -59,7 +60,8 @@ public static class DetectorCatalog
         IBundledDetector detector,
         ScoreCalibration calibration,
         IReadOnlyDictionary<string, string> training,
-        DateTimeOffset createdAt)
+        DateTimeOffset createdAt,
+        IReadOnlyDictionary<string, ScoreCalibration>? variantCalibrations = null)
     {
         ArgumentNullException.ThrowIfNull(detector);
         var weights = detector.ExportWeights();
@@ -73,7 +75,8 @@ public static class DetectorCatalog
             detector.BundleParameters,
             calibration,
             training,
-            ModelBundle.Hash(weights));
+            ModelBundle.Hash(weights),
+            variantCalibrations);
         return new ModelBundle(manifest, weights);
     }
 

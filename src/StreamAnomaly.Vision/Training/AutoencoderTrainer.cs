@@ -86,7 +86,7 @@ public static class AutoencoderTrainer
                 var batch = FrameTensors.ToUnitFloat(frames.index_select(0, index), device);
                 if (training.ColourJitter)
                 {
-                    batch = Jitter(batch, generator, device);
+                    batch = ColourJitter.Apply(batch, generator, device);
                 }
 
                 optimizer.zero_grad();
@@ -99,15 +99,5 @@ public static class AutoencoderTrainer
         }
 
         model.eval();
-    }
-
-    /// <summary>Per-frame contrast in [0.8, 1.2] and brightness in [-0.1, 0.1], clamped to [0, 1].</summary>
-    private static Tensor Jitter(Tensor batch, Generator generator, Device device)
-    {
-        var n = batch.shape[0];
-        var contrast = (rand([n, 1, 1, 1], generator: generator) * 0.4f + 0.8f).to(device);
-        var brightness = (rand([n, 1, 1, 1], generator: generator) * 0.2f - 0.1f).to(device);
-        var mean = batch.mean([1, 2, 3], keepdim: true);
-        return ((batch - mean) * contrast + mean + brightness).clamp(0f, 1f);
     }
 }

@@ -1,0 +1,234 @@
+using System.Globalization;
+using StreamAnomaly.Core.Bundles;
+using StreamAnomaly.Core.Data;
+using StreamAnomaly.Core.Detection;
+using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Vision.Imaging;
+using StreamAnomaly.Vision.Models.Integrated;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.Vision.Detectors;
+
+/// <summary>
+/// How the integrated CNN turns its two outputs into a frame score (paper 1, eq. 4-5). With M = 1
+/// outside detected normal objects and 0 on them (optionally dilated by <paramref name="Dilation"/>
+/// pixels), E the squared residual averaged over channels:
+/// <c>raw = sum(E * M) - Bias * sum(E * (1 - M))</c>, floored at 0. The "biased loss" is read as
+/// a bias proportional to the loss inside the mask region that lowers the score of frames whose
+/// normal object is large (its edges leak residual past the mask); it also lowers scores of
+/// abnormal objects near a normal one, the trade-off the paper's table shows.
+/// </summary>
+/// <param name="Name">Variant name shown in tables.</param>
+/// <param name="UseMask">False scores the plain autoencoder residual (M = 1 everywhere).</param>
+/// <param name="Dilation">Pixels by which the normal-object mask grows before masking.</param>
+/// <param name="Bias">Weight of the in-mask residual subtracted from the score.</param>
+public sealed record IntegratedScoring(string Name, bool UseMask = true, int Dilation = 0, double Bias = 0)
+{
+    /// <summary>The rows of the paper's Table 5, default (integrated CNN) first.</summary>
+    public static IReadOnlyList<IntegratedScoring> Table5 { get; } =
+    [
+        new("integrated"),
+        new("autoencoder", UseMask: false),
+        new("+dilation 3", Dilation: 3),
+        new("+dilation 5", Dilation: 5),
+        new("+biased loss", Bias: 0.5),
+    ];
+}
+
+/// <summary>
+/// Detector around <see cref="IntegratedNetwork"/>: one forward pass gives the reconstruction and
+/// the normal-object instances; normal objects are masked out of the residual before scoring.
+/// </summary>
+public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
+{
+    /// <summary>The registered detector name.</summary>
+    public const string Name = "integrated";
+
+    private readonly Device device;
+    private readonly int batchSize;
+
+    public IntegratedDetector(IntegratedNetwork network, Device device, PostprocessOptions? detection = null, int batchSize = 16)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        Network = network;
+        this.device = device;
+        this.batchSize = batchSize;
+        Detection = detection ?? new PostprocessOptions { ScoreThreshold = 0.5 };
+        network.to(device);
+        network.eval();
+    }
+
+    public string Kind => Name;
+
+    /// <summary>The network (trainers and the benchmark use it directly).</summary>
+    public IntegratedNetwork Network { get; }
+
+    /// <summary>Post-processing of the segmentation head (score threshold of a normal object, NMS).</summary>
+    public PostprocessOptions Detection { get; }
+
+    public int InputWidth => Network.Options.InputWidth;
+
+    public int InputHeight => Network.Options.InputHeight;
+
+    public IReadOnlyList<string> Variants => IntegratedScoring.Table5.Select(v => v.Name).ToArray();
+
+    public IReadOnlyDictionary<string, string> BundleParameters => new Dictionary<string, string>
+    {
+        ["depth"] = Network.Options.Depth,
+        ["widthDivisor"] = Network.Options.WidthDivisor.ToString(CultureInfo.InvariantCulture),
+        ["pyramidChannels"] = Network.Options.PyramidChannels.ToString(CultureInfo.InvariantCulture),
+        ["code"] = Network.Options.CodeSize.ToString(CultureInfo.InvariantCulture),
+        ["decoderWidth"] = Network.Options.DecoderWidth.ToString(CultureInfo.InvariantCulture),
+        ["prototypes"] = Network.Options.Prototypes.ToString(CultureInfo.InvariantCulture),
+        ["detectionScore"] = Detection.ScoreThreshold.ToString("R", CultureInfo.InvariantCulture),
+    };
+
+    public IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames) => ScoreVariants(frames, [IntegratedScoring.Table5[0]])[0];
+
+    public IReadOnlyList<IReadOnlyList<RawFrameScore>> ScoreVariants(IReadOnlyList<Frame> frames) => ScoreVariants(frames, IntegratedScoring.Table5);
+
+    /// <summary>Scores <paramref name="frames"/> once per scoring variant, with one forward pass per batch.</summary>
+    public IReadOnlyList<IReadOnlyList<RawFrameScore>> ScoreVariants(IReadOnlyList<Frame> frames, IReadOnlyList<IntegratedScoring> variants)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(variants);
+        var results = variants.Select(_ => new List<RawFrameScore>(frames.Count)).ToArray();
+        var (h, w) = (InputHeight, InputWidth);
+        Network.eval();
+        for (var start = 0; start < frames.Count; start += batchSize)
+        {
+            var count = Math.Min(batchSize, frames.Count - start);
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var batch = FrameTensors.ToBatch(frames.Skip(start).Take(count).ToArray(), w, h, device);
+            using var output = Network.call(batch);
+            var residual = AutoencoderDetector.Residual(batch, output.Reconstruction);
+            var objects = NormalObjectMask(output, count);
+            for (var v = 0; v < variants.Count; v++)
+            {
+                var (scores, maps) = Score(residual, objects, variants[v]);
+                for (var i = 0; i < count; i++)
+                {
+                    results[v].Add(new RawFrameScore(scores[i], new AnomalyMap(w, h, maps.AsSpan(i * w * h, w * h).ToArray())));
+                }
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>The union of every detected normal object per image: [N, 1, H, W], 1 on objects.</summary>
+    public Tensor NormalObjectMask(IntegratedOutput output, int count)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var (h, w) = (InputHeight, InputWidth);
+        using var priors = Network.CreatePriors().to(output.ClassLogits.device);
+        var detections = SegmentationPostprocessor.Process(output.Segmentation, priors, h, w, Detection);
+        var union = new float[count * h * w];
+        for (var i = 0; i < count; i++)
+        {
+            foreach (var detection in detections[i])
+            {
+                var data = detection.Mask.Data;
+                for (var p = 0; p < data.Length; p++)
+                {
+                    if (data[p])
+                    {
+                        union[(i * h * w) + p] = 1f;
+                    }
+                }
+            }
+        }
+
+        return tensor(union, [count, 1, h, w]).to(device);
+    }
+
+    /// <summary>Raw scores and masked residual maps (CPU arrays) of one variant.</summary>
+    private static (double[] Scores, float[] Maps) Score(Tensor residual, Tensor objects, IntegratedScoring variant)
+    {
+        using var scope = NewDisposeScope();
+        Tensor inside;
+        if (!variant.UseMask)
+        {
+            inside = zeros_like(residual);
+        }
+        else if (variant.Dilation > 0)
+        {
+            var k = (2 * variant.Dilation) + 1;
+            inside = nn.functional.max_pool2d(objects, k, stride: 1, padding: variant.Dilation).squeeze(1);
+        }
+        else
+        {
+            inside = objects.squeeze(1);
+        }
+
+        var outside = residual * (1 - inside);
+        var raw = outside.sum([1, 2]);
+        if (variant.Bias > 0)
+        {
+            raw = (raw - ((residual * inside).sum([1, 2]) * variant.Bias)).clamp_min(0);
+        }
+
+        return (raw.cpu().to_type(ScalarType.Float64).data<double>().ToArray(), outside.cpu().data<float>().ToArray());
+    }
+
+    public byte[] ExportWeights()
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            Network.save(writer);
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>Rebuilds the detector from a verified bundle.</summary>
+    public static IntegratedDetector FromBundle(ModelBundle bundle, string path, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        var p = bundle.Manifest.Parameters;
+        string Text(string key) => p.TryGetValue(key, out var value) ? value
+            : throw new InvalidDataFileException(path, $"corrupted model bundle (parameter '{key}' missing)");
+        int Int(string key) => int.TryParse(Text(key), CultureInfo.InvariantCulture, out var value) && value > 0 ? value
+            : throw new InvalidDataFileException(path, $"corrupted model bundle (parameter '{key}' is not a positive integer)");
+
+        IntegratedNetwork network;
+        try
+        {
+            network = new IntegratedNetwork(new IntegratedNetworkOptions
+            {
+                Depth = Text("depth"),
+                WidthDivisor = Int("widthDivisor"),
+                PyramidChannels = Int("pyramidChannels"),
+                CodeSize = Int("code"),
+                DecoderWidth = Int("decoderWidth"),
+                Prototypes = Int("prototypes"),
+                InputHeight = bundle.Manifest.InputHeight,
+                InputWidth = bundle.Manifest.InputWidth,
+            });
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataFileException(path, $"corrupted model bundle ({e.Message})", e);
+        }
+
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(bundle.Weights));
+            network.load(reader);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or IOException)
+        {
+            network.Dispose();
+            throw new InvalidDataFileException(path, $"corrupted model bundle (weights do not fit the {Name} network: {e.Message})", e);
+        }
+
+        var score = double.TryParse(Text("detectionScore"), CultureInfo.InvariantCulture, out var s) ? s : 0.5;
+        return new IntegratedDetector(network, device, new PostprocessOptions { ScoreThreshold = score });
+    }
+
+    public void Dispose() => Network.Dispose();
+}

@@ -1,0 +1,217 @@
+using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Vision.Detectors;
+using StreamAnomaly.Vision.Imaging;
+using StreamAnomaly.Vision.Models.Integrated;
+using StreamAnomaly.Vision.PseudoLabels;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.Vision.Training;
+
+/// <summary>Settings of the integrated CNN's three training stages.</summary>
+/// <param name="AutoencoderEpochs">Stage 1: backbone + decoder on background-only frames.</param>
+/// <param name="SegmentationEpochs">Stage 2: segmentation head on pseudo-labelled normal-object frames.</param>
+/// <param name="RefitEpochs">Stage 3: decoder alone, backbone and segmentation head frozen.</param>
+/// <param name="BatchSize">Frames per optimisation step.</param>
+/// <param name="LearningRate">Adam learning rate of every stage.</param>
+/// <param name="PseudoLabelPercentile">Pseudo-label threshold: this percentile of background residual pixels.</param>
+/// <param name="Seed">Seeds initialisation, shuffling and augmentation.</param>
+public sealed record IntegratedTraining(
+    int AutoencoderEpochs = 10,
+    int SegmentationEpochs = 10,
+    int RefitEpochs = 3,
+    int BatchSize = 8,
+    double LearningRate = 1e-3,
+    double PseudoLabelPercentile = 99.9,
+    int Seed = 0);
+
+/// <summary>What the trainer learnt besides the weights, for the bundle and the logs.</summary>
+/// <param name="PseudoLabelThreshold">Residual threshold used for pseudo-labels.</param>
+/// <param name="LabelledFrames">Normal-object frames that got at least one pseudo-label instance.</param>
+/// <param name="Instances">Pseudo-label instances in all.</param>
+public sealed record IntegratedTrainingFacts(double PseudoLabelThreshold, int LabelledFrames, int Instances);
+
+/// <summary>
+/// Trains the integrated CNN in the paper's three stages: (1) backbone + decoder as an
+/// autoencoder on background-only frames with colour jitter; (2) pseudo-label the frames that hold
+/// normal objects from the stage-1 residual (<see cref="PseudoLabeler"/>) and train the
+/// segmentation head (and backbone) on them; (3) stage 2 moved the backbone, so freeze backbone and
+/// segmentation head and refit the decoder.
+/// </summary>
+public static class IntegratedTrainer
+{
+    public static (IntegratedDetector Detector, IntegratedTrainingFacts Facts) Train(
+        Tensor background,
+        Tensor withObjects,
+        IntegratedNetworkOptions options,
+        IntegratedTraining training,
+        Device device,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(background);
+        ArgumentNullException.ThrowIfNull(withObjects);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(training);
+        if (background.shape[0] == 0 || withObjects.shape[0] == 0)
+        {
+            throw new ArgumentException("the integrated CNN needs background-only frames and frames with normal objects");
+        }
+
+        random.manual_seed(training.Seed);
+        var network = new IntegratedNetwork(options);
+        network.to(device);
+        using var generator = new Generator((ulong)training.Seed);
+        try
+        {
+            Reconstruction(network, background, TrainingStage.Autoencoder, training.AutoencoderEpochs, "autoencoder", training, device, generator, progress, cancellationToken);
+            var (targets, facts) = PseudoLabel(network, background, withObjects, training, device);
+            Segmentation(network, withObjects, targets, training, device, generator, progress, cancellationToken);
+            Reconstruction(network, background, TrainingStage.DecoderRefit, training.RefitEpochs, "decoder refit", training, device, generator, progress, cancellationToken);
+            network.eval();
+            return (new IntegratedDetector(network, device), facts);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Residual maps of <paramref name="frames"/> (uint8 [N, 3, H, W]) under the current decoder.</summary>
+    public static List<AnomalyMap> Residuals(IntegratedNetwork network, Tensor frames, Device device, int batchSize = 16)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(frames);
+        var (h, w) = (network.Options.InputHeight, network.Options.InputWidth);
+        var maps = new List<AnomalyMap>((int)frames.shape[0]);
+        network.eval();
+        for (long start = 0; start < frames.shape[0]; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var batch = FrameTensors.ToUnitFloat(frames.narrow(0, start, Math.Min(batchSize, frames.shape[0] - start)), device);
+            var values = AutoencoderDetector.Residual(batch, network.Reconstruct(batch)).cpu().data<float>().ToArray();
+            for (var i = 0; i < values.Length / (h * w); i++)
+            {
+                maps.Add(new AnomalyMap(w, h, values.AsSpan(i * h * w, h * w).ToArray()));
+            }
+        }
+
+        return maps;
+    }
+
+    private static (List<(long Index, SegmentationTargets Targets)> Targets, IntegratedTrainingFacts Facts) PseudoLabel(
+        IntegratedNetwork network, Tensor background, Tensor withObjects, IntegratedTraining training, Device device)
+    {
+        var threshold = PseudoLabelThreshold.FromNormalResiduals(Residuals(network, background, device), training.PseudoLabelPercentile);
+        var options = new PseudoLabelOptions(threshold);
+        var targets = new List<(long, SegmentationTargets)>();
+        var residuals = Residuals(network, withObjects, device);
+        for (var i = 0; i < residuals.Count; i++)
+        {
+            var labels = PseudoLabeler.Label(residuals[i], options);
+            if (labels.Instances.Count > 0)
+            {
+                targets.Add((i, labels));
+            }
+        }
+
+        if (targets.Count == 0)
+        {
+            throw new InvalidOperationException($"no pseudo-label instance found in {residuals.Count} normal-object frames at residual threshold {threshold:G4}");
+        }
+
+        return (targets, new IntegratedTrainingFacts(threshold, targets.Count, targets.Sum(t => t.Item2.Instances.Count)));
+    }
+
+    private static void Reconstruction(
+        IntegratedNetwork network,
+        Tensor frames,
+        TrainingStage stage,
+        int epochs,
+        string name,
+        IntegratedTraining training,
+        Device device,
+        Generator generator,
+        IProgress<TrainingProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        if (epochs <= 0)
+        {
+            return;
+        }
+
+        network.train();
+        network.ConfigureForStage(stage);
+        using var optimizer = optim.Adam(network.TrainableParameters(), training.LearningRate);
+        var count = frames.shape[0];
+        var steps = (int)((count + training.BatchSize - 1) / training.BatchSize);
+        for (var epoch = 1; epoch <= epochs; epoch++)
+        {
+            using var order = randperm(count, generator: generator);
+            var lossSum = 0.0;
+            for (var step = 0; step < steps; step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var index = order.narrow(0, step * training.BatchSize, Math.Min(training.BatchSize, count - (step * training.BatchSize)));
+                var batch = FrameTensors.ToUnitFloat(frames.index_select(0, index), device);
+                if (stage == TrainingStage.Autoencoder)
+                {
+                    batch = ColourJitter.Apply(batch, generator, device);
+                }
+
+                optimizer.zero_grad();
+                var loss = nn.functional.mse_loss(network.Reconstruct(batch), batch);
+                loss.backward();
+                optimizer.step();
+                lossSum += loss.item<float>();
+                progress?.Report(new TrainingProgress(name, epoch, epochs, step + 1, steps, lossSum / (step + 1)));
+            }
+        }
+    }
+
+    private static void Segmentation(
+        IntegratedNetwork network,
+        Tensor frames,
+        List<(long Index, SegmentationTargets Targets)> targets,
+        IntegratedTraining training,
+        Device device,
+        Generator generator,
+        IProgress<TrainingProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        if (training.SegmentationEpochs <= 0)
+        {
+            return;
+        }
+
+        network.train();
+        network.ConfigureForStage(TrainingStage.Segmentation);
+        using var optimizer = optim.Adam(network.TrainableParameters(), training.LearningRate);
+        using var priors = network.CreatePriors().to(device);
+        var count = targets.Count;
+        var steps = (count + training.BatchSize - 1) / training.BatchSize;
+        for (var epoch = 1; epoch <= training.SegmentationEpochs; epoch++)
+        {
+            using var order = randperm(count, generator: generator);
+            var shuffled = order.data<long>().ToArray();
+            var lossSum = 0.0;
+            for (var step = 0; step < steps; step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var chosen = shuffled.Skip(step * training.BatchSize).Take(training.BatchSize).Select(i => targets[(int)i]).ToArray();
+                var batch = FrameTensors.ToUnitFloat(frames.index_select(0, tensor(chosen.Select(c => c.Index).ToArray())), device);
+                optimizer.zero_grad();
+                using var output = network.Segment(batch);
+                using var loss = SegmentationLoss.Compute(output, priors, chosen.Select(c => c.Targets).ToArray());
+                loss.Total.backward();
+                optimizer.step();
+                lossSum += loss.Total.item<float>();
+                progress?.Report(new TrainingProgress("segmentation", epoch, training.SegmentationEpochs, step + 1, steps, lossSum / (step + 1)));
+            }
+        }
+    }
+}
