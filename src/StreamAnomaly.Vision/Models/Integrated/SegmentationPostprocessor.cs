@@ -145,21 +145,34 @@ public static class SegmentationPostprocessor
     /// </summary>
     public static Tensor Crop(Tensor masks, Tensor boxes, double padding = 1)
     {
+        // The crop windows are computed in C# and applied as one 0/1 tensor: TorchSharp 0.107
+        // frees implicitly converted Scalars on the finalizer thread, which raced the native
+        // calls of a tensor-arithmetic version of this function (a sporadic "toFloat" error).
         using var scope = NewDisposeScope();
-        var (h, w) = (masks.shape[1], masks.shape[2]);
-        Tensor Bounds(int lo, int hi, long size, out Tensor upper)
+        var (n, h, w) = (masks.shape[0], masks.shape[1], masks.shape[2]);
+        var corners = boxes.to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+        var keep = new float[n * h * w];
+        for (var i = 0; i < n; i++)
         {
-            var a = boxes[TensorIndex.Colon, lo] * size;
-            var b = boxes[TensorIndex.Colon, hi] * size;
-            upper = (maximum(a, b) + padding).clamp_max(size).view(-1, 1, 1);
-            return (minimum(a, b) - padding).clamp_min(0).view(-1, 1, 1);
+            var (x1, x2) = Window(corners[(i * 4) + 0], corners[(i * 4) + 2], w);
+            var (y1, y2) = Window(corners[(i * 4) + 1], corners[(i * 4) + 3], h);
+            for (var y = y1; y < y2; y++)
+            {
+                Array.Fill(keep, 1f, (int)((i * h * w) + (y * w) + x1), x2 - x1);
+            }
         }
 
-        var x1 = Bounds(0, 2, w, out var x2);
-        var y1 = Bounds(1, 3, h, out var y2);
-        var cols = (arange(w, dtype: masks.dtype, device: masks.device) + 0.5).view(1, 1, w);
-        var rows = (arange(h, dtype: masks.dtype, device: masks.device) + 0.5).view(1, h, 1);
-        var inside = (cols >= x1) & (cols < x2) & (rows >= y1) & (rows < y2);
-        return (masks * inside.to_type(masks.dtype)).MoveToOuterDisposeScope();
+        var inside = tensor(keep, [n, h, w]).to(masks.device).to_type(masks.dtype);
+        return (masks * inside).MoveToOuterDisposeScope();
+
+        // First and one-past-last pixel whose centre c + 0.5 lies in [lo * size - pad, hi * size + pad).
+        (int From, int To) Window(float a, float b, long size)
+        {
+            var lo = (Math.Min(a, b) * size) - padding;
+            var hi = (Math.Max(a, b) * size) + padding;
+            var from = (int)Math.Clamp(Math.Ceiling(lo - 0.5), 0, size);
+            var to = (int)Math.Clamp(Math.Ceiling(hi - 0.5), 0, size);
+            return (from, Math.Max(from, to));
+        }
     }
 }
