@@ -18,6 +18,7 @@ internal static class CliApp
         root.Subcommands.Add(SynthCommand());
         root.Subcommands.Add(TrainCommand(time));
         root.Subcommands.Add(EvalCommand());
+        root.Subcommands.Add(new Command("bench", "Performance benchmarks") { BenchIntegratedCommand() });
         return root;
     }
 
@@ -134,6 +135,30 @@ internal static class CliApp
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var command = new Command("eval", "Score labelled clips with a bundle; print the papers' tables and write a report") { bundle, data, output, device };
         command.SetAction(r => Guarded(() => EvalWorkflow.Run(new EvalRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!))));
+        return command;
+    }
+
+    private static Command BenchIntegratedCommand()
+    {
+        var backbone = new Option<string>("--backbone") { Description = "resnet18, resnet34 or resnet50", DefaultValueFactory = _ => "resnet50" };
+        var size = new Option<int>("--size") { Description = "Input side in pixels (multiple of 32)", DefaultValueFactory = _ => 256 };
+        var batch = new Option<int>("--batch") { Description = "Frames per forward pass", DefaultValueFactory = _ => 128 };
+        var iterations = new Option<int>("--iterations") { Description = "Timed forward passes per configuration", DefaultValueFactory = _ => 30 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed forward passes first", DefaultValueFactory = _ => 5 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var precision = new Option<string>("--precision") { Description = "fp32, bf16, fp16 or all (model and input cast)", DefaultValueFactory = _ => "all" };
+        var channelsLast = new Option<bool>("--channels-last") { Description = "Also time channels-last (NHWC) layouts" };
+        var cudnnBenchmark = new Option<bool>("--cudnn-benchmark") { Description = "cudnn.benchmark on CUDA (autotuned convolutions)", DefaultValueFactory = _ => true };
+        var json = new Option<bool>("--json") { Description = "Also print one JSON line per configuration" };
+        var command = new Command("integrated", "Inference frames/s of the integrated CNN (backbone, pyramid, both heads)")
+        {
+            backbone, size, batch, iterations, warmup, device, precision, channelsLast, cudnnBenchmark, json,
+        };
+        command.SetAction(r => Guarded(() => BenchWorkflow.RunIntegrated(
+            new BenchRequest(
+                r.GetValue(backbone)!, r.GetValue(size), Positive(r.GetValue(batch), "--batch"), Positive(r.GetValue(iterations), "--iterations"), r.GetValue(warmup),
+                r.GetValue(device)!, r.GetValue(precision)!, r.GetValue(channelsLast), r.GetValue(cudnnBenchmark), r.GetValue(json)),
+            Console.Out)));
         return command;
     }
 
