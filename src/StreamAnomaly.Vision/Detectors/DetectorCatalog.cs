@@ -40,6 +40,7 @@ public static class DetectorCatalog
     private static readonly Dictionary<string, Func<ModelBundle, string, Device, IAnomalyDetector>> Loaders = new(StringComparer.Ordinal)
     {
         [AutoencoderDetector.Name] = (bundle, path, device) => AutoencoderDetector.FromBundle(bundle, path, device),
+        [TemporalDetector.Name] = (bundle, path, device) => TemporalDetector.FromBundle(bundle, path, device),
     };
 
     /// <summary>Names of every registered detector.</summary>
