@@ -18,6 +18,7 @@ internal static class CliApp
         root.Subcommands.Add(SynthCommand());
         root.Subcommands.Add(TrainCommand(time));
         root.Subcommands.Add(EvalCommand());
+        root.Subcommands.Add(LabelsCommand());
         return root;
     }
 
@@ -68,9 +69,12 @@ internal static class CliApp
         var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var categories = new Option<string[]>("--category") { Description = "Train and calibrate only on frames of this label category (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var window = new Option<int>("--window") { Description = "temporal: frames per window T (ConvLSTM and R3D-18 clips)", DefaultValueFactory = _ => 8 };
+        var partitions = new Option<int>("--partitions") { Description = "temporal: partitions C of the machine cycle (R3D-18 classes)", DefaultValueFactory = _ => 4 };
+        var transition = new Option<int>("--transition") { Description = "temporal: ramp width of the smoothed partition labels, frames", DefaultValueFactory = _ => 2 };
         var command = new Command("train", "Train a detector on normal clips and write a calibrated model bundle")
         {
-            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories,
+            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, window, partitions, transition,
         };
         command.SetAction(r => Guarded(() => TrainWorkflow.Run(
             new TrainRequest(
@@ -87,7 +91,10 @@ internal static class CliApp
                 r.GetValue(percentile),
                 r.GetValue(seed),
                 r.GetValue(device)!,
-                r.GetValue(categories) ?? []),
+                r.GetValue(categories) ?? [],
+                r.GetValue(window),
+                r.GetValue(partitions),
+                r.GetValue(transition)),
             time)));
         return command;
     }
@@ -124,8 +131,22 @@ internal static class CliApp
         var data = new Option<string>("--data") { Description = "Folder of labelled clips (interchange format)", Required = true };
         var output = new Option<string>("--out") { Description = "Report folder to write (scores.csv, metrics.json, roc.png, timelines/)", DefaultValueFactory = _ => "report" };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-        var command = new Command("eval", "Score labelled clips with a bundle; print the papers' tables and write a report") { bundle, data, output, device };
-        command.SetAction(r => Guarded(() => EvalWorkflow.Run(new EvalRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!))));
+        var masking = new Option<string?>("--masking") { Description = "temporal bundles: none, learned, ideal (the clip's roi.png) or all (default: all)" };
+        var command = new Command("eval", "Score labelled clips with a bundle; print the papers' tables and write a report") { bundle, data, output, device, masking };
+        command.SetAction(r => Guarded(() => EvalWorkflow.Run(new EvalRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!, r.GetValue(masking)))));
+        return command;
+    }
+
+    private static Command LabelsCommand()
+    {
+        var data = new Option<string>("--data") { Description = "Folder of NORMAL training clips (interchange format)", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder to write (CLIP.labels.csv and CLIP.png per clip)", Required = true };
+        var partitions = new Option<int>("--partitions") { Description = "Partitions C of the machine cycle", DefaultValueFactory = _ => 4 };
+        var transition = new Option<int>("--transition") { Description = "Ramp width of the smoothed labels, frames", DefaultValueFactory = _ => 2 };
+        var size = new Option<int>("--size") { Description = "Frames are resized to this square size before d(t) is measured", DefaultValueFactory = _ => 64 };
+        var command = new Command("labels", "Compute the temporal detector's weak partition labels (d(t), period, DTW) and write a CSV and plot per clip") { data, output, partitions, transition, size };
+        command.SetAction(r => Guarded(() => LabelsWorkflow.Run(new LabelsRequest(
+            r.GetValue(data)!, r.GetValue(output)!, Positive(r.GetValue(partitions), "--partitions"), r.GetValue(transition), Positive(r.GetValue(size), "--size")))));
         return command;
     }
 

@@ -10,7 +10,12 @@ using StreamAnomaly.Vision.Detectors;
 namespace StreamAnomaly.Cli.Commands;
 
 /// <summary>Which bundle to evaluate on which labelled clips, and where the report goes.</summary>
-internal sealed record EvalRequest(string Bundle, string Data, string Out, string Device);
+/// <param name="Bundle">Model bundle file.</param>
+/// <param name="Data">Folder of labelled clips.</param>
+/// <param name="Out">Report folder.</param>
+/// <param name="Device">cpu or cuda.</param>
+/// <param name="Masking">Temporal bundles only: none, learned, ideal or all (null = all).</param>
+internal sealed record EvalRequest(string Bundle, string Data, string Out, string Device, string? Masking = null);
 
 /// <summary>
 /// Scores every frame of a labelled clip folder with a bundle and writes the report
@@ -25,6 +30,16 @@ internal static class EvalWorkflow
     {
         var device = TorchDevices.Parse(request.Device);
         using var loaded = DetectorCatalog.Load(request.Bundle, device);
+        if (loaded.Detector is TemporalDetector temporal)
+        {
+            return TemporalEvalWorkflow.Run(request, temporal, loaded.Manifest);
+        }
+
+        if (request.Masking is not null)
+        {
+            throw new ArgumentException($"--masking applies to temporal bundles only, this bundle is '{loaded.Manifest.Detector}'");
+        }
+
         var clips = ClipDataset.Open(request.Data, requireLabels: true);
         var total = clips.Sum(c => c.Labels!.Count);
         using var output = new OutputFolder(request.Out);
@@ -82,7 +97,10 @@ internal static class EvalWorkflow
     }
 
     /// <summary>The seed-000 accuracy table (categories as rows, so any number fits) and the seed-002 detection row.</summary>
-    public static void PrintTables(EvaluationMetrics metrics)
+    public static void PrintTables(EvaluationMetrics metrics) => PrintTables(metrics, [metrics]);
+
+    /// <summary>The accuracy table of <paramref name="metrics"/> and one seed-002 detection row per entry of <paramref name="rows"/>.</summary>
+    public static void PrintTables(EvaluationMetrics metrics, IReadOnlyList<EvaluationMetrics> rows)
     {
         var accuracy = new Table().Title("accuracy % per category (seed-000 table, one column per model)")
             .AddColumns("category", "frames", metrics.Detector);
@@ -95,13 +113,17 @@ internal static class EvalWorkflow
         AnsiConsole.Write(accuracy);
 
         var detection = new Table().Title("frame-level detection (seed-002 layout)").AddColumns("model", "TP", "FN", "FP", "AUROC", "AUPR");
-        detection.AddRow(
-            metrics.Detector,
-            metrics.Tp.ToString(CultureInfo.InvariantCulture),
-            metrics.Fn.ToString(CultureInfo.InvariantCulture),
-            metrics.Fp.ToString(CultureInfo.InvariantCulture),
-            metrics.Auroc.ToString("F3", CultureInfo.InvariantCulture),
-            metrics.Aupr.ToString("F3", CultureInfo.InvariantCulture));
+        foreach (var row in rows)
+        {
+            detection.AddRow(
+                Markup.Escape(row.Detector),
+                row.Tp.ToString(CultureInfo.InvariantCulture),
+                row.Fn.ToString(CultureInfo.InvariantCulture),
+                row.Fp.ToString(CultureInfo.InvariantCulture),
+                row.Auroc.ToString("F3", CultureInfo.InvariantCulture),
+                row.Aupr.ToString("F3", CultureInfo.InvariantCulture));
+        }
+
         AnsiConsole.Write(detection);
     }
 

@@ -29,7 +29,10 @@ internal sealed record TrainRequest(
     double Percentile,
     int Seed,
     string Device,
-    IReadOnlyList<string> Categories);
+    IReadOnlyList<string> Categories,
+    int Window = 8,
+    int Partitions = 4,
+    int Transition = 2);
 
 /// <summary>
 /// Trains a detector on the NORMAL frames of a clip folder (frames labelled 1 are skipped when
@@ -46,6 +49,11 @@ internal static class TrainWorkflow
         if (request.Size < 16 || request.Size % 16 != 0)
         {
             throw new ArgumentException($"--size {request.Size}: must be a positive multiple of 16");
+        }
+
+        if (request.Detector == TemporalDetector.Name)
+        {
+            return TemporalTrainWorkflow.Run(request, time);
         }
 
         var device = TorchDevices.Parse(request.Device);
@@ -101,7 +109,7 @@ internal static class TrainWorkflow
         return Path.GetFullPath(request.Out);
     }
 
-    private static string? SiblingValidationFolder(string data)
+    internal static string? SiblingValidationFolder(string data)
     {
         var parent = Path.GetDirectoryName(Path.GetFullPath(data.TrimEnd('/', '\\')));
         var sibling = parent is null ? null : Path.Combine(parent, "val");
@@ -109,7 +117,7 @@ internal static class TrainWorkflow
     }
 
     /// <summary>True for a frame that may train or calibrate: normal, and of a wanted category when categories are given.</summary>
-    private static bool Usable(FrameLabel? label, IReadOnlyList<string> categories) =>
+    internal static bool Usable(FrameLabel? label, IReadOnlyList<string> categories) =>
         label is not { IsAnomalous: true } && (categories.Count == 0 || (label is not null && categories.Contains(label.Category)));
 
     private static IEnumerable<Frame> NormalFrames(IReadOnlyList<Clip> clips, IReadOnlyList<string> categories) =>

@@ -115,10 +115,20 @@ public static class TemporalTrainer
         return new TemporalDetector(networks, shape, cycle, device);
     }
 
+    /// <summary>Side in pixels of the frames d(t) is measured on (see <see cref="Label"/>).</summary>
+    public const int DistanceSize = 16;
+
     /// <summary>
     /// Weak partition labels of clips given as uint8 [n, 3, H, W] (see the class remarks): d(t) of every clip
     /// against frame 0 of clip <paramref name="referenceClip"/>, the period on that clip, DTW, smoothed labels.
     /// </summary>
+    /// <remarks>
+    /// d(t) is measured on frames area-averaged to <see cref="DistanceSize"/> pixels with each frame's
+    /// per-channel mean removed: at full resolution the sensor noise sets a floor under d and a slow global
+    /// lighting drift moves its level by more than the machine's own dips (measured on the robot cell at
+    /// 64 px: noise floor about 9.5 grey levels, drift about +-6, cycle dips about 8), and the
+    /// autocorrelation then locks onto a sub-multiple of the cycle.
+    /// </remarks>
     public static WeakLabels Label(IReadOnlyList<Tensor> clips, int partitions, int transition, int referenceClip = 0)
     {
         ArgumentNullException.ThrowIfNull(clips);
@@ -129,7 +139,7 @@ public static class TemporalTrainer
             throw new ArgumentOutOfRangeException(nameof(referenceClip), referenceClip, $"there are {clips.Count} clips");
         }
 
-        var frames = clips.Select(Interleaved).ToArray();
+        var frames = clips.Select(DistanceFrames).ToArray();
         var reference = frames[referenceClip][0];
         var distances = frames.Select(clip => FrameDistance.Compute([reference, .. clip], channels: 3).Skip(1).ToArray()).ToArray();
         var refDistance = distances[referenceClip];
@@ -148,12 +158,22 @@ public static class TemporalTrainer
         return new WeakLabels(cycle, referenceClip, ramp, labelled);
     }
 
-    /// <summary>uint8 [n, 3, H, W] -> per frame, H W pixels of 3 interleaved channel values.</summary>
-    private static float[][] Interleaved(Tensor clip)
+    /// <summary>
+    /// uint8 [n, 3, H, W] -> per frame, the frame area-averaged to <see cref="DistanceSize"/> pixels (when larger)
+    /// minus its per-channel mean, as interleaved channel values (grey levels).
+    /// </summary>
+    private static float[][] DistanceFrames(Tensor clip)
     {
         using var scope = NewDisposeScope();
-        var hwc = clip.permute(0, 2, 3, 1).contiguous().to_type(ScalarType.Float32).cpu();
-        var plane = (int)(clip.shape[1] * clip.shape[2] * clip.shape[3]);
+        var x = clip.to_type(ScalarType.Float32).cpu();
+        if (x.shape[2] > DistanceSize || x.shape[3] > DistanceSize)
+        {
+            x = nn.functional.adaptive_avg_pool2d(x, [Math.Min(DistanceSize, x.shape[2]), Math.Min(DistanceSize, x.shape[3])]);
+        }
+
+        x = x - x.mean([2L, 3L], keepdim: true);
+        var hwc = x.permute(0, 2, 3, 1).contiguous();
+        var plane = (int)(hwc.shape[1] * hwc.shape[2] * hwc.shape[3]);
         var all = hwc.data<float>().ToArray();
         return Enumerable.Range(0, (int)clip.shape[0]).Select(i => all.AsSpan(i * plane, plane).ToArray()).ToArray();
     }
