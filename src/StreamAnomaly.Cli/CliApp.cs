@@ -19,6 +19,7 @@ internal static class CliApp
         root.Subcommands.Add(TrainCommand(time));
         root.Subcommands.Add(EvalCommand());
         root.Subcommands.Add(new Command("bench", "Performance benchmarks") { BenchIntegratedCommand() });
+        root.Subcommands.Add(LabelsCommand());
         return root;
     }
 
@@ -72,9 +73,12 @@ internal static class CliApp
         var backbone = new Option<string>("--backbone") { Description = "Integrated CNN: resnet18, resnet34 or resnet50", DefaultValueFactory = _ => "resnet18" };
         var widthDivisor = new Option<int>("--width-divisor") { Description = "Integrated CNN: divide every backbone width by this (1 = full; 2-4 for CPU)", DefaultValueFactory = _ => 1 };
         var refitEpochs = new Option<int>("--refit-epochs") { Description = "Integrated CNN: epochs of stage 3 (decoder refit)", DefaultValueFactory = _ => 3 };
+        var window = new Option<int>("--window") { Description = "temporal: frames per window T (ConvLSTM and R3D-18 clips)", DefaultValueFactory = _ => 8 };
+        var partitions = new Option<int>("--partitions") { Description = "temporal: partitions C of the machine cycle (R3D-18 classes)", DefaultValueFactory = _ => 4 };
+        var transition = new Option<int>("--transition") { Description = "temporal: ramp width of the smoothed partition labels, frames", DefaultValueFactory = _ => 2 };
         var command = new Command("train", "Train a detector on normal clips and write a calibrated model bundle")
         {
-            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, backbone, widthDivisor, refitEpochs,
+            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, backbone, widthDivisor, refitEpochs, window, partitions, transition,
         };
         command.SetAction(r => Guarded(() => TrainWorkflow.Run(
             new TrainRequest(
@@ -91,7 +95,10 @@ internal static class CliApp
                 r.GetValue(percentile),
                 r.GetValue(seed),
                 r.GetValue(device)!,
-                r.GetValue(categories) ?? [])
+                r.GetValue(categories) ?? [],
+                r.GetValue(window),
+                r.GetValue(partitions),
+                r.GetValue(transition))
             {
                 Backbone = r.GetValue(backbone)!,
                 WidthDivisor = Positive(r.GetValue(widthDivisor), "--width-divisor"),
@@ -133,8 +140,22 @@ internal static class CliApp
         var data = new Option<string>("--data") { Description = "Folder of labelled clips (interchange format)", Required = true };
         var output = new Option<string>("--out") { Description = "Report folder to write (scores.csv, metrics.json, roc.png, timelines/)", DefaultValueFactory = _ => "report" };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-        var command = new Command("eval", "Score labelled clips with a bundle; print the papers' tables and write a report") { bundle, data, output, device };
-        command.SetAction(r => Guarded(() => EvalWorkflow.Run(new EvalRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!))));
+        var masking = new Option<string?>("--masking") { Description = "temporal bundles: none, learned, ideal (the clip's roi.png) or all (default: all)" };
+        var command = new Command("eval", "Score labelled clips with a bundle; print the papers' tables and write a report") { bundle, data, output, device, masking };
+        command.SetAction(r => Guarded(() => EvalWorkflow.Run(new EvalRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!, r.GetValue(masking)))));
+        return command;
+    }
+
+    private static Command LabelsCommand()
+    {
+        var data = new Option<string>("--data") { Description = "Folder of NORMAL training clips (interchange format)", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder to write (CLIP.labels.csv and CLIP.png per clip)", Required = true };
+        var partitions = new Option<int>("--partitions") { Description = "Partitions C of the machine cycle", DefaultValueFactory = _ => 4 };
+        var transition = new Option<int>("--transition") { Description = "Ramp width of the smoothed labels, frames", DefaultValueFactory = _ => 2 };
+        var size = new Option<int>("--size") { Description = "Frames are resized to this square size before d(t) is measured", DefaultValueFactory = _ => 64 };
+        var command = new Command("labels", "Compute the temporal detector's weak partition labels (d(t), period, DTW) and write a CSV and plot per clip") { data, output, partitions, transition, size };
+        command.SetAction(r => Guarded(() => LabelsWorkflow.Run(new LabelsRequest(
+            r.GetValue(data)!, r.GetValue(output)!, Positive(r.GetValue(partitions), "--partitions"), r.GetValue(transition), Positive(r.GetValue(size), "--size")))));
         return command;
     }
 

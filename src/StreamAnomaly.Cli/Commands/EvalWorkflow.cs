@@ -13,7 +13,8 @@ using StreamAnomaly.Vision.Detectors;
 namespace StreamAnomaly.Cli.Commands;
 
 /// <summary>Which bundle to evaluate on which labelled clips, and where the report goes.</summary>
-internal sealed record EvalRequest(string Bundle, string Data, string Out, string Device);
+/// <param name="Masking">Temporal bundles only: none, learned, ideal or all (null = all).</param>
+internal sealed record EvalRequest(string Bundle, string Data, string Out, string Device, string? Masking = null);
 
 /// <summary>
 /// Scores every frame of a labelled clip folder with a bundle and writes the report
@@ -28,6 +29,16 @@ internal static class EvalWorkflow
     {
         var device = TorchDevices.Parse(request.Device);
         using var loaded = DetectorCatalog.Load(request.Bundle, device);
+        if (loaded.Detector is TemporalDetector temporal)
+        {
+            return TemporalEvalWorkflow.Run(request, temporal, loaded.Manifest);
+        }
+
+        if (request.Masking is not null)
+        {
+            throw new ArgumentException($"--masking applies to temporal bundles only, this bundle is '{loaded.Manifest.Detector}'");
+        }
+
         var clips = ClipDataset.Open(request.Data, requireLabels: true);
         var total = clips.Sum(c => c.Labels!.Count);
         var variants = Variants(loaded);

@@ -29,7 +29,10 @@ internal sealed record TrainRequest(
     double Percentile,
     int Seed,
     string Device,
-    IReadOnlyList<string> Categories)
+    IReadOnlyList<string> Categories,
+    int Window = 8,
+    int Partitions = 4,
+    int Transition = 2)
 {
     /// <summary>Integrated CNN: backbone depth (resnet18, resnet34, resnet50).</summary>
     public string Backbone { get; init; } = "resnet18";
@@ -61,6 +64,11 @@ internal static class TrainWorkflow
         if (request.Size < 16 || request.Size % 16 != 0)
         {
             throw new ArgumentException($"--size {request.Size}: must be a positive multiple of 16");
+        }
+
+        if (request.Detector == TemporalDetector.Name)
+        {
+            return TemporalTrainWorkflow.Run(request, time);
         }
 
         var device = TorchDevices.Parse(request.Device);
@@ -129,7 +137,7 @@ internal static class TrainWorkflow
     }
 
     /// <summary>True for a frame that may train or calibrate: normal, and of a wanted category when categories are given.</summary>
-    private static bool Usable(FrameLabel? label, IReadOnlyList<string> categories) =>
+    internal static bool Usable(FrameLabel? label, IReadOnlyList<string> categories) =>
         label is not { IsAnomalous: true } && (categories.Count == 0 || (label is not null && categories.Contains(label.Category)));
 
     internal static IEnumerable<Frame> NormalFrames(IReadOnlyList<Clip> clips, IReadOnlyList<string> categories) =>

@@ -41,6 +41,7 @@ public static class DetectorCatalog
     {
         [AutoencoderDetector.Name] = (bundle, path, device) => AutoencoderDetector.FromBundle(bundle, path, device),
         [IntegratedDetector.Name] = (bundle, path, device) => IntegratedDetector.FromBundle(bundle, path, device),
+        [TemporalDetector.Name] = (bundle, path, device) => TemporalDetector.FromBundle(bundle, path, device),
     };
 
     /// <summary>Names of every registered detector.</summary>

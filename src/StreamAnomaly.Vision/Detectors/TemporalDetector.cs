@@ -1,0 +1,461 @@
+using System.Globalization;
+using StreamAnomaly.Core.Bundles;
+using StreamAnomaly.Core.Data;
+using StreamAnomaly.Core.Detection;
+using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Vision.Imaging;
+using StreamAnomaly.Vision.Models.Temporal;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn.functional;
+
+namespace StreamAnomaly.Vision.Detectors;
+
+/// <summary>Which background mask the temporal detector applies before scoring.</summary>
+public enum TemporalMasking
+{
+    /// <summary>No mask: every pixel's residual counts.</summary>
+    None,
+
+    /// <summary>The R3D-18 Eigen-CAM mask (the paper's method).</summary>
+    Learned,
+
+    /// <summary>A supplied static region of interest (the paper's hand-labelled "ideal" mask).</summary>
+    Ideal,
+}
+
+/// <summary>
+/// Hyper-parameters of the temporal masking detector.
+/// </summary>
+/// <param name="InputSize">Side of the square model input in pixels (multiple of 16: R3D-18 halves it four times).</param>
+/// <param name="Window">Frames per window T, for the ConvLSTM autoencoder and the R3D-18 clips.</param>
+/// <param name="Partitions">Partitions C of the machine cycle (R3D-18 classes).</param>
+/// <param name="AutoencoderWidth">Channels of the ConvLSTM autoencoder's first convolution.</param>
+/// <param name="AutoencoderHidden">Channels of the ConvLSTM state.</param>
+/// <param name="MaskWidthDivisor">Divides R3D-18's 64/128/256/512 channels (1 = full network).</param>
+/// <param name="CamLayers">Eigen-CAM: how many of R3D-18's last conv layers are averaged (1 .. 8).</param>
+/// <param name="CamThreshold">Eigen-CAM: map values below this become 0.</param>
+/// <param name="CamWindow">Eigen-CAM: odd moving-average window along time, frames.</param>
+public sealed record TemporalShape(
+    int InputSize = 64,
+    int Window = 8,
+    int Partitions = 4,
+    int AutoencoderWidth = 16,
+    int AutoencoderHidden = 32,
+    int MaskWidthDivisor = 8,
+    int CamLayers = 2,
+    double CamThreshold = 0.1,
+    int CamWindow = 5)
+{
+    /// <summary>Throws <see cref="ArgumentException"/> for values the networks cannot take.</summary>
+    public void Validate()
+    {
+        if (InputSize < 16 || InputSize % 16 != 0)
+        {
+            throw new ArgumentException($"input size {InputSize} must be a positive multiple of 16");
+        }
+
+        if (Window < 2)
+        {
+            throw new ArgumentException($"window {Window} must be at least 2 frames");
+        }
+
+        if (Partitions < 2)
+        {
+            throw new ArgumentException($"partitions {Partitions} must be at least 2");
+        }
+
+        if (CamLayers is < 1 or > R3D18.MaxActivationLayers)
+        {
+            throw new ArgumentException($"Eigen-CAM layers {CamLayers} must be in 1 .. {R3D18.MaxActivationLayers}");
+        }
+
+        if (CamWindow < 1 || CamWindow % 2 == 0)
+        {
+            throw new ArgumentException($"Eigen-CAM window {CamWindow} must be odd and positive");
+        }
+
+        if (CamThreshold is < 0 or >= 1 || double.IsNaN(CamThreshold))
+        {
+            throw new ArgumentException($"Eigen-CAM threshold {CamThreshold} must lie in [0, 1)");
+        }
+
+        if (AutoencoderWidth <= 0 || AutoencoderHidden <= 0 || MaskWidthDivisor < 1 || 64 % MaskWidthDivisor != 0)
+        {
+            throw new ArgumentException("autoencoder width and hidden must be positive and the mask width divisor must divide 64");
+        }
+    }
+}
+
+/// <summary>
+/// What weak labelling found out about the machine cycle, kept in the bundle for people and for
+/// later labelling: the period and template of d(t) on the reference clip.
+/// </summary>
+/// <param name="Period">Mean cycle length in frames (at the training frame rate).</param>
+/// <param name="Template">One cycle of d(t), grey levels, at the model input size.</param>
+/// <param name="Transition">Ramp width T_trans of the smoothed labels actually used, frames.</param>
+/// <param name="ReferenceClip">Index (in training order) of the clip whose frame 0 is the reference frame.</param>
+public sealed record CycleFacts(double Period, double[] Template, int Transition, int ReferenceClip);
+
+/// <summary>The raw scores of one frame under each masking (Ideal is null without a region of interest).</summary>
+public sealed record MaskedScores(RawFrameScore None, RawFrameScore Learned, RawFrameScore? Ideal)
+{
+    /// <summary>The score under <paramref name="masking"/>.</summary>
+    public RawFrameScore? Get(TemporalMasking masking) => masking switch
+    {
+        TemporalMasking.None => None,
+        TemporalMasking.Learned => Learned,
+        TemporalMasking.Ideal => Ideal,
+        _ => throw new ArgumentOutOfRangeException(nameof(masking), masking, null),
+    };
+}
+
+/// <summary>
+/// The temporal masking detector of the background-masking paper (SEEDS.md section 2, issue 5): a ConvLSTM
+/// autoencoder reconstructs sliding windows of T frames; an R3D-18 trained on partition-order prediction
+/// gives per-frame background masks through Eigen-CAM; both the frame and its reconstruction are
+/// multiplied by the mask, and only what the mask keeps is scored.
+/// </summary>
+/// <remarks>
+/// <para>Windows: frame t (t &gt;= T - 1) is reconstructed as the LAST frame of the window
+/// [t - T + 1, t], so the ConvLSTM has seen the most history; the first T - 1 frames of a sequence, which
+/// have no full window of their own, take their positions in the first window [0, T - 1]. A sequence
+/// shorter than T is one short window. The detector keeps no state between calls: a call scores exactly the
+/// frames it is given, so a caller that splits a stream must pass overlapping context (eval scores whole clips).</para>
+/// <para>Residual of a frame: <c>r = mean_channels (x - x̂)^2</c>, [H, W]. With a mask m in [0, 1]
+/// (1 = keep), the paper's fusion multiplies both input and reconstruction:
+/// <c>mean_channels (m x - m x̂)^2 = m^2 r</c>; that is the returned residual map and the raw score is its
+/// sum over pixels. Since m &lt;= 1, a masked score never exceeds the unmasked one.</para>
+/// <para>Learned masks: the sequence is cut into consecutive chunks of T frames (the last chunk ends at the
+/// sequence's end and may overlap the one before; a sequence shorter than T is one chunk), the clip length
+/// R3D-18 was trained on. Per frame, Eigen-CAM maps of the last <see cref="TemporalShape.CamLayers"/> conv layers
+/// are averaged and thresholded; the maps of the whole sequence are then averaged along time with
+/// <see cref="TemporalShape.CamWindow"/> (at most the largest odd number &lt;= n for a sequence of n frames) and resized bilinearly to the input size.</para>
+/// <para>Ideal mask: <see cref="IdealMask"/> (any resolution; resized with area averaging, so border pixels
+/// get fractional weights).</para>
+/// </remarks>
+public sealed class TemporalDetector : IBundledDetector
+{
+    /// <summary>The registered detector name.</summary>
+    public const string Name = "temporal";
+
+    private const string CalibrationPrefix = "calibration.";
+    private readonly TemporalNetworks networks;
+    private readonly Device device;
+    private readonly int batchSize;
+
+    public TemporalDetector(TemporalNetworks networks, TemporalShape shape, CycleFacts cycle, Device device, int batchSize = 8)
+    {
+        ArgumentNullException.ThrowIfNull(networks);
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(cycle);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        shape.Validate();
+        this.networks = networks;
+        Shape = shape;
+        Cycle = cycle;
+        this.device = device;
+        this.batchSize = batchSize;
+        networks.to(device);
+        networks.eval();
+    }
+
+    public string Kind => Name;
+
+    /// <summary>The networks' hyper-parameters.</summary>
+    public TemporalShape Shape { get; }
+
+    /// <summary>What weak labelling found about the cycle.</summary>
+    public CycleFacts Cycle { get; }
+
+    /// <summary>The masking <see cref="ScoreSequence"/> applies (default: the learned mask).</summary>
+    public TemporalMasking Masking { get; set; } = TemporalMasking.Learned;
+
+    /// <summary>The static region of interest used by <see cref="TemporalMasking.Ideal"/> (true = keep).</summary>
+    public BinaryMask? IdealMask { get; set; }
+
+    /// <summary>
+    /// Calibrations of the other maskings (the bundle's own calibration is the learned one), fitted on the
+    /// same normal validation frames; stored in the bundle's parameters as <c>calibration.none</c> and
+    /// <c>calibration.ideal</c>.
+    /// </summary>
+    public Dictionary<TemporalMasking, ScoreCalibration> MaskingCalibrations { get; } = [];
+
+    public int InputWidth => Shape.InputSize;
+
+    public int InputHeight => Shape.InputSize;
+
+    /// <summary>The networks, for training loops and weight export.</summary>
+    internal TemporalNetworks Networks => networks;
+
+    public IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        if (Masking == TemporalMasking.Ideal && IdealMask is null)
+        {
+            throw new InvalidOperationException("ideal masking needs IdealMask (the clip's region of interest)");
+        }
+
+        var scores = Score(frames, learned: Masking == TemporalMasking.Learned, Masking == TemporalMasking.Ideal ? IdealMask : null);
+        return scores.Select(s => s.Get(Masking)!).ToArray();
+    }
+
+    /// <summary>
+    /// Scores consecutive frames under every masking at once (one autoencoder pass, one mask pass):
+    /// Ideal only when <paramref name="roi"/> is given.
+    /// </summary>
+    public IReadOnlyList<MaskedScores> ScoreAll(IReadOnlyList<Frame> frames, BinaryMask? roi)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        return Score(frames, learned: true, roi);
+    }
+
+    /// <summary>Learned masks [n, S, S] in [0, 1] for consecutive frames (1 = keep), on the CPU as floats, row-major per frame.</summary>
+    public float[][] LearnedMasks(IReadOnlyList<Frame> frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var input = FrameTensors.ToBatch(frames, Shape.InputSize, Shape.InputSize, device);
+        var masks = LearnedMaskTensor(input).cpu();
+        var plane = Shape.InputSize * Shape.InputSize;
+        var values = masks.data<float>().ToArray();
+        return Enumerable.Range(0, frames.Count).Select(i => values.AsSpan(i * plane, plane).ToArray()).ToArray();
+    }
+
+    private MaskedScores[] Score(IReadOnlyList<Frame> frames, bool learned, BinaryMask? roi)
+    {
+        if (frames.Count == 0)
+        {
+            return [];
+        }
+
+        var size = Shape.InputSize;
+        networks.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var input = FrameTensors.ToBatch(frames, size, size, device);                 // [n, 3, S, S]
+        var residual = (input - Reconstruct(input)).square().mean([1]);               // [n, S, S]
+        var none = Results(residual);
+        var learnedScores = learned ? Results(residual * LearnedMaskTensor(input).square()) : null;
+        var idealScores = roi is null ? null : Results(residual * RoiTensor(roi).square().unsqueeze(0));
+        return Enumerable.Range(0, frames.Count)
+            .Select(i => new MaskedScores(none[i], learnedScores?[i] ?? none[i], idealScores?[i]))
+            .ToArray();
+    }
+
+    /// <summary>Per-frame reconstruction [n, 3, S, S] from sliding windows (see the remarks).</summary>
+    private Tensor Reconstruct(Tensor input)
+    {
+        var n = input.shape[0];
+        var window = Shape.Window;
+        var autoencoder = networks.Autoencoder;
+        if (n <= window)
+        {
+            return autoencoder.call(input.unsqueeze(0)).squeeze(0);
+        }
+
+        // windows[w] = frames w .. w + T - 1, for w = 0 .. n - T.
+        var windows = input.unfold(0, window, 1).permute(0, 4, 1, 2, 3);             // [n - T + 1, T, 3, S, S]
+        var parts = new List<Tensor>();
+        for (long start = 0; start < windows.shape[0]; start += batchSize)
+        {
+            var count = Math.Min(batchSize, windows.shape[0] - start);
+            var output = autoencoder.call(windows.narrow(0, start, count).contiguous());
+            if (start == 0)
+            {
+                parts.Add(output.select(0, 0).narrow(0, 0, window - 1));                // frames 0 .. T - 2 from window 0
+            }
+
+            parts.Add(output.select(1, window - 1));                                    // frame w + T - 1 from window w
+        }
+
+        return cat(parts, 0);
+    }
+
+    /// <summary>Learned masks [n, S, S] (see the remarks).</summary>
+    private Tensor LearnedMaskTensor(Tensor input)
+    {
+        var n = input.shape[0];
+        var window = (int)Math.Min(Shape.Window, n);
+        var starts = new List<long>();
+        for (long s = 0; s < n; s += window)
+        {
+            starts.Add(Math.Min(s, n - window));
+        }
+
+        var perFrame = new Tensor?[n];
+        for (var b = 0; b < starts.Count; b += batchSize)
+        {
+            var group = starts.Skip(b).Take(batchSize).ToArray();
+            var clips = stack(group.Select(s => input.narrow(0, s, window)).ToArray(), 0); // [B, T, 3, S, S]
+            var (logits, activations) = networks.Masker.ForwardWithActivations(clips, Shape.CamLayers);
+            logits.Dispose();
+            var maps = EigenCam.Threshold(EigenCam.Combine(activations.Select(EigenCam.FrameMaps).ToArray()), Shape.CamThreshold); // [B, T, h, w]
+            for (var i = 0; i < group.Length; i++)
+            {
+                for (var t = 0; t < window; t++)
+                {
+                    perFrame[group[i] + t] = maps[i, t];
+                }
+            }
+        }
+
+        var sequence = stack(perFrame.Select(m => m!).ToArray(), 0).unsqueeze(0);      // [1, n, h, w]
+        var poolWindow = (int)Math.Min(Shape.CamWindow, n % 2 == 1 ? n : n - 1);       // libtorch wants window <= n
+        var pooled = EigenCam.TemporalPool(sequence, poolWindow).squeeze(0);           // [n, h, w]
+        var size = Shape.InputSize;
+        var resized = interpolate(pooled.unsqueeze(1), size: [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
+        return resized.squeeze(1).clamp(0, 1);
+    }
+
+    /// <summary>The region of interest as a float mask [S, S] in [0, 1] (area-averaged to the input size).</summary>
+    private Tensor RoiTensor(BinaryMask roi)
+    {
+        var values = roi.Data.Select(v => v ? 1f : 0f).ToArray();
+        var mask = tensor(values, [1, 1, roi.Height, roi.Width]).to(device);
+        var size = Shape.InputSize;
+        if (roi.Width == size && roi.Height == size)
+        {
+            return mask.reshape(size, size);
+        }
+
+        return interpolate(mask, size: [size, size], mode: InterpolationMode.Area).reshape(size, size).clamp(0, 1);
+    }
+
+    private RawFrameScore[] Results(Tensor residual)
+    {
+        var cpu = residual.cpu();
+        var scores = cpu.sum([1, 2]).to_type(ScalarType.Float64).data<double>().ToArray();
+        var maps = cpu.data<float>().ToArray();
+        var size = Shape.InputSize;
+        var plane = size * size;
+        return Enumerable.Range(0, scores.Length)
+            .Select(i => new RawFrameScore(scores[i], new AnomalyMap(size, size, maps.AsSpan(i * plane, plane).ToArray())))
+            .ToArray();
+    }
+
+    /// <summary>Both networks' parameters, one TorchSharp state dict (keys autoencoder.* and masker.*).</summary>
+    public byte[] ExportWeights()
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            networks.save(writer);
+        }
+
+        return buffer.ToArray();
+    }
+
+    public IReadOnlyDictionary<string, string> BundleParameters
+    {
+        get
+        {
+            var p = new Dictionary<string, string>
+            {
+                ["window"] = Text(Shape.Window),
+                ["partitions"] = Text(Shape.Partitions),
+                ["autoencoderWidth"] = Text(Shape.AutoencoderWidth),
+                ["autoencoderHidden"] = Text(Shape.AutoencoderHidden),
+                ["maskWidthDivisor"] = Text(Shape.MaskWidthDivisor),
+                ["camLayers"] = Text(Shape.CamLayers),
+                ["camThreshold"] = Shape.CamThreshold.ToString("R", CultureInfo.InvariantCulture),
+                ["camWindow"] = Text(Shape.CamWindow),
+                ["period"] = Cycle.Period.ToString("R", CultureInfo.InvariantCulture),
+                ["template"] = string.Join(' ', Cycle.Template.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
+                ["transition"] = Text(Cycle.Transition),
+                ["referenceClip"] = Text(Cycle.ReferenceClip),
+            };
+            foreach (var (masking, c) in MaskingCalibrations.OrderBy(m => m.Key))
+            {
+                p[CalibrationPrefix + masking.ToString().ToLowerInvariant()] = string.Join(
+                    ' ', new[] { c.Threshold, c.Min, c.Max, c.Percentile }.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+            }
+
+            return p;
+        }
+    }
+
+    /// <summary>Rebuilds the detector from a verified bundle.</summary>
+    public static TemporalDetector FromBundle(ModelBundle bundle, string path, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        var manifest = bundle.Manifest;
+        var parameters = manifest.Parameters;
+        string Raw(string key) => parameters.TryGetValue(key, out var text)
+            ? text
+            : throw new InvalidDataFileException(path, $"corrupted model bundle (parameter '{key}' missing)");
+        int Int(string key) => int.TryParse(Raw(key), CultureInfo.InvariantCulture, out var v) && v >= 0
+            ? v
+            : throw new InvalidDataFileException(path, $"corrupted model bundle (parameter '{key}' is not a non-negative integer)");
+        double[] Doubles(string key)
+        {
+            try
+            {
+                return Raw(key).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidDataFileException(path, $"corrupted model bundle (parameter '{key}' is not a list of numbers)", e);
+            }
+        }
+
+        var shape = new TemporalShape(
+            manifest.InputWidth, Int("window"), Int("partitions"), Int("autoencoderWidth"), Int("autoencoderHidden"),
+            Int("maskWidthDivisor"), Int("camLayers"), Doubles("camThreshold").Single(), Int("camWindow"));
+        try
+        {
+            shape.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataFileException(path, $"corrupted model bundle ({e.Message})", e);
+        }
+
+        var cycle = new CycleFacts(Doubles("period").Single(), Doubles("template"), Int("transition"), Int("referenceClip"));
+        var networks = Build(shape);
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(bundle.Weights));
+            networks.load(reader);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or IOException)
+        {
+            networks.Dispose();
+            throw new InvalidDataFileException(path, $"corrupted model bundle (weights do not fit the {Name} networks: {e.Message})", e);
+        }
+
+        var detector = new TemporalDetector(networks, shape, cycle, device);
+        foreach (var masking in new[] { TemporalMasking.None, TemporalMasking.Ideal })
+        {
+            if (parameters.ContainsKey(CalibrationPrefix + masking.ToString().ToLowerInvariant()))
+            {
+                var v = Doubles(CalibrationPrefix + masking.ToString().ToLowerInvariant());
+                if (v.Length != 4)
+                {
+                    throw new InvalidDataFileException(path, $"corrupted model bundle (calibration of masking {masking} needs 4 numbers)");
+                }
+
+                detector.MaskingCalibrations[masking] = new ScoreCalibration(v[0], v[1], v[2], v[3]);
+            }
+        }
+
+        detector.MaskingCalibrations[TemporalMasking.Learned] = manifest.Calibration;
+        return detector;
+    }
+
+    /// <summary>Fresh (untrained) networks of <paramref name="shape"/>.</summary>
+    public static TemporalNetworks Build(TemporalShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        shape.Validate();
+        return new TemporalNetworks(
+            new ConvLstmAutoencoder(shape.AutoencoderWidth, shape.AutoencoderHidden),
+            new R3D18(shape.Partitions, shape.MaskWidthDivisor));
+    }
+
+    public void Dispose() => networks.Dispose();
+
+    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

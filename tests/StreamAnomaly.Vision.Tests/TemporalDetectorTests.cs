@@ -1,0 +1,293 @@
+using StreamAnomaly.Core.Bundles;
+using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Vision.Detectors;
+using StreamAnomaly.Vision.Imaging;
+using StreamAnomaly.Vision.Training;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.Vision.Tests;
+
+/// <summary>
+/// A synthetic periodic "machine": a bright block going round a loop with a jittered period over a
+/// textured background with noise; optionally a dark "person" block crossing the top rows.
+/// </summary>
+internal static class PeriodicFrames
+{
+    /// <summary>Phase in [0, 1) of frame <paramref name="i"/> for a clip starting at phase <paramref name="start"/>.</summary>
+    public static double Phase(int i, double period, double start) => ((start + (i / period)) % 1 + 1) % 1;
+
+    public static Frame[] Clip(int size, int count, double period, double start, int seed, bool person = false)
+    {
+        var random = new Random(seed);
+        var frames = new Frame[count];
+        for (var i = 0; i < count; i++)
+        {
+            var bgr = new byte[size * size * 3];
+            var angle = 2 * Math.PI * Phase(i, period, start);
+            double cx = (size / 2.0) + (size * 0.25 * Math.Cos(angle)), cy = (size * 0.6) + (size * 0.2 * Math.Sin(angle));
+            var side = size / 5;
+            var px = ((i * 2) % (size + side)) - side;
+            for (var y = 0; y < size; y++)
+            {
+                for (var x = 0; x < size; x++)
+                {
+                    var k = ((y * size) + x) * 3;
+                    var inMachine = Math.Abs(x - cx) < side / 2.0 && Math.Abs(y - cy) < side / 2.0;
+                    var inPerson = person && y < size / 4 && x >= px && x < px + side;
+                    var noise = random.Next(-3, 4);
+                    bgr[k] = (byte)Math.Clamp(inMachine ? 230 : inPerson ? 20 : 60 + x + noise, 0, 255);
+                    bgr[k + 1] = (byte)Math.Clamp(inMachine ? 200 : inPerson ? 30 : 80 + y + noise, 0, 255);
+                    bgr[k + 2] = (byte)Math.Clamp(inMachine ? 40 : inPerson ? 160 : 100 + noise, 0, 255);
+                }
+            }
+
+            frames[i] = new Frame(size, size, bgr);
+        }
+
+        return frames;
+    }
+}
+
+/// <summary>One tiny temporal detector trained once (32 px, T = 4, C = 4) and shared by the tests that only read it.</summary>
+public sealed class TrainedTemporalFixture : IDisposable
+{
+    public const int Size = 32;
+    public const double Period = 10;
+
+    public TrainedTemporalFixture()
+    {
+        var clips = new[] { 0.0, 0.3, 0.7 }
+            .Select((start, c) => FrameTensors.ToByteTensor(PeriodicFrames.Clip(Size, 40, Period, start, seed: c), Size, Size))
+            .ToArray();
+        var progress = new List<TrainingProgress>();
+        try
+        {
+            Detector = TemporalTrainer.Train(
+                clips,
+                new TemporalShape(Size, Window: 4, Partitions: 4, AutoencoderWidth: 4, AutoencoderHidden: 8, MaskWidthDivisor: 16, CamLayers: 2, CamThreshold: 0.1, CamWindow: 3),
+                new TemporalTraining(Epochs: 3, MaskEpochs: 3, BatchSize: 8, LearningRate: 3e-3, Transition: 1, Seed: 3),
+                CPU,
+                new Sink(progress));
+        }
+        finally
+        {
+            foreach (var clip in clips)
+            {
+                clip.Dispose();
+            }
+        }
+
+        Progress = progress;
+    }
+
+    public TemporalDetector Detector { get; }
+
+    public IReadOnlyList<TrainingProgress> Progress { get; }
+
+    public void Dispose() => Detector.Dispose();
+
+    private sealed class Sink(List<TrainingProgress> sink) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => sink.Add(value);
+    }
+}
+
+public sealed class TemporalDetectorTests(TrainedTemporalFixture fixture) : IClassFixture<TrainedTemporalFixture>
+{
+    private const int Size = TrainedTemporalFixture.Size;
+
+    private static Frame[] Sequence(int count, int seed = 50, bool person = false) =>
+        PeriodicFrames.Clip(Size, count, TrainedTemporalFixture.Period, 0.1, seed, person);
+
+    /// <summary>Left half of the picture is the region of interest.</summary>
+    private static BinaryMask LeftHalf(int size) =>
+        new(size, size, Enumerable.Range(0, size * size).Select(i => i % size < size / 2).ToArray());
+
+    [Fact]
+    public void Training_reports_both_stages_and_records_the_cycle()
+    {
+        Assert.Contains(fixture.Progress, p => p.Stage == TemporalTrainer.AutoencoderStage && p.EpochDone && p.Epoch == 3);
+        Assert.Contains(fixture.Progress, p => p.Stage == TemporalTrainer.MaskStage && p.EpochDone && p.Epoch == 3);
+        Assert.InRange(fixture.Detector.Cycle.Period, 9.5, 10.5);
+        Assert.Equal(1, fixture.Detector.Cycle.Transition);
+    }
+
+    [Theory]
+    [InlineData(13)]
+    [InlineData(4)]
+    [InlineData(3)]
+    [InlineData(1)]
+    public void One_score_per_frame_with_maps_at_the_input_size(int count)
+    {
+        foreach (var masking in new[] { TemporalMasking.None, TemporalMasking.Learned })
+        {
+            fixture.Detector.Masking = masking;
+            var scores = fixture.Detector.ScoreSequence(Sequence(count));
+            Assert.Equal(count, scores.Count);
+            Assert.All(scores, s => Assert.Equal((Size, Size), (s.Residual.Width, s.Residual.Height)));
+            Assert.All(scores, s => Assert.True(double.IsFinite(s.RawScore) && s.RawScore >= 0));
+            Assert.All(scores, s => Assert.Equal(s.Residual.Values.Sum(v => (double)v), s.RawScore, 1e-3));
+        }
+
+        fixture.Detector.Masking = TemporalMasking.Learned;
+        Assert.Empty(fixture.Detector.ScoreSequence([]));
+    }
+
+    [Fact]
+    public void Frame_t_is_scored_as_the_last_frame_of_its_window()
+    {
+        var frames = Sequence(10);
+        fixture.Detector.Masking = TemporalMasking.None;
+        var whole = fixture.Detector.ScoreSequence(frames);
+        var alone = fixture.Detector.ScoreSequence(frames[4..8]);  // window of frame 7 (T = 4)
+        fixture.Detector.Masking = TemporalMasking.Learned;
+        Assert.Equal(whole[7].RawScore, alone[3].RawScore, 1e-6 * whole[7].RawScore);
+        Assert.Equal(whole[2].RawScore, fixture.Detector.ScoreAll(frames[..4], null)[2].None.RawScore, 1e-6 * whole[2].RawScore);
+    }
+
+    [Fact]
+    public void Masked_scores_never_exceed_the_unmasked_score()
+    {
+        var scores = fixture.Detector.ScoreAll(Sequence(12, person: true), LeftHalf(Size));
+        Assert.All(scores, s =>
+        {
+            Assert.True(s.Learned.RawScore <= s.None.RawScore * (1 + 1e-6), $"learned {s.Learned.RawScore} > none {s.None.RawScore}");
+            Assert.True(s.Ideal!.RawScore <= s.None.RawScore * (1 + 1e-6), $"ideal {s.Ideal.RawScore} > none {s.None.RawScore}");
+        });
+        Assert.Contains(scores, s => s.Learned.RawScore < s.None.RawScore);
+    }
+
+    [Theory]
+    [InlineData(Size)]
+    [InlineData(Size * 2)]
+    public void Ideal_mask_zeroes_the_residual_outside_the_region_of_interest(int roiSize)
+    {
+        fixture.Detector.Masking = TemporalMasking.Ideal;
+        fixture.Detector.IdealMask = LeftHalf(roiSize);
+        try
+        {
+            var frames = Sequence(6).Select(f => roiSize == Size ? f : new Frame(roiSize, roiSize, FrameTensors.ResizeBgr(f, roiSize, roiSize))).ToArray();
+            var scores = fixture.Detector.ScoreSequence(frames);
+            var unmasked = fixture.Detector.ScoreAll(frames, null);
+            for (var i = 0; i < scores.Count; i++)
+            {
+                var values = scores[i].Residual.Values;
+                Assert.All(Enumerable.Range(0, values.Length).Where(p => p % Size >= Size / 2), p => Assert.Equal(0f, values[p]));
+                Assert.All(Enumerable.Range(0, values.Length).Where(p => p % Size < Size / 2), p => Assert.Equal(unmasked[i].None.Residual.Values[p], values[p], 1e-6f));
+            }
+        }
+        finally
+        {
+            fixture.Detector.Masking = TemporalMasking.Learned;
+            fixture.Detector.IdealMask = null;
+        }
+    }
+
+    [Fact]
+    public void Ideal_masking_without_a_region_of_interest_is_refused()
+    {
+        fixture.Detector.Masking = TemporalMasking.Ideal;
+        try
+        {
+            Assert.Throws<InvalidOperationException>(() => fixture.Detector.ScoreSequence(Sequence(3)));
+        }
+        finally
+        {
+            fixture.Detector.Masking = TemporalMasking.Learned;
+        }
+    }
+
+    [Fact]
+    public void Learned_masks_lie_in_the_unit_interval()
+    {
+        var masks = fixture.Detector.LearnedMasks(Sequence(9));
+        Assert.Equal(9, masks.Length);
+        Assert.All(masks, m => Assert.All(m, v => Assert.InRange(v, 0f, 1f)));
+    }
+
+    [Fact]
+    public void Scoring_leaves_no_live_tensor_behind()
+    {
+        var frames = Sequence(9);
+        fixture.Detector.ScoreAll(frames, LeftHalf(Size));
+        fixture.Detector.LearnedMasks(frames);
+        var before = LeakProbe.LiveTensors;
+        fixture.Detector.ScoreAll(frames, LeftHalf(Size));
+        fixture.Detector.ScoreSequence(frames);
+        fixture.Detector.LearnedMasks(frames);
+        Assert.Equal(before, LeakProbe.LiveTensors);
+    }
+
+    [Fact]
+    public void A_saved_bundle_loads_into_a_detector_that_scores_identically_three_ways()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"temporal-{Guid.NewGuid():N}.sabundle");
+        try
+        {
+            var calibration = new ScoreCalibration(5, 1, 9, 99);
+            fixture.Detector.MaskingCalibrations[TemporalMasking.None] = new ScoreCalibration(7, 2, 11, 99);
+            var bundle = DetectorCatalog.CreateBundle(fixture.Detector, calibration, new Dictionary<string, string>(), DateTimeOffset.UnixEpoch);
+            bundle.Save(path);
+            using var loaded = DetectorCatalog.Load(path, CPU);
+            var detector = Assert.IsType<TemporalDetector>(loaded.Detector);
+            Assert.Equal(fixture.Detector.Shape, detector.Shape);
+            Assert.Equal(fixture.Detector.Cycle.Period, detector.Cycle.Period);
+            Assert.Equal(fixture.Detector.Cycle.Template, detector.Cycle.Template);
+            Assert.Equal(new ScoreCalibration(7, 2, 11, 99), detector.MaskingCalibrations[TemporalMasking.None]);
+            Assert.Equal(calibration, detector.MaskingCalibrations[TemporalMasking.Learned]);
+
+            var frames = Sequence(11);
+            var expected = fixture.Detector.ScoreAll(frames, LeftHalf(Size));
+            var actual = detector.ScoreAll(frames, LeftHalf(Size));
+            Assert.Equal(expected.Select(s => (s.None.RawScore, s.Learned.RawScore, s.Ideal!.RawScore)), actual.Select(s => (s.None.RawScore, s.Learned.RawScore, s.Ideal!.RawScore)));
+        }
+        finally
+        {
+            fixture.Detector.MaskingCalibrations.Remove(TemporalMasking.None);
+            File.Delete(path);
+        }
+    }
+}
+
+public sealed class TemporalWeakLabelTests
+{
+    [Theory]
+    [InlineData(12.0)]
+    [InlineData(17.5)]
+    public void Weak_labels_recover_the_period_and_the_phase_of_a_periodic_sequence(double period)
+    {
+        const int size = 32;
+        var starts = new[] { 0.0, 0.25, 0.6 };
+        var clips = starts.Select((s, c) => FrameTensors.ToByteTensor(PeriodicFrames.Clip(size, 70, period, s, seed: c), size, size)).ToArray();
+        try
+        {
+            var labels = TemporalTrainer.Label(clips, partitions: 4, transition: 2);
+            Assert.InRange(labels.Cycle.Period, period * 0.95, period * 1.05);
+
+            // Classes are partitions of the phase relative to the reference clip's frame 0 (phase 0).
+            var agree = 0;
+            var total = 0;
+            for (var c = 0; c < clips.Length; c++)
+            {
+                for (var i = 0; i < 70; i++)
+                {
+                    var truth = (int)Math.Floor(PeriodicFrames.Phase(i, period, starts[c]) * 4) % 4;
+                    var got = labels.Clips[c].Classes[i];
+                    agree += got == truth || Math.Abs(PeriodicFrames.Phase(i, period, starts[c]) * 4 - Math.Round(PeriodicFrames.Phase(i, period, starts[c]) * 4)) < 0.25 ? 1 : 0;
+                    total++;
+                }
+            }
+
+            Assert.True(agree >= total * 0.9, $"{agree} of {total} frames in the right partition (or within a quarter partition of a border)");
+            Assert.All(labels.Clips, c => Assert.All(c.Soft, row => Assert.Equal(1.0, row.Sum(), 1e-9)));
+        }
+        finally
+        {
+            foreach (var clip in clips)
+            {
+                clip.Dispose();
+            }
+        }
+    }
+}
