@@ -13,6 +13,10 @@ using StreamAnomaly.Vision.Detectors;
 namespace StreamAnomaly.Cli.Commands;
 
 /// <summary>Which bundle to evaluate on which labelled clips, and where the report goes.</summary>
+/// <param name="Bundle">Model bundle file.</param>
+/// <param name="Data">Folder of labelled clips.</param>
+/// <param name="Out">Report folder.</param>
+/// <param name="Device">cpu or cuda.</param>
 /// <param name="Masking">Temporal bundles only: none, learned, ideal or all (null = all).</param>
 internal sealed record EvalRequest(string Bundle, string Data, string Out, string Device, string? Masking = null);
 

@@ -34,6 +34,39 @@ public sealed record IntegratedScoring(string Name, bool UseMask = true, int Dil
         new("+dilation 5", Dilation: 5),
         new("+biased loss", Bias: 0.5),
     ];
+
+    /// <summary>
+    /// Applies the variant to squared residuals [N, H, W] and a normal-object mask [N, 1, H, W]
+    /// (1 on objects): returns the raw scores [N] and the masked residual maps [N, H, W].
+    /// </summary>
+    public (Tensor Raw, Tensor Map) Apply(Tensor residual, Tensor objects)
+    {
+        ArgumentNullException.ThrowIfNull(residual);
+        ArgumentNullException.ThrowIfNull(objects);
+        using var scope = NewDisposeScope();
+        Tensor inside;
+        if (!UseMask)
+        {
+            inside = zeros_like(residual);
+        }
+        else if (Dilation > 0)
+        {
+            inside = nn.functional.max_pool2d(objects, (2 * Dilation) + 1, stride: 1, padding: Dilation).squeeze(1);
+        }
+        else
+        {
+            inside = objects.squeeze(1);
+        }
+
+        var outside = residual * (1 - inside);
+        var raw = outside.sum([1, 2]);
+        if (Bias > 0)
+        {
+            raw = (raw - ((residual * inside).sum([1, 2]) * Bias)).clamp_min(0);
+        }
+
+        return (raw.MoveToOuterDisposeScope(), outside.MoveToOuterDisposeScope());
+    }
 }
 
 /// <summary>
@@ -81,6 +114,7 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
         ["pyramidChannels"] = Network.Options.PyramidChannels.ToString(CultureInfo.InvariantCulture),
         ["code"] = Network.Options.CodeSize.ToString(CultureInfo.InvariantCulture),
         ["decoderWidth"] = Network.Options.DecoderWidth.ToString(CultureInfo.InvariantCulture),
+        ["squeezeChannels"] = Network.Options.SqueezeChannels.ToString(CultureInfo.InvariantCulture),
         ["prototypes"] = Network.Options.Prototypes.ToString(CultureInfo.InvariantCulture),
         ["detectionScore"] = Detection.ScoreThreshold.ToString("R", CultureInfo.InvariantCulture),
     };
@@ -149,29 +183,8 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
     private static (double[] Scores, float[] Maps) Score(Tensor residual, Tensor objects, IntegratedScoring variant)
     {
         using var scope = NewDisposeScope();
-        Tensor inside;
-        if (!variant.UseMask)
-        {
-            inside = zeros_like(residual);
-        }
-        else if (variant.Dilation > 0)
-        {
-            var k = (2 * variant.Dilation) + 1;
-            inside = nn.functional.max_pool2d(objects, k, stride: 1, padding: variant.Dilation).squeeze(1);
-        }
-        else
-        {
-            inside = objects.squeeze(1);
-        }
-
-        var outside = residual * (1 - inside);
-        var raw = outside.sum([1, 2]);
-        if (variant.Bias > 0)
-        {
-            raw = (raw - ((residual * inside).sum([1, 2]) * variant.Bias)).clamp_min(0);
-        }
-
-        return (raw.cpu().to_type(ScalarType.Float64).data<double>().ToArray(), outside.cpu().data<float>().ToArray());
+        var (raw, map) = variant.Apply(residual, objects);
+        return (raw.cpu().to_type(ScalarType.Float64).data<double>().ToArray(), map.cpu().data<float>().ToArray());
     }
 
     public byte[] ExportWeights()
@@ -205,6 +218,7 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
                 PyramidChannels = Int("pyramidChannels"),
                 CodeSize = Int("code"),
                 DecoderWidth = Int("decoderWidth"),
+                SqueezeChannels = Int("squeezeChannels"),
                 Prototypes = Int("prototypes"),
                 InputHeight = bundle.Manifest.InputHeight,
                 InputWidth = bundle.Manifest.InputWidth,

@@ -1,0 +1,146 @@
+using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Vision.Detectors;
+using StreamAnomaly.Vision.Imaging;
+using StreamAnomaly.Vision.Models.Integrated;
+using StreamAnomaly.Vision.Tests.Models.Integrated;
+using StreamAnomaly.Vision.Training;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.Vision.Tests.Detectors;
+
+public sealed class IntegratedScoringTests
+{
+    /// <summary>Residual 1 everywhere on a 4x4 frame; a normal object covers the 2x2 block at (1,1).</summary>
+    private static (Tensor Residual, Tensor Objects) Case()
+    {
+        var residual = ones(1, 4, 4);
+        var objects = zeros(1, 1, 4, 4);
+        objects[0, 0, 1, 1] = tensor(1f);
+        objects[0, 0, 1, 2] = tensor(1f);
+        objects[0, 0, 2, 1] = tensor(1f);
+        objects[0, 0, 2, 2] = tensor(1f);
+        return (residual, objects);
+    }
+
+    [Fact]
+    public void Masking_removes_the_normal_object_from_the_score_and_the_map()
+    {
+        using var scope = NewDisposeScope();
+        var (residual, objects) = Case();
+        var (raw, map) = new IntegratedScoring("integrated").Apply(residual, objects);
+        Assert.Equal(12.0, raw.item<float>(), 5);
+        Assert.Equal(0f, map[0, 1, 1].item<float>());
+        Assert.Equal(1f, map[0, 0, 0].item<float>());
+    }
+
+    [Fact]
+    public void The_plain_autoencoder_variant_scores_every_pixel()
+    {
+        using var scope = NewDisposeScope();
+        var (residual, objects) = Case();
+        Assert.Equal(16.0, new IntegratedScoring("autoencoder", UseMask: false).Apply(residual, objects).Raw.item<float>(), 5);
+    }
+
+    [Fact]
+    public void Dilation_grows_the_mask_by_that_many_pixels()
+    {
+        using var scope = NewDisposeScope();
+        var (residual, objects) = Case();
+        // a 2x2 block grown by 1 px in every direction (square kernel) covers the whole 4x4 frame
+        Assert.Equal(0.0, new IntegratedScoring("+dilation 1", Dilation: 1).Apply(residual, objects).Raw.item<float>(), 5);
+    }
+
+    [Fact]
+    public void The_biased_loss_subtracts_a_share_of_the_residual_inside_the_mask()
+    {
+        using var scope = NewDisposeScope();
+        var (residual, objects) = Case();
+        // 12 outside - 0.5 * 4 inside
+        Assert.Equal(10.0, new IntegratedScoring("+biased loss", Bias: 0.5).Apply(residual, objects).Raw.item<float>(), 5);
+    }
+
+    [Fact]
+    public void Table5_lists_the_integrated_cnn_first_and_every_ablation_row()
+    {
+        Assert.Equal(["integrated", "autoencoder", "+dilation 3", "+dilation 5", "+biased loss"], IntegratedScoring.Table5.Select(v => v.Name));
+    }
+}
+
+[Collection(nameof(SeededTorchCollection))]
+public sealed class IntegratedTrainerTests
+{
+    private static readonly IntegratedNetworkOptions Tiny = new()
+    {
+        Depth = "resnet18",
+        WidthDivisor = 8,
+        PyramidChannels = 16,
+        InputHeight = 64,
+        InputWidth = 64,
+        CodeSize = 32,
+        DecoderWidth = 8,
+        SqueezeChannels = 8,
+        Prototypes = 4,
+    };
+
+    [Fact]
+    public void Three_stages_pseudo_label_the_unseen_squares_and_yield_a_bundle_that_scores_identically_after_loading()
+    {
+        using var background = FrameTensors.ToByteTensor(TestFrames.Normal(64, 24), 64, 64);
+        using var withObjects = FrameTensors.ToByteTensor(
+            Enumerable.Range(0, 12).Select(i => TestFrames.Scene(64, 500 + i, (8 + (i * 3), 20, 14))).ToArray(), 64, 64);
+        var stages = new List<string>();
+        var (detector, facts) = IntegratedTrainer.Train(
+            background,
+            withObjects,
+            Tiny,
+            new IntegratedTraining(AutoencoderEpochs: 12, SegmentationEpochs: 2, RefitEpochs: 1, BatchSize: 8, LearningRate: 3e-3, Seed: 3),
+            CPU,
+            new Recorder(stages));
+        using (detector)
+        {
+            Assert.Equal(["autoencoder", "segmentation", "decoder refit"], stages);
+            Assert.True(facts.LabelledFrames >= 6, $"only {facts.LabelledFrames} of 12 frames got a pseudo-label");
+
+            var path = Path.Combine(Path.GetTempPath(), $"int-{Guid.NewGuid():N}.sabundle");
+            try
+            {
+                var calibration = new ScoreCalibration(1, 0, 2, 99);
+                DetectorCatalog.CreateBundle(detector, calibration, new Dictionary<string, string>(), DateTimeOffset.UnixEpoch,
+                    detector.Variants.ToDictionary(v => v, _ => calibration)).Save(path);
+                using var loaded = DetectorCatalog.Load(path, CPU);
+                var frames = TestFrames.Normal(64, 2, seed: 77);
+                Assert.Equal(detector.ScoreSequence(frames).Select(s => s.RawScore), loaded.Detector.ScoreSequence(frames).Select(s => s.RawScore));
+                Assert.Equal(5, loaded.Manifest.VariantCalibrations!.Count);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+    }
+
+    [Fact]
+    public void Scoring_every_variant_leaves_no_live_tensor_behind()
+    {
+        using var detector = new IntegratedDetector(new IntegratedNetwork(Tiny), CPU, new PostprocessOptions { ScoreThreshold = 0.0 });
+        var frames = TestFrames.Normal(64, 3);
+        detector.ScoreVariants(frames);
+        var before = LeakProbe.LiveTensors;
+        var scores = detector.ScoreVariants(frames);
+        Assert.Equal(before, LeakProbe.LiveTensors);
+        Assert.Equal(5, scores.Count);
+        Assert.All(scores, s => Assert.Equal(3, s.Count));
+    }
+
+    /// <summary>Records each stage's name once, in the order the stages ran.</summary>
+    private sealed class Recorder(List<string> stages) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (stages.Count == 0 || stages[^1] != value.Stage)
+            {
+                stages.Add(value.Stage);
+            }
+        }
+    }
+}
