@@ -69,35 +69,19 @@ public static class AutoencoderTrainer
         IProgress<TrainingProgress>? progress,
         CancellationToken cancellationToken)
     {
-        var count = frames.shape[0];
-        var steps = (int)((count + training.BatchSize - 1) / training.BatchSize);
         using var generator = new Generator((ulong)training.Seed);
         using var optimizer = optim.Adam(model.parameters(), training.LearningRate);
         model.train();
-        for (var epoch = 1; epoch <= training.Epochs; epoch++)
+        MiniBatchLoop.Run(optimizer, frames.shape[0], training.BatchSize, training.Epochs, AutoencoderDetector.Name, generator, progress, cancellationToken, picks =>
         {
-            using var order = randperm(count, generator: generator);
-            var lossSum = 0.0;
-            for (var step = 0; step < steps; step++)
+            var batch = FrameTensors.ToUnitFloat(frames.index_select(0, tensor(picks)), device);
+            if (training.ColourJitter)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var index = order.narrow(0, step * training.BatchSize, Math.Min(training.BatchSize, count - (step * training.BatchSize)));
-                var batch = FrameTensors.ToUnitFloat(frames.index_select(0, index), device);
-                if (training.ColourJitter)
-                {
-                    batch = ColourJitter.Apply(batch, generator, device);
-                }
-
-                optimizer.zero_grad();
-                var loss = nn.functional.mse_loss(model.call(batch), batch);
-                loss.backward();
-                optimizer.step();
-                lossSum += loss.item<float>();
-                progress?.Report(new TrainingProgress(AutoencoderDetector.Name, epoch, training.Epochs, step + 1, steps, lossSum / (step + 1)));
+                batch = ColourJitter.Apply(batch, generator, device);
             }
-        }
 
+            return nn.functional.mse_loss(model.call(batch), batch);
+        });
         model.eval();
     }
 }

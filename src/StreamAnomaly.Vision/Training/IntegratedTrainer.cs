@@ -145,31 +145,16 @@ public static class IntegratedTrainer
         network.train();
         network.ConfigureForStage(stage);
         using var optimizer = optim.Adam(network.TrainableParameters(), training.LearningRate);
-        var count = frames.shape[0];
-        var steps = (int)((count + training.BatchSize - 1) / training.BatchSize);
-        for (var epoch = 1; epoch <= epochs; epoch++)
+        MiniBatchLoop.Run(optimizer, frames.shape[0], training.BatchSize, epochs, name, generator, progress, cancellationToken, picks =>
         {
-            using var order = randperm(count, generator: generator);
-            var lossSum = 0.0;
-            for (var step = 0; step < steps; step++)
+            var batch = FrameTensors.ToUnitFloat(frames.index_select(0, tensor(picks)), device);
+            if (stage == TrainingStage.Autoencoder)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var index = order.narrow(0, step * training.BatchSize, Math.Min(training.BatchSize, count - (step * training.BatchSize)));
-                var batch = FrameTensors.ToUnitFloat(frames.index_select(0, index), device);
-                if (stage == TrainingStage.Autoencoder)
-                {
-                    batch = ColourJitter.Apply(batch, generator, device);
-                }
-
-                optimizer.zero_grad();
-                var loss = nn.functional.mse_loss(network.Reconstruct(batch), batch);
-                loss.backward();
-                optimizer.step();
-                lossSum += loss.item<float>();
-                progress?.Report(new TrainingProgress(name, epoch, epochs, step + 1, steps, lossSum / (step + 1)));
+                batch = ColourJitter.Apply(batch, generator, device);
             }
-        }
+
+            return nn.functional.mse_loss(network.Reconstruct(batch), batch);
+        });
     }
 
     private static void Segmentation(
@@ -191,27 +176,11 @@ public static class IntegratedTrainer
         network.ConfigureForStage(TrainingStage.Segmentation);
         using var optimizer = optim.Adam(network.TrainableParameters(), training.LearningRate);
         using var priors = network.CreatePriors().to(device);
-        var count = targets.Count;
-        var steps = (count + training.BatchSize - 1) / training.BatchSize;
-        for (var epoch = 1; epoch <= training.SegmentationEpochs; epoch++)
+        MiniBatchLoop.Run(optimizer, targets.Count, training.BatchSize, training.SegmentationEpochs, "segmentation", generator, progress, cancellationToken, picks =>
         {
-            using var order = randperm(count, generator: generator);
-            var shuffled = order.data<long>().ToArray();
-            var lossSum = 0.0;
-            for (var step = 0; step < steps; step++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var chosen = shuffled.Skip(step * training.BatchSize).Take(training.BatchSize).Select(i => targets[(int)i]).ToArray();
-                var batch = FrameTensors.ToUnitFloat(frames.index_select(0, tensor(chosen.Select(c => c.Index).ToArray())), device);
-                optimizer.zero_grad();
-                using var output = network.Segment(batch);
-                using var loss = SegmentationLoss.Compute(output, priors, chosen.Select(c => c.Targets).ToArray());
-                loss.Total.backward();
-                optimizer.step();
-                lossSum += loss.Total.item<float>();
-                progress?.Report(new TrainingProgress("segmentation", epoch, training.SegmentationEpochs, step + 1, steps, lossSum / (step + 1)));
-            }
-        }
+            var chosen = picks.Select(i => targets[(int)i]).ToArray();
+            var batch = FrameTensors.ToUnitFloat(frames.index_select(0, tensor(chosen.Select(c => c.Index).ToArray())), device);
+            return SegmentationLoss.Compute(network.Segment(batch), priors, chosen.Select(c => c.Targets).ToArray()).Total;
+        });
     }
 }

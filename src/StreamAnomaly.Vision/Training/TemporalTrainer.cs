@@ -199,9 +199,8 @@ public static class TemporalTrainer
         return [.. result];
     }
 
-    private static Tensor Batch(IReadOnlyList<Tensor> clips, (int Clip, long Start)[] windows, Tensor order, int from, int count, int window, Device device)
+    private static Tensor Batch(IReadOnlyList<Tensor> clips, (int Clip, long Start)[] windows, long[] picks, int window, Device device)
     {
-        var picks = order.narrow(0, from, count).data<long>().ToArray();
         var parts = picks.Select(i => clips[windows[i].Clip].narrow(0, windows[i].Start, window)).ToArray();
         return FrameTensors.ToUnitFloat(stack(parts, 0), device);                       // [B, T, 3, S, S]
     }
@@ -210,28 +209,13 @@ public static class TemporalTrainer
         ConvLstmAutoencoder model, IReadOnlyList<Tensor> clips, (int Clip, long Start)[] windows, int window,
         TemporalTraining training, Generator generator, Device device, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        var steps = (windows.Length + training.BatchSize - 1) / training.BatchSize;
         using var optimizer = optim.Adam(model.parameters(), training.LearningRate);
         model.train();
-        for (var epoch = 1; epoch <= training.Epochs; epoch++)
+        MiniBatchLoop.Run(optimizer, windows.Length, training.BatchSize, training.Epochs, AutoencoderStage, generator, progress, cancellationToken, picks =>
         {
-            using var order = randperm(windows.Length, generator: generator);
-            var lossSum = 0.0;
-            for (var step = 0; step < steps; step++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var from = step * training.BatchSize;
-                var batch = Batch(clips, windows, order, from, Math.Min(training.BatchSize, windows.Length - from), window, device);
-                optimizer.zero_grad();
-                var loss = nn.functional.mse_loss(model.call(batch), batch);
-                loss.backward();
-                optimizer.step();
-                lossSum += loss.item<float>();
-                progress?.Report(new TrainingProgress(AutoencoderStage, epoch, training.Epochs, step + 1, steps, lossSum / (step + 1)));
-            }
-        }
-
+            var batch = Batch(clips, windows, picks, window, device);
+            return nn.functional.mse_loss(model.call(batch), batch);
+        });
         model.eval();
     }
 
@@ -239,31 +223,14 @@ public static class TemporalTrainer
         R3D18 model, IReadOnlyList<Tensor> clips, Tensor[] targets, (int Clip, long Start)[] windows, int window,
         TemporalTraining training, Generator generator, Device device, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        var steps = (windows.Length + training.BatchSize - 1) / training.BatchSize;
         using var optimizer = optim.Adam(model.parameters(), training.LearningRate);
         model.train();
-        for (var epoch = 1; epoch <= training.MaskEpochs; epoch++)
+        MiniBatchLoop.Run(optimizer, windows.Length, training.BatchSize, training.MaskEpochs, MaskStage, generator, progress, cancellationToken, picks =>
         {
-            using var order = randperm(windows.Length, generator: generator);
-            var lossSum = 0.0;
-            for (var step = 0; step < steps; step++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var from = step * training.BatchSize;
-                var count = Math.Min(training.BatchSize, windows.Length - from);
-                var batch = Batch(clips, windows, order, from, count, window, device);
-                var picks = order.narrow(0, from, count).data<long>().ToArray();
-                var target = stack(picks.Select(i => targets[windows[i].Clip].narrow(0, windows[i].Start, window)).ToArray(), 0).to(device);
-                optimizer.zero_grad();
-                var loss = SoftTargetCrossEntropy.Compute(model.call(batch), target);
-                loss.backward();
-                optimizer.step();
-                lossSum += loss.item<float>();
-                progress?.Report(new TrainingProgress(MaskStage, epoch, training.MaskEpochs, step + 1, steps, lossSum / (step + 1)));
-            }
-        }
-
+            var batch = Batch(clips, windows, picks, window, device);
+            var target = stack(picks.Select(i => targets[windows[i].Clip].narrow(0, windows[i].Start, window)).ToArray(), 0).to(device);
+            return SoftTargetCrossEntropy.Compute(model.call(batch), target);
+        });
         model.eval();
     }
 }
