@@ -227,7 +227,7 @@ public sealed class TemporalDetectorTests(TrainedTemporalFixture fixture) : ICla
         {
             var calibration = new ScoreCalibration(5, 1, 9, 99);
             fixture.Detector.MaskingCalibrations[TemporalMasking.None] = new ScoreCalibration(7, 2, 11, 99);
-            var bundle = DetectorCatalog.CreateBundle(fixture.Detector, calibration, new Dictionary<string, string>(), DateTimeOffset.UnixEpoch);
+            var bundle = DetectorCatalog.CreateBundle(fixture.Detector, calibration, new Dictionary<string, string>(), DateTimeOffset.UnixEpoch, fixture.Detector.VariantCalibrations);
             bundle.Save(path);
             using var loaded = DetectorCatalog.Load(path, CPU);
             var detector = Assert.IsType<TemporalDetector>(loaded.Detector);

@@ -120,7 +120,7 @@ internal static class TemporalTrainWorkflow
             ["seed"] = request.Seed.ToString(CultureInfo.InvariantCulture),
             ["device"] = request.Device,
         };
-        var bundle = DetectorCatalog.CreateBundle(detector, calibration, facts, time.GetUtcNow());
+        var bundle = DetectorCatalog.CreateBundle(detector, calibration, facts, time.GetUtcNow(), detector.VariantCalibrations);
         bundle.Save(request.Out);
         AnsiConsole.MarkupLine(
             $"cycle period {detector.Cycle.Period:F2} frames (reference clip {Markup.Escape(facts["referenceClip"])}); " +

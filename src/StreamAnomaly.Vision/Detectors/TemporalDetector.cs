@@ -140,7 +140,6 @@ public sealed class TemporalDetector : IBundledDetector
     /// <summary>The registered detector name.</summary>
     public const string Name = "temporal";
 
-    private const string CalibrationPrefix = "calibration.";
     private readonly TemporalNetworks networks;
     private readonly Device device;
     private readonly int batchSize;
@@ -177,10 +176,17 @@ public sealed class TemporalDetector : IBundledDetector
 
     /// <summary>
     /// Calibrations of the other maskings (the bundle's own calibration is the learned one), fitted on the
-    /// same normal validation frames; stored in the bundle's parameters as <c>calibration.none</c> and
-    /// <c>calibration.ideal</c>.
+    /// same normal validation frames; stored in the bundle's variant calibrations under "none" and
+    /// "ideal".
     /// </summary>
     public Dictionary<TemporalMasking, ScoreCalibration> MaskingCalibrations { get; } = [];
+
+    /// <summary>The masking's name in tables and in the bundle's variant calibrations ("none", "learned", "ideal").</summary>
+    public static string VariantName(TemporalMasking masking) => masking.ToString().ToLowerInvariant();
+
+    /// <summary>The calibrations to store as the bundle's variant calibrations.</summary>
+    public IReadOnlyDictionary<string, ScoreCalibration> VariantCalibrations =>
+        MaskingCalibrations.ToDictionary(m => VariantName(m.Key), m => m.Value);
 
     public int InputWidth => Shape.InputSize;
 
@@ -367,12 +373,6 @@ public sealed class TemporalDetector : IBundledDetector
                 ["transition"] = Text(Cycle.Transition),
                 ["referenceClip"] = Text(Cycle.ReferenceClip),
             };
-            foreach (var (masking, c) in MaskingCalibrations.OrderBy(m => m.Key))
-            {
-                p[CalibrationPrefix + masking.ToString().ToLowerInvariant()] = string.Join(
-                    ' ', new[] { c.Threshold, c.Min, c.Max, c.Percentile }.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
-            }
-
             return p;
         }
     }
@@ -429,15 +429,9 @@ public sealed class TemporalDetector : IBundledDetector
         var detector = new TemporalDetector(networks, shape, cycle, device);
         foreach (var masking in new[] { TemporalMasking.None, TemporalMasking.Ideal })
         {
-            if (parameters.ContainsKey(CalibrationPrefix + masking.ToString().ToLowerInvariant()))
+            if (manifest.VariantCalibrations?.TryGetValue(VariantName(masking), out var calibration) == true)
             {
-                var v = Doubles(CalibrationPrefix + masking.ToString().ToLowerInvariant());
-                if (v.Length != 4)
-                {
-                    throw new InvalidDataFileException(path, $"corrupted model bundle (calibration of masking {masking} needs 4 numbers)");
-                }
-
-                detector.MaskingCalibrations[masking] = new ScoreCalibration(v[0], v[1], v[2], v[3]);
+                detector.MaskingCalibrations[masking] = calibration;
             }
         }
 
