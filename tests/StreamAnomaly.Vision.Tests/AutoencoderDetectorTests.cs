@@ -163,3 +163,23 @@ public sealed class AutoencoderDetectorTests(TrainedAutoencoderFixture fixture) 
         Assert.Contains("autoencoder", error.Message);
     }
 }
+
+public sealed class ResidualReductionTests
+{
+    [Fact]
+    public void Sum_and_peak_agree_on_a_compact_blob_but_peak_ignores_spread_noise_of_the_same_total()
+    {
+        using var scope = NewDisposeScope();
+        var blob = zeros(1, 4, 4);
+        blob[0, 1, 1] = tensor(1f);
+        blob[0, 1, 2] = tensor(1f);
+        blob[0, 2, 1] = tensor(1f);
+        blob[0, 2, 2] = tensor(1f);
+        var spread = full(1, 4, 4, 0.25f);
+
+        Assert.Equal(4.0, AutoencoderDetector.Reduce(blob, 0).item<float>(), 5);
+        Assert.Equal(4.0, AutoencoderDetector.Reduce(spread, 0).item<float>(), 5);
+        Assert.Equal(4.0, AutoencoderDetector.Reduce(blob, 2).item<float>(), 5);
+        Assert.Equal(1.0, AutoencoderDetector.Reduce(spread, 2).item<float>(), 5);
+    }
+}

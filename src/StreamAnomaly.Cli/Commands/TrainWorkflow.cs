@@ -40,6 +40,9 @@ internal sealed record TrainRequest(
     /// <summary>Integrated CNN: divides every backbone width (1 = full width; 2-4 for CPU runs).</summary>
     public int WidthDivisor { get; init; } = 1;
 
+    /// <summary>Autoencoder: score by the peak k x k residual window instead of the whole-frame sum (0 = sum).</summary>
+    public int Peak { get; init; }
+
     /// <summary>Integrated CNN: epochs of stage 3 (decoder refit).</summary>
     public int RefitEpochs { get; init; } = 3;
 }
@@ -88,7 +91,7 @@ internal static class TrainWorkflow
             $"calibrating on {validation.Count} frames from {Markup.Escape(valFolder ?? "every 10th training frame")}");
 
         var stopwatch = Stopwatch.StartNew();
-        var shape = new AutoencoderShape(request.Size, request.Width, request.Bottleneck);
+        var shape = new AutoencoderShape(request.Size, request.Width, request.Bottleneck, request.Peak);
         var settings = new AutoencoderTraining(request.Epochs, request.BatchSize, request.LearningRate, ColourJitter: true, request.Seed);
         var steps = (int)((train.shape[0] + request.BatchSize - 1) / request.BatchSize) * request.Epochs;
         var epochLosses = new List<(string Stage, int Epoch, double Loss)>();

@@ -16,12 +16,18 @@ namespace StreamAnomaly.Vision.Detectors;
 /// <param name="InputSize">Side of the square model input in pixels (multiple of 16).</param>
 /// <param name="Width">Channels of the first convolution (the widest is 4x this).</param>
 /// <param name="Code">Floats in the fully-connected bottleneck (512 = 2 KB).</param>
-public sealed record AutoencoderShape(int InputSize = 128, int Width = 32, int Code = 512)
+/// <param name="Peak">
+/// Score reduction: 0 = the papers' sum of the residual over all pixels; k &gt; 0 = the largest
+/// mean residual over any k x k window, times k^2 (a local anomaly then stands out from the
+/// frame-wide reconstruction noise that dominates a whole-frame sum).
+/// </param>
+public sealed record AutoencoderShape(int InputSize = 128, int Width = 32, int Code = 512, int Peak = 0)
 {
     internal Dictionary<string, string> ToParameters() => new()
     {
         ["width"] = Width.ToString(CultureInfo.InvariantCulture),
         ["code"] = Code.ToString(CultureInfo.InvariantCulture),
+        ["peak"] = Peak.ToString(CultureInfo.InvariantCulture),
     };
 
     internal static AutoencoderShape FromManifest(BundleManifest manifest, string path)
@@ -36,7 +42,8 @@ public sealed record AutoencoderShape(int InputSize = 128, int Width = 32, int C
             return value;
         }
 
-        return new AutoencoderShape(manifest.InputWidth, Read("width"), Read("code"));
+        var peak = manifest.Parameters.TryGetValue("peak", out var text) && int.TryParse(text, CultureInfo.InvariantCulture, out var k) && k >= 0 ? k : 0;
+        return new AutoencoderShape(manifest.InputWidth, Read("width"), Read("code"), peak);
     }
 }
 
@@ -91,7 +98,7 @@ public sealed class AutoencoderDetector : IBundledDetector
             using var noGrad = no_grad();
             var batch = FrameTensors.ToBatch(Slice(frames, start, count), size, size, device);
             var residual = Residual(batch, model.call(batch)).cpu();
-            var scores = residual.sum([1, 2]).to_type(ScalarType.Float64).data<double>().ToArray();
+            var scores = Reduce(residual, Shape.Peak).to_type(ScalarType.Float64).data<double>().ToArray();
             var maps = residual.data<float>().ToArray();
             var plane = size * size;
             for (var i = 0; i < count; i++)
@@ -101,6 +108,20 @@ public sealed class AutoencoderDetector : IBundledDetector
         }
 
         return results;
+    }
+
+    /// <summary>Frame scores [N] from residual maps [N, H, W]: their sum (peak 0) or the peak k x k window sum.</summary>
+    public static Tensor Reduce(Tensor residual, int peak)
+    {
+        ArgumentNullException.ThrowIfNull(residual);
+        if (peak <= 0)
+        {
+            return residual.sum([1, 2]);
+        }
+
+        using var scope = NewDisposeScope();
+        var windows = nn.functional.avg_pool2d(residual.unsqueeze(1), peak, stride: 1) * (peak * peak);
+        return windows.flatten(1).max(1).values.MoveToOuterDisposeScope();
     }
 
     /// <summary>Per-pixel squared residual averaged over channels: [N, 3, H, W] x2 -> [N, H, W].</summary>
