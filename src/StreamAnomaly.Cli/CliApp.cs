@@ -18,6 +18,7 @@ internal static class CliApp
         root.Subcommands.Add(SynthCommand());
         root.Subcommands.Add(TrainCommand(time));
         root.Subcommands.Add(EvalCommand());
+        root.Subcommands.Add(PseudolabelCommand());
         root.Subcommands.Add(new Command("bench", "Performance benchmarks") { BenchIntegratedCommand() });
         root.Subcommands.Add(LabelsCommand());
         return root;
@@ -133,6 +134,21 @@ internal static class CliApp
         var command = new Command("synth", "Render a benchmark suite with exact ground truth (train/, val/, test/, contact sheet)") { suite, output, seed, size, fps, scale };
         command.SetAction(r => Guarded(() => SynthWorkflow.Run(new SynthRequest(
             r.GetValue(suite)!, r.GetValue(output)!, r.GetValue(seed), Positive(r.GetValue(size), "--size"), r.GetValue(fps), r.GetValue(scale)))));
+        return command;
+    }
+
+    private static Command PseudolabelCommand()
+    {
+        var bundle = new Option<string>("--bundle") { Description = "Integrated-CNN bundle whose residual is labelled", Required = true };
+        var data = new Option<string>("--data") { Description = "Folder of clips (interchange format)", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder for labels/CLIP/NNNNNN.png and contact-sheet.png", Required = true };
+        var category = new Option<string>("--category") { Description = "Only frames of this label category (empty: every frame)", DefaultValueFactory = _ => "normal-object" };
+        var threshold = new Option<double?>("--threshold") { Description = "Residual threshold (default: the bundle's training threshold)" };
+        var variant = new Option<Vision.PseudoLabels.PseudoLabelVariant>("--variant") { Description = "Noise removal: NoiseRemovalAfterBlobs (paper's best), NoNoiseRemoval, NoiseRemovalBeforeBlobs", DefaultValueFactory = _ => Vision.PseudoLabels.PseudoLabelVariant.NoiseRemovalAfterBlobs };
+        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("pseudolabel", "Turn the integrated CNN's residual into normal-object instance labels (PNGs + contact sheet)") { bundle, data, output, category, threshold, variant, device };
+        command.SetAction(r => Guarded(() => PseudolabelWorkflow.Run(new PseudolabelRequest(
+            r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(category) ?? string.Empty, r.GetValue(threshold), r.GetValue(variant), r.GetValue(device)!))));
         return command;
     }
 

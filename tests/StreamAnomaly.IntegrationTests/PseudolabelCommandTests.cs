@@ -1,0 +1,80 @@
+using StreamAnomaly.Cli;
+using StreamAnomaly.Core.Data;
+using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Ingest.Clips;
+using StreamAnomaly.Vision.Detectors;
+using StreamAnomaly.Vision.Imaging;
+using StreamAnomaly.Vision.Models;
+using StreamAnomaly.Vision.Models.Integrated;
+using StreamAnomaly.Vision.Training;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.IntegrationTests;
+
+[Collection(nameof(ConsoleCollection))]
+public sealed class PseudolabelCommandTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("pseudolabel-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private static readonly IntegratedNetworkOptions Tiny = new()
+    {
+        Depth = "resnet18", WidthDivisor = 8, PyramidChannels = 16, InputHeight = 64, InputWidth = 64,
+        CodeSize = 32, DecoderWidth = 8, SqueezeChannels = 8, Prototypes = 4,
+    };
+
+    /// <summary>A clip of 6 frames: even frames plain background, odd frames with the magenta square (category normal-object).</summary>
+    private string WriteClip()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(root, "data")).FullName;
+        using var writer = new ClipWriter(data, "cam", fps: 5, ClipStorage.PngFolder);
+        for (var f = 0; f < 6; f++)
+        {
+            var square = f % 2 == 1;
+            writer.Append(CliFixture.Scene(64, 900 + f, square), new FrameLabel(f, 0, square ? "normal-object" : "background"));
+        }
+
+        writer.Complete();
+        return data;
+    }
+
+    [Fact]
+    public async Task Pseudolabel_writes_one_label_png_per_normal_object_frame_and_a_contact_sheet()
+    {
+        var data = WriteClip();
+        using var background = FrameTensors.ToByteTensor(Enumerable.Range(0, 24).Select(i => CliFixture.Scene(64, i, false)).ToArray(), 64, 64);
+        using var objects = FrameTensors.ToByteTensor(Enumerable.Range(0, 8).Select(i => CliFixture.Scene(64, 100 + i, true)).ToArray(), 64, 64);
+        var (detector, facts) = IntegratedTrainer.Train(background, objects, Tiny, new IntegratedTraining(12, 1, 1, 8, 3e-3, Seed: 1), CPU);
+        var bundle = Path.Combine(root, "int.sabundle");
+        using (detector)
+        {
+            var calibration = new ScoreCalibration(1, 0, 2, 99);
+            DetectorCatalog.CreateBundle(detector, calibration, new Dictionary<string, string> { ["pseudoLabelThreshold"] = facts.PseudoLabelThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture) },
+                DateTimeOffset.UnixEpoch, detector.Variants.ToDictionary(v => v, _ => calibration)).Save(bundle);
+        }
+
+        var output = Path.Combine(root, "labels");
+        var code = await CliApp.RunAsync(["pseudolabel", "--bundle", bundle, "--data", data, "--out", output]);
+
+        Assert.Equal(0, code);
+        Assert.Equal(["000001.png", "000003.png", "000005.png"], Directory.GetFiles(Path.Combine(output, "labels", "cam")).Select(Path.GetFileName).Order());
+        Assert.True(File.Exists(Path.Combine(output, "contact-sheet.png")), "no frame got an instance, so no contact sheet");
+    }
+
+    [Fact]
+    public async Task Pseudolabel_refuses_a_bundle_of_another_detector()
+    {
+        var data = WriteClip();
+        var bundle = Path.Combine(root, "ae.sabundle");
+        using (var detector = new AutoencoderDetector(new ConvAutoencoder(32, 8, 16), new AutoencoderShape(32, 8, 16), CPU))
+        {
+            DetectorCatalog.CreateBundle(detector, new ScoreCalibration(1, 0, 2, 99), new Dictionary<string, string>(), DateTimeOffset.UnixEpoch).Save(bundle);
+        }
+
+        var (code, error) = await ConsoleCapture.Run(["pseudolabel", "--bundle", bundle, "--data", data, "--out", Path.Combine(root, "x")]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("pseudo-labels come from an integrated-CNN bundle, this one is 'autoencoder'", error);
+        Assert.False(Directory.Exists(Path.Combine(root, "x")));
+    }
+}
