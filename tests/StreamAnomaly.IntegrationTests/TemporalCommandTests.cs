@@ -71,8 +71,7 @@ public sealed class TemporalCommandTests(TemporalCliFixture fixture) : IClassFix
         Assert.Equal(32, manifest.InputWidth);
         Assert.Equal("4", manifest.Parameters["window"]);
         Assert.Equal("4", manifest.Parameters["partitions"]);
-        Assert.Contains("calibration.none", manifest.Parameters.Keys);
-        Assert.Contains("calibration.ideal", manifest.Parameters.Keys);
+        Assert.Equal(["ideal", "none"], manifest.VariantCalibrations!.Keys.Order());
         Assert.InRange(double.Parse(manifest.Parameters["period"], System.Globalization.CultureInfo.InvariantCulture), 27, 33);
         Assert.Equal("30", manifest.Training["validationFrames"]);
         Assert.Equal("a-background", manifest.Training["referenceClip"]);
