@@ -73,7 +73,7 @@ internal static class CliApp
         var categories = new Option<string[]>("--category") { Description = "Train and calibrate only on frames of this label category (repeatable)", AllowMultipleArgumentsPerToken = true };
         var backbone = new Option<string>("--backbone") { Description = "Integrated CNN: resnet18, resnet34 or resnet50", DefaultValueFactory = _ => "resnet18" };
         var widthDivisor = new Option<int>("--width-divisor") { Description = "Integrated CNN: divide every backbone width by this (1 = full; 2-4 for CPU)", DefaultValueFactory = _ => 1 };
-        var peak = new Option<int>("--peak") { Description = "autoencoder: score = peak k x k residual window instead of the whole-frame sum (0 = sum, the papers')", DefaultValueFactory = _ => 0 };
+        var peak = new Option<int>("--peak") { Description = "autoencoder, integrated: score = peak k x k residual window instead of the whole-frame sum (0 = sum, the papers')", DefaultValueFactory = _ => 0 };
         var refitEpochs = new Option<int>("--refit-epochs") { Description = "Integrated CNN: epochs of stage 3 (decoder refit)", DefaultValueFactory = _ => 3 };
         var window = new Option<int>("--window") { Description = "temporal: frames per window T (ConvLSTM and R3D-18 clips)", DefaultValueFactory = _ => 8 };
         var partitions = new Option<int>("--partitions") { Description = "temporal: partitions C of the machine cycle (R3D-18 classes)", DefaultValueFactory = _ => 4 };

@@ -13,8 +13,8 @@ namespace StreamAnomaly.Cli.Commands;
 /// <summary>
 /// <c>train --detector integrated</c>: stage 1 on the training clips' <c>background</c> frames,
 /// stage 2 on their <c>normal-object</c> frames (pseudo-labelled), stage 3 on background again;
-/// then every Table-5 scoring variant is calibrated on normal validation frames and the bundle
-/// carries all of their calibrations.
+/// then every Table-5 scoring variant is calibrated on normal validation frames (only those of the
+/// <c>--category</c> values when given) and the bundle carries all of their calibrations.
 /// </summary>
 internal static class IntegratedTrainWorkflow
 {
@@ -45,12 +45,12 @@ internal static class IntegratedTrainWorkflow
         using var objectFrames = withObjects;
         var valFolder = request.Validation ?? TrainWorkflow.SiblingValidationFolder(request.Data)
             ?? throw new ArgumentException($"{request.Data}: no validation folder beside it; give --val for calibration");
-        var validation = TrainWorkflow.NormalFrames(ClipDataset.Open(valFolder, requireLabels: false), []).ToList();
+        var validation = TrainWorkflow.NormalFrames(ClipDataset.Open(valFolder, requireLabels: false), request.Categories).ToList();
         AnsiConsole.MarkupLine(
             $"training [bold]integrated[/] ({request.Backbone}, width/{request.WidthDivisor}, {request.Size} px) on {background.shape[0]} background and " +
             $"{withObjects.shape[0]} normal-object frames; calibrating on {validation.Count} frames from {Markup.Escape(valFolder)}");
 
-        var training = new IntegratedTraining(request.Epochs, request.Epochs, request.RefitEpochs, request.BatchSize, request.LearningRate, Seed: request.Seed);
+        var training = new IntegratedTraining(request.Epochs, request.Epochs, request.RefitEpochs, request.BatchSize, request.LearningRate, Seed: request.Seed, Peak: request.Peak);
         long StepsOf(long frames, int epochs) => (frames + request.BatchSize - 1) / request.BatchSize * epochs;
         var steps = StepsOf(background.shape[0], request.Epochs + request.RefitEpochs) + StepsOf(withObjects.shape[0], request.Epochs);
         var epochLosses = new List<(string Stage, int Epoch, double Loss)>();

@@ -40,7 +40,7 @@ internal sealed record TrainRequest(
     /// <summary>Integrated CNN: divides every backbone width (1 = full width; 2-4 for CPU runs).</summary>
     public int WidthDivisor { get; init; } = 1;
 
-    /// <summary>Autoencoder: score by the peak k x k residual window instead of the whole-frame sum (0 = sum).</summary>
+    /// <summary>Autoencoder and integrated CNN: score by the peak k x k residual window instead of the whole-frame sum (0 = sum).</summary>
     public int Peak { get; init; }
 
     /// <summary>Integrated CNN: epochs of stage 3 (decoder refit).</summary>

@@ -37,9 +37,11 @@ public sealed record IntegratedScoring(string Name, bool UseMask = true, int Dil
 
     /// <summary>
     /// Applies the variant to squared residuals [N, H, W] and a normal-object mask [N, 1, H, W]
-    /// (1 on objects): returns the raw scores [N] and the masked residual maps [N, H, W].
+    /// (1 on objects): returns the raw scores [N] and the masked residual maps [N, H, W]. The
+    /// masked residual is reduced as <see cref="AutoencoderDetector.Reduce"/> does (sum, or the
+    /// peak <paramref name="peak"/> x <paramref name="peak"/> window).
     /// </summary>
-    public (Tensor Raw, Tensor Map) Apply(Tensor residual, Tensor objects)
+    public (Tensor Raw, Tensor Map) Apply(Tensor residual, Tensor objects, int peak = 0)
     {
         ArgumentNullException.ThrowIfNull(residual);
         ArgumentNullException.ThrowIfNull(objects);
@@ -59,7 +61,7 @@ public sealed record IntegratedScoring(string Name, bool UseMask = true, int Dil
         }
 
         var outside = residual * (1 - inside);
-        var raw = outside.sum([1, 2]);
+        var raw = AutoencoderDetector.Reduce(outside, peak);
         if (Bias > 0)
         {
             raw = (raw - ((residual * inside).sum([1, 2]) * Bias)).clamp_min(0);
@@ -81,8 +83,10 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
     private readonly Device device;
     private readonly int batchSize;
 
-    public IntegratedDetector(IntegratedNetwork network, Device device, PostprocessOptions? detection = null, int batchSize = 16)
+    public IntegratedDetector(IntegratedNetwork network, Device device, PostprocessOptions? detection = null, int batchSize = 16, int peak = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(peak);
+        Peak = peak;
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         Network = network;
@@ -97,6 +101,9 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
 
     /// <summary>The network (trainers and the benchmark use it directly).</summary>
     public IntegratedNetwork Network { get; }
+
+    /// <summary>Score reduction: 0 = the paper's sum over pixels; k = the peak k x k residual window.</summary>
+    public int Peak { get; }
 
     /// <summary>Post-processing of the segmentation head (score threshold of a normal object, NMS).</summary>
     public PostprocessOptions Detection { get; }
@@ -117,6 +124,7 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
         ["squeezeChannels"] = Network.Options.SqueezeChannels.ToString(CultureInfo.InvariantCulture),
         ["prototypes"] = Network.Options.Prototypes.ToString(CultureInfo.InvariantCulture),
         ["detectionScore"] = Detection.ScoreThreshold.ToString("R", CultureInfo.InvariantCulture),
+        ["peak"] = Peak.ToString(CultureInfo.InvariantCulture),
     };
 
     public IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames) => ScoreVariants(frames, [IntegratedScoring.Table5[0]])[0];
@@ -142,7 +150,7 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
             var objects = NormalObjectMask(output, count);
             for (var v = 0; v < variants.Count; v++)
             {
-                var (scores, maps) = Score(residual, objects, variants[v]);
+                var (scores, maps) = Score(residual, objects, variants[v], Peak);
                 for (var i = 0; i < count; i++)
                 {
                     results[v].Add(new RawFrameScore(scores[i], new AnomalyMap(w, h, maps.AsSpan(i * w * h, w * h).ToArray())));
@@ -180,10 +188,10 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
     }
 
     /// <summary>Raw scores and masked residual maps (CPU arrays) of one variant.</summary>
-    private static (double[] Scores, float[] Maps) Score(Tensor residual, Tensor objects, IntegratedScoring variant)
+    private static (double[] Scores, float[] Maps) Score(Tensor residual, Tensor objects, IntegratedScoring variant, int peak)
     {
         using var scope = NewDisposeScope();
-        var (raw, map) = variant.Apply(residual, objects);
+        var (raw, map) = variant.Apply(residual, objects, peak);
         return (raw.cpu().to_type(ScalarType.Float64).data<double>().ToArray(), map.cpu().data<float>().ToArray());
     }
 
@@ -241,7 +249,8 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
         }
 
         var score = double.TryParse(Text("detectionScore"), CultureInfo.InvariantCulture, out var s) ? s : 0.5;
-        return new IntegratedDetector(network, device, new PostprocessOptions { ScoreThreshold = score });
+        var peak = p.TryGetValue("peak", out var peakText) && int.TryParse(peakText, CultureInfo.InvariantCulture, out var k) && k >= 0 ? k : 0;
+        return new IntegratedDetector(network, device, new PostprocessOptions { ScoreThreshold = score }, peak: peak);
     }
 
     public void Dispose() => Network.Dispose();

@@ -16,6 +16,7 @@ namespace StreamAnomaly.Vision.Training;
 /// <param name="LearningRate">Adam learning rate of every stage.</param>
 /// <param name="PseudoLabelPercentile">Pseudo-label threshold: this percentile of background residual pixels.</param>
 /// <param name="Seed">Seeds initialisation, shuffling and augmentation.</param>
+/// <param name="Peak">Score reduction of the trained detector (0 = sum; k = peak k x k window).</param>
 public sealed record IntegratedTraining(
     int AutoencoderEpochs = 10,
     int SegmentationEpochs = 10,
@@ -23,7 +24,8 @@ public sealed record IntegratedTraining(
     int BatchSize = 8,
     double LearningRate = 1e-3,
     double PseudoLabelPercentile = 99.9,
-    int Seed = 0);
+    int Seed = 0,
+    int Peak = 0);
 
 /// <summary>What the trainer learnt besides the weights, for the bundle and the logs.</summary>
 /// <param name="PseudoLabelThreshold">Residual threshold used for pseudo-labels.</param>
@@ -69,7 +71,7 @@ public static class IntegratedTrainer
             Segmentation(network, withObjects, targets, training, device, generator, progress, cancellationToken);
             Reconstruction(network, background, TrainingStage.DecoderRefit, training.RefitEpochs, "decoder refit", training, device, generator, progress, cancellationToken);
             network.eval();
-            return (new IntegratedDetector(network, device), facts);
+            return (new IntegratedDetector(network, device, peak: training.Peak), facts);
         }
         catch
         {

@@ -60,6 +60,15 @@ public sealed class IntegratedScoringTests
     }
 
     [Fact]
+    public void A_peak_window_scores_the_densest_unmasked_corner()
+    {
+        using var scope = NewDisposeScope();
+        var (residual, objects) = Case();
+        // every 2x2 window touches the masked centre; the corner ones keep 3 of their 4 pixels
+        Assert.Equal(3.0, new IntegratedScoring("integrated").Apply(residual, objects, peak: 2).Raw.item<float>(), 5);
+    }
+
+    [Fact]
     public void Table5_lists_the_integrated_cnn_first_and_every_ablation_row()
     {
         Assert.Equal(["integrated", "autoencoder", "+dilation 3", "+dilation 5", "+biased loss"], IntegratedScoring.Table5.Select(v => v.Name));
