@@ -120,7 +120,8 @@ public sealed class AutoencoderDetector : IBundledDetector
         }
 
         using var scope = NewDisposeScope();
-        var windows = nn.functional.avg_pool2d(residual.unsqueeze(1), peak, stride: 1) * (peak * peak);
+        using var area = (peak * peak).ToScalar();
+        var windows = nn.functional.avg_pool2d(residual.unsqueeze(1), peak, stride: 1).mul(area);
         return windows.flatten(1).max(1).values.MoveToOuterDisposeScope();
     }
 

@@ -60,11 +60,14 @@ public sealed record IntegratedScoring(string Name, bool UseMask = true, int Dil
             inside = objects.squeeze(1);
         }
 
-        var outside = residual * (1 - inside);
+        // Tensor-only arithmetic and explicitly held Scalars: TorchSharp 0.107 lets the finalizer
+        // free an implicitly converted Scalar while its native call still reads it.
+        var outside = where(inside.to_type(ScalarType.Bool), zeros_like(residual), residual);
         var raw = AutoencoderDetector.Reduce(outside, peak);
         if (Bias > 0)
         {
-            raw = (raw - ((residual * inside).sum([1, 2]) * Bias)).clamp_min(0);
+            using var bias = Bias.ToScalar();
+            raw = (raw - (residual * inside).sum([1, 2]).mul(bias)).relu();
         }
 
         return (raw.MoveToOuterDisposeScope(), outside.MoveToOuterDisposeScope());

@@ -12,6 +12,9 @@ namespace StreamAnomaly.Vision.Imaging;
 /// </summary>
 public static class FrameTensors
 {
+    /// <summary>Held for the process's life: an implicitly converted Scalar can be finalized mid-call in TorchSharp 0.107.</summary>
+    private static readonly TorchSharp.Scalar ByteRange = 255f.ToScalar();
+
     /// <summary>Resizes one frame to <paramref name="width"/> x <paramref name="height"/> and returns its BGR bytes (HWC).</summary>
     public static byte[] ResizeBgr(Frame frame, int width, int height)
     {
@@ -62,7 +65,7 @@ public static class FrameTensors
 
     /// <summary>uint8 [N, 3, H, W] to float32 in [0, 1] on <paramref name="device"/>.</summary>
     public static Tensor ToUnitFloat(Tensor bytes, Device device) =>
-        bytes.to(device).to_type(ScalarType.Float32).div_(255f);
+        bytes.to(device).to_type(ScalarType.Float32).div_(ByteRange);
 
     /// <summary>Frames to a float32 batch [N, 3, H, W] in [0, 1] on <paramref name="device"/>.</summary>
     public static Tensor ToBatch(IReadOnlyList<Frame> frames, int width, int height, Device device)
