@@ -129,16 +129,7 @@ public sealed class AutoencoderDetector : IBundledDetector
     public static Tensor Residual(Tensor input, Tensor reconstruction) => (input - reconstruction).square().mean([1]);
 
     /// <summary>The network's parameters in TorchSharp's state-dict format.</summary>
-    public byte[] ExportWeights()
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            model.save(writer);
-        }
-
-        return buffer.ToArray();
-    }
+    public byte[] ExportWeights() => ModuleWeights.Export(model);
 
     public IReadOnlyDictionary<string, string> BundleParameters => Shape.ToParameters();
 
@@ -148,16 +139,7 @@ public sealed class AutoencoderDetector : IBundledDetector
         ArgumentNullException.ThrowIfNull(bundle);
         var shape = AutoencoderShape.FromManifest(bundle.Manifest, path);
         var model = new ConvAutoencoder(shape.InputSize, shape.Width, shape.Code);
-        try
-        {
-            using var reader = new BinaryReader(new MemoryStream(bundle.Weights));
-            model.load(reader);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or IOException)
-        {
-            model.Dispose();
-            throw new InvalidDataFileException(path, $"corrupted model bundle (weights do not fit the {Name} network: {e.Message})", e);
-        }
+        ModuleWeights.Import(model, bundle.Weights, path, Name);
 
         return new AutoencoderDetector(model, shape, device);
     }

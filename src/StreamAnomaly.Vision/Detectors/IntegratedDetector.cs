@@ -198,16 +198,7 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
         return (raw.cpu().to_type(ScalarType.Float64).data<double>().ToArray(), map.cpu().data<float>().ToArray());
     }
 
-    public byte[] ExportWeights()
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            Network.save(writer);
-        }
-
-        return buffer.ToArray();
-    }
+    public byte[] ExportWeights() => ModuleWeights.Export(Network);
 
     /// <summary>Rebuilds the detector from a verified bundle.</summary>
     public static IntegratedDetector FromBundle(ModelBundle bundle, string path, Device device)
@@ -240,16 +231,7 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
             throw new InvalidDataFileException(path, $"corrupted model bundle ({e.Message})", e);
         }
 
-        try
-        {
-            using var reader = new BinaryReader(new MemoryStream(bundle.Weights));
-            network.load(reader);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or IOException)
-        {
-            network.Dispose();
-            throw new InvalidDataFileException(path, $"corrupted model bundle (weights do not fit the {Name} network: {e.Message})", e);
-        }
+        ModuleWeights.Import(network, bundle.Weights, path, Name);
 
         var score = double.TryParse(Text("detectionScore"), CultureInfo.InvariantCulture, out var s) ? s : 0.5;
         var peak = p.TryGetValue("peak", out var peakText) && int.TryParse(peakText, CultureInfo.InvariantCulture, out var k) && k >= 0 ? k : 0;

@@ -343,16 +343,7 @@ public sealed class TemporalDetector : IBundledDetector
     }
 
     /// <summary>Both networks' parameters, one TorchSharp state dict (keys autoencoder.* and masker.*).</summary>
-    public byte[] ExportWeights()
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            networks.save(writer);
-        }
-
-        return buffer.ToArray();
-    }
+    public byte[] ExportWeights() => ModuleWeights.Export(networks);
 
     public IReadOnlyDictionary<string, string> BundleParameters
     {
@@ -415,16 +406,7 @@ public sealed class TemporalDetector : IBundledDetector
 
         var cycle = new CycleFacts(Doubles("period").Single(), Doubles("template"), Int("transition"), Int("referenceClip"));
         var networks = Build(shape);
-        try
-        {
-            using var reader = new BinaryReader(new MemoryStream(bundle.Weights));
-            networks.load(reader);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or IOException)
-        {
-            networks.Dispose();
-            throw new InvalidDataFileException(path, $"corrupted model bundle (weights do not fit the {Name} networks: {e.Message})", e);
-        }
+        ModuleWeights.Import(networks, bundle.Weights, path, Name);
 
         var detector = new TemporalDetector(networks, shape, cycle, device);
         foreach (var masking in new[] { TemporalMasking.None, TemporalMasking.Ideal })

@@ -121,7 +121,7 @@ public sealed class PseudoLabelerTests
     {
         // One object: a 12x12 body and a 10x10 part joined by a 1-px-thick, 6-px-long neck.
         var residual = new ResidualMaps(W, H).Rect(4, 10, 12, 12).Rect(16, 15, 6, 1).Rect(22, 11, 10, 10).Map();
-        // Opening cuts the neck but leaves a 1-px stub on each side: the edge pixel next to the neck
+        // Opening cuts the neck but leaves a 1-px spur on each side: the edge pixel next to the neck
         // survives erosion (the neck supports it), so dilation grows it back by one pixel.
         var body = ResidualMaps.RectMask(W, H, 4, 10, 12, 12, cutCorners: true);
         body.Data[(15 * W) + 16] = true;
