@@ -16,14 +16,14 @@ public sealed class TrainedAutoencoderFixture : IDisposable
     public TrainedAutoencoderFixture()
     {
         using var frames = FrameTensors.ToByteTensor(TestFrames.Normal(Size, 48), Size, Size);
-        var progress = new List<TrainingProgress>();
+        var progress = new ProgressRecorder();
         Detector = AutoencoderTrainer.Train(
             frames,
             new AutoencoderShape(Size, Width: 8, Code: 32),
             new AutoencoderTraining(Epochs: 30, BatchSize: 8, LearningRate: 3e-3, ColourJitter: false, Seed: 7),
             CPU,
-            new ProgressSink(progress));
-        Progress = progress;
+            progress);
+        Progress = progress.Reports;
     }
 
     public AutoencoderDetector Detector { get; }
@@ -31,11 +31,6 @@ public sealed class TrainedAutoencoderFixture : IDisposable
     public IReadOnlyList<TrainingProgress> Progress { get; }
 
     public void Dispose() => Detector.Dispose();
-
-    private sealed class ProgressSink(List<TrainingProgress> sink) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => sink.Add(value);
-    }
 }
 
 public sealed class AutoencoderDetectorTests(TrainedAutoencoderFixture fixture) : IClassFixture<TrainedAutoencoderFixture>

@@ -60,7 +60,7 @@ public sealed class TrainedTemporalFixture : IDisposable
         var clips = new[] { 0.0, 0.3, 0.7 }
             .Select((start, c) => FrameTensors.ToByteTensor(PeriodicFrames.Clip(Size, 40, Period, start, seed: c), Size, Size))
             .ToArray();
-        var progress = new List<TrainingProgress>();
+        var progress = new ProgressRecorder();
         try
         {
             Detector = TemporalTrainer.Train(
@@ -68,7 +68,7 @@ public sealed class TrainedTemporalFixture : IDisposable
                 new TemporalShape(Size, Window: 4, Partitions: 4, AutoencoderWidth: 4, AutoencoderHidden: 8, MaskWidthDivisor: 16, CamLayers: 2, CamThreshold: 0.1, CamWindow: 3),
                 new TemporalTraining(Epochs: 3, MaskEpochs: 3, BatchSize: 8, LearningRate: 3e-3, Transition: 1, Seed: 3),
                 CPU,
-                new Sink(progress));
+                progress);
         }
         finally
         {
@@ -78,7 +78,7 @@ public sealed class TrainedTemporalFixture : IDisposable
             }
         }
 
-        Progress = progress;
+        Progress = progress.Reports;
     }
 
     public TemporalDetector Detector { get; }
@@ -86,11 +86,6 @@ public sealed class TrainedTemporalFixture : IDisposable
     public IReadOnlyList<TrainingProgress> Progress { get; }
 
     public void Dispose() => Detector.Dispose();
-
-    private sealed class Sink(List<TrainingProgress> sink) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => sink.Add(value);
-    }
 }
 
 public sealed class TemporalDetectorTests(TrainedTemporalFixture fixture) : IClassFixture<TrainedTemporalFixture>

@@ -97,17 +97,17 @@ public sealed class IntegratedTrainerTests
         using var background = FrameTensors.ToByteTensor(TestFrames.Normal(64, 24), 64, 64);
         using var withObjects = FrameTensors.ToByteTensor(
             Enumerable.Range(0, 12).Select(i => TestFrames.Scene(64, 500 + i, (8 + (i * 3), 20, 14))).ToArray(), 64, 64);
-        var stages = new List<string>();
+        var progress = new ProgressRecorder();
         var (detector, facts) = IntegratedTrainer.Train(
             background,
             withObjects,
             Tiny,
             new IntegratedTraining(AutoencoderEpochs: 12, SegmentationEpochs: 2, RefitEpochs: 1, BatchSize: 8, LearningRate: 3e-3, Seed: 3),
             CPU,
-            new Recorder(stages));
+            progress);
         using (detector)
         {
-            Assert.Equal(["autoencoder", "segmentation", "decoder refit"], stages);
+            Assert.Equal(["autoencoder", "segmentation", "decoder refit"], progress.Stages);
             Assert.True(facts.LabelledFrames >= 6, $"only {facts.LabelledFrames} of 12 frames got a pseudo-label");
 
             var path = Path.Combine(Path.GetTempPath(), $"int-{Guid.NewGuid():N}.sabundle");
@@ -139,17 +139,5 @@ public sealed class IntegratedTrainerTests
         Assert.Equal(before, LeakProbe.LiveTensors);
         Assert.Equal(5, scores.Count);
         Assert.All(scores, s => Assert.Equal(3, s.Count));
-    }
-
-    /// <summary>Records each stage's name once, in the order the stages ran.</summary>
-    private sealed class Recorder(List<string> stages) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value)
-        {
-            if (stages.Count == 0 || stages[^1] != value.Stage)
-            {
-                stages.Add(value.Stage);
-            }
-        }
     }
 }
