@@ -1,0 +1,204 @@
+namespace StreamAnomaly.Core.Streaming;
+
+/// <summary>Something a line aggregator decided; the actor turns these into replies, metrics and Kafka messages.</summary>
+public abstract record LineEvent;
+
+/// <summary>The frame is done with at the aggregator: its worker may commit it. <paramref name="Duplicate"/>: it was decided before.</summary>
+public sealed record FrameAccepted(FrameKey Frame, bool Duplicate) : LineEvent;
+
+/// <summary>A frame's fused score, its camera's smoothed score and when the decision was taken.</summary>
+public sealed record FrameDecided(FusedFrame Fused, double Smoothed, DateTimeOffset DecidedAt) : LineEvent;
+
+/// <summary>An alarm of the line was raised, updated or cleared.</summary>
+public sealed record AlarmChanged(AlarmEvent Alarm) : LineEvent;
+
+/// <summary>
+/// Everything a line aggregator knows, as a deterministic state machine without I/O: partial
+/// results in, events out, time passed in (DESIGN.md rule 3). Pipeline per frame: deduplicate by
+/// (camera, sequence) -> join the partials of every detector (or time out) -> fuse
+/// (<see cref="FrameFusion"/>) -> smooth per camera (exponential) -> debounce (k of n hot frames
+/// of one camera, minimum duration) -> alarm lifecycle with hysteresis (raise at
+/// RaiseThreshold, clear after ClearAfter below ClearThreshold). Not thread-safe: one actor owns it.
+/// </summary>
+public sealed class LineAggregation
+{
+    private readonly AggregationOptions _options;
+    private readonly SequenceDeduplicator _decided;
+    private readonly Dictionary<FrameKey, PendingFrame> _pending = [];
+    private readonly Dictionary<string, CameraTrack> _cameras = new(StringComparer.Ordinal);
+    private AlarmTrack? _alarm;
+    private DateTimeOffset _lastWarm = DateTimeOffset.MinValue;
+
+    public LineAggregation(string line, AggregationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join("; ", errors), nameof(options));
+        }
+
+        Line = line;
+        _options = options;
+        _decided = new SequenceDeduplicator(options.DeduplicationWindow);
+    }
+
+    /// <summary>The production line this state belongs to.</summary>
+    public string Line { get; }
+
+    /// <summary>Frames waiting for more partial results.</summary>
+    public int Pending => _pending.Count;
+
+    /// <summary>The active alarm, or null.</summary>
+    public AlarmEvent? ActiveAlarm => _alarm?.Last;
+
+    /// <summary>Takes one partial result; returns what follows from it.</summary>
+    public IReadOnlyList<LineEvent> Apply(PartialResult partial, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(partial);
+        if (partial.Line != Line)
+        {
+            throw new ArgumentException($"partial for line '{partial.Line}' sent to line '{Line}'", nameof(partial));
+        }
+
+        if (_decided.Seen(partial.Frame))
+        {
+            return [new FrameAccepted(partial.Frame, Duplicate: true)];
+        }
+
+        if (!_pending.TryGetValue(partial.Frame, out var pending))
+        {
+            pending = new PendingFrame(now, Math.Max(1, partial.Detectors));
+            _pending[partial.Frame] = pending;
+        }
+
+        if (pending.Partials.Any(p => p.Detector == partial.Detector))
+        {
+            return [new FrameAccepted(partial.Frame, Duplicate: true)];
+        }
+
+        pending.Partials.Add(partial);
+        if (pending.Partials.Count < pending.Expected)
+        {
+            return [];
+        }
+
+        _pending.Remove(partial.Frame);
+        var events = new List<LineEvent>();
+        Decide(pending, complete: true, now, events);
+        return events;
+    }
+
+    /// <summary>Fuses the frames whose join timed out (fewer partials than expected).</summary>
+    public IReadOnlyList<LineEvent> Tick(DateTimeOffset now)
+    {
+        var due = _pending.Where(p => now - p.Value.FirstArrival >= _options.JoinTimeout)
+            .OrderBy(static p => p.Value.FirstArrival).ThenBy(static p => p.Key.Sequence).ToList();
+        var events = new List<LineEvent>();
+        foreach (var (key, pending) in due)
+        {
+            _pending.Remove(key);
+            Decide(pending, complete: false, now, events);
+        }
+
+        return events;
+    }
+
+    private void Decide(PendingFrame pending, bool complete, DateTimeOffset now, List<LineEvent> events)
+    {
+        var fused = FrameFusion.Fuse(pending.Partials, complete);
+        _decided.Mark(fused.Frame);
+        var camera = fused.Frame.Camera;
+        if (!_cameras.TryGetValue(camera, out var track))
+        {
+            track = new CameraTrack();
+            _cameras[camera] = track;
+        }
+
+        var smoothed = track.Smoothed is { } previous
+            ? (_options.SmoothingAlpha * fused.Score) + ((1 - _options.SmoothingAlpha) * previous)
+            : fused.Score;
+        track.Smoothed = smoothed;
+        track.Recent.Enqueue((smoothed >= _options.RaiseThreshold, fused.CaptureTime));
+        while (track.Recent.Count > _options.RaiseWindow)
+        {
+            track.Recent.Dequeue();
+        }
+
+        events.Add(new FrameAccepted(fused.Frame, Duplicate: false));
+        events.Add(new FrameDecided(fused, smoothed, now));
+        UpdateAlarm(fused, smoothed, track, events);
+    }
+
+    private void UpdateAlarm(FusedFrame fused, double smoothed, CameraTrack track, List<LineEvent> events)
+    {
+        var at = fused.CaptureTime;
+        var hot = smoothed >= _options.RaiseThreshold;
+        if (_alarm is null)
+        {
+            if (smoothed >= _options.ClearThreshold)
+            {
+                _lastWarm = Max(_lastWarm, at);
+            }
+
+            var hits = track.Recent.Where(static r => r.Hot).Select(static r => r.At).ToList();
+            if (hot && hits.Count >= _options.RaiseHits && hits.Max() - hits.Min() >= _options.MinDuration)
+            {
+                var id = $"{Line}:{fused.Frame.Camera}:{fused.Frame.Sequence}";
+                _alarm = new AlarmTrack(new AlarmEvent(Line, id, AlarmPhase.Raised, 0, at, smoothed, [fused.Frame.Camera]));
+                events.Add(new AlarmChanged(_alarm.Last));
+            }
+
+            return;
+        }
+
+        if (smoothed >= _options.ClearThreshold)
+        {
+            _lastWarm = Max(_lastWarm, at);
+        }
+
+        var last = _alarm.Last;
+        if (hot)
+        {
+            var newCamera = !last.Cameras.Contains(fused.Frame.Camera, StringComparer.Ordinal);
+            var peak = Math.Max(last.PeakScore, smoothed);
+            _alarm.Peak = peak;
+            if (newCamera || peak >= last.PeakScore + _options.UpdateDelta)
+            {
+                var cameras = newCamera ? last.Cameras.Append(fused.Frame.Camera).Order(StringComparer.Ordinal).ToArray() : last.Cameras;
+                _alarm.Last = last with { Phase = AlarmPhase.Updated, Revision = last.Revision + 1, At = at, PeakScore = peak, Cameras = cameras };
+                events.Add(new AlarmChanged(_alarm.Last));
+            }
+        }
+        else if (smoothed < _options.ClearThreshold && at - _lastWarm >= _options.ClearAfter)
+        {
+            events.Add(new AlarmChanged(last with { Phase = AlarmPhase.Cleared, Revision = last.Revision + 1, At = at, PeakScore = Math.Max(last.PeakScore, _alarm.Peak) }));
+            _alarm = null;
+        }
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    private sealed class PendingFrame(DateTimeOffset firstArrival, int expected)
+    {
+        public DateTimeOffset FirstArrival { get; } = firstArrival;
+
+        public int Expected { get; } = expected;
+
+        public List<PartialResult> Partials { get; } = [];
+    }
+
+    private sealed class CameraTrack
+    {
+        public double? Smoothed { get; set; }
+
+        public Queue<(bool Hot, DateTimeOffset At)> Recent { get; } = new();
+    }
+
+    private sealed class AlarmTrack(AlarmEvent raised)
+    {
+        public AlarmEvent Last { get; set; } = raised;
+
+        public double Peak { get; set; } = raised.PeakScore;
+    }
+}

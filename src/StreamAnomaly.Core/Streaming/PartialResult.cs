@@ -1,0 +1,77 @@
+using StreamAnomaly.Core.Scoring;
+
+namespace StreamAnomaly.Core.Streaming;
+
+/// <summary>
+/// One detector's verdict on one frame, sent by a worker to the frame's line aggregator. Small by
+/// design (ids, a score, two byte grids): raw frames never travel between actors.
+/// </summary>
+/// <param name="Frame">Camera and sequence of the frame.</param>
+/// <param name="Line">Production line of the camera.</param>
+/// <param name="CaptureTime">When the frame was taken.</param>
+/// <param name="Detector">Detector kind, e.g. "autoencoder", "integrated", "temporal".</param>
+/// <param name="Detectors">How many detectors score this frame (the aggregator waits for that many partials).</param>
+/// <param name="RawScore">The detector's own raw score (already masked by its own mask), &gt;= 0.</param>
+/// <param name="Calibration">The detector's calibration from its bundle (raw -> normalised).</param>
+/// <param name="Residual">The detector's residual map (after its own mask) as a grid.</param>
+/// <param name="Ignored">What the detector explains as normal (hands, background), or null if it masks nothing.</param>
+public sealed record PartialResult(
+    FrameKey Frame,
+    string Line,
+    DateTimeOffset CaptureTime,
+    string Detector,
+    int Detectors,
+    double RawScore,
+    ScoreCalibration Calibration,
+    ResidualGrid Residual,
+    MaskGrid? Ignored);
+
+/// <summary>The fused, calibrated verdict on one frame.</summary>
+/// <param name="Frame">Camera and sequence.</param>
+/// <param name="Line">Production line.</param>
+/// <param name="CaptureTime">When the frame was taken.</param>
+/// <param name="Score">Normalised score in [0, 1]; 0.5 is the calibrated threshold.</param>
+/// <param name="Detectors">Detectors that contributed, sorted.</param>
+/// <param name="Complete">False when the join timed out before every expected detector answered.</param>
+public sealed record FusedFrame(FrameKey Frame, string Line, DateTimeOffset CaptureTime, double Score, string[] Detectors, bool Complete);
+
+/// <summary>
+/// Fuses the partial results of one frame into one normalised score: the papers' masked residual
+/// generalised to several detectors. Each detector's residual has already had its own mask applied;
+/// here the regions OTHER detectors explain as normal (union of their ignore grids) are removed
+/// too, by scaling the detector's raw score with the share of its residual that lies outside them:
+/// <c>s_d = raw_d * total(R_d outside U_-d) / total(R_d)</c>. With one detector this is exactly its
+/// own raw score, so serving matches offline evaluation. Each s_d is normalised with the detector's
+/// own calibration; the frame score is the maximum over detectors (any detector may raise).
+/// </summary>
+public static class FrameFusion
+{
+    /// <summary>Fuses the partials of one frame (all with the same <see cref="PartialResult.Frame"/>, at least one).</summary>
+    public static FusedFrame Fuse(IReadOnlyList<PartialResult> partials, bool complete)
+    {
+        ArgumentNullException.ThrowIfNull(partials);
+        if (partials.Count == 0)
+        {
+            throw new ArgumentException("fusion needs at least one partial result", nameof(partials));
+        }
+
+        var first = partials[0];
+        var best = 0.0;
+        foreach (var p in partials)
+        {
+            var others = partials.Where(o => !ReferenceEquals(o, p) && o.Ignored is not null).Select(o => o.Ignored!).ToList();
+            var raw = p.RawScore;
+            if (others.Count > 0)
+            {
+                var union = others.Aggregate(static (a, b) => a.Union(b));
+                var total = p.Residual.Total();
+                raw = total > 0 ? raw * (p.Residual.TotalOutside(union) / total) : raw;
+            }
+
+            best = Math.Max(best, p.Calibration.Normalize(raw));
+        }
+
+        var detectors = partials.Select(static p => p.Detector).Order(StringComparer.Ordinal).ToArray();
+        return new FusedFrame(first.Frame, first.Line, first.CaptureTime, best, detectors, complete);
+    }
+}

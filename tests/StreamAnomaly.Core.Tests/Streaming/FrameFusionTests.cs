@@ -1,0 +1,51 @@
+using StreamAnomaly.Core.Streaming;
+using static StreamAnomaly.Core.Tests.Streaming.StreamingTestData;
+
+namespace StreamAnomaly.Core.Tests.Streaming;
+
+public sealed class FrameFusionTests
+{
+    [Fact]
+    public void One_detector_scores_exactly_as_its_calibration_says()
+    {
+        var fused = FrameFusion.Fuse([Partial("cam", 1, 0.73)], complete: true);
+        Assert.Equal(0.73, fused.Score, 9);
+        Assert.True(fused.Complete);
+    }
+
+    [Fact]
+    public void Residual_inside_another_detectors_normal_region_is_removed()
+    {
+        // Detector a: raw 0.9-level score, residual all in the left half; detector b ignores the left half.
+        var left = new ResidualGrid(2, 1, 5, [255, 0]);
+        var a = Partial("cam", 1, 0.9, detector: "a", detectors: 2, residual: left);
+        var b = Partial("cam", 1, 0.0, detector: "b", detectors: 2, ignored: new MaskGrid(2, 1, [255, 0]));
+        var fused = FrameFusion.Fuse([a, b], complete: true);
+        Assert.Equal(Calibration.Normalize(0), fused.Score, 9);
+        Assert.Equal(["a", "b"], fused.Detectors);
+    }
+
+    [Fact]
+    public void Half_the_residual_masked_halves_the_raw_score()
+    {
+        var even = new ResidualGrid(2, 1, 5, [255, 255]);
+        var a = Partial("cam", 1, 0.9, detector: "a", detectors: 2, residual: even);
+        var b = Partial("cam", 1, 0.0, detector: "b", detectors: 2, ignored: new MaskGrid(2, 1, [255, 0]));
+        Assert.Equal(Calibration.Normalize(Raw(0.9) / 2), FrameFusion.Fuse([a, b], complete: true).Score, 9);
+    }
+
+    [Fact]
+    public void A_detectors_own_mask_does_not_lower_its_own_score()
+    {
+        var a = Partial("cam", 1, 0.8, detector: "a", detectors: 1, ignored: new MaskGrid(4, 4, Enumerable.Repeat((byte)255, 16).ToArray()));
+        Assert.Equal(0.8, FrameFusion.Fuse([a], complete: true).Score, 9);
+    }
+
+    [Fact]
+    public void The_frame_score_is_the_highest_detector_score()
+    {
+        var fused = FrameFusion.Fuse([Partial("cam", 1, 0.2, detector: "a", detectors: 2), Partial("cam", 1, 0.7, detector: "b", detectors: 2)], complete: false);
+        Assert.Equal(0.7, fused.Score, 9);
+        Assert.False(fused.Complete);
+    }
+}
