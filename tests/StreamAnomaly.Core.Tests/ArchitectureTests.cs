@@ -14,6 +14,7 @@ public sealed class ArchitectureTests
         ["StreamAnomaly.Vision"] = ["StreamAnomaly.Core"],
         ["StreamAnomaly.Ingest"] = ["StreamAnomaly.Core"],
         ["StreamAnomaly.Synthetic"] = ["StreamAnomaly.Core", "StreamAnomaly.Ingest"],
+        ["StreamAnomaly.Cluster"] = ["StreamAnomaly.Core"],
         ["StreamAnomaly.Cli"] = ["StreamAnomaly.Core", "StreamAnomaly.Vision", "StreamAnomaly.Ingest", "StreamAnomaly.Synthetic"],
     };
 
@@ -22,6 +23,7 @@ public sealed class ArchitectureTests
         ["StreamAnomaly.Core"] = [string.Empty],
         ["StreamAnomaly.Ingest"] = ["TorchSharp", "libtorch"],
         ["StreamAnomaly.Synthetic"] = ["TorchSharp", "libtorch"],
+        ["StreamAnomaly.Cluster"] = ["TorchSharp", "libtorch", "Confluent", "OpenCvSharp"],
     };
 
     private static string RepositoryRoot()

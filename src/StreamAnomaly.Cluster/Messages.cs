@@ -1,0 +1,35 @@
+using Akka.Actor;
+using StreamAnomaly.Core.Streaming;
+
+namespace StreamAnomaly.Cluster;
+
+/// <summary>Makes sure the camera's actor runs (sent periodically by every ingest node's keeper).</summary>
+public sealed record EnsureCamera(string Camera);
+
+/// <summary>Command: show an anomaly of <paramref name="Kind"/> on a synthetic camera.</summary>
+public sealed record InjectAnomaly(string Camera, string Kind);
+
+/// <summary>Reply to <see cref="InjectAnomaly"/>: <paramref name="Error"/> is null when it was accepted.</summary>
+public sealed record AnomalyInjection(string Camera, string Kind, DateTimeOffset At, string? Error);
+
+/// <summary>The aggregator has the frames' results: their worker may commit them.</summary>
+public sealed record FramesAccepted(FrameKey[] Frames);
+
+/// <summary>Query: the state of a line.</summary>
+public sealed record GetLineStatus(string Line);
+
+/// <summary>Reply to <see cref="GetLineStatus"/>.</summary>
+public sealed record LineStatus(string Line, AlarmEvent? ActiveAlarm, int PendingFrames);
+
+/// <summary>Local only (never crosses nodes): a decoded frame from the feed, with pixels.</summary>
+internal sealed record FrameArrived(IncomingFrame Frame) : INoSerializationVerificationNeeded;
+
+/// <summary>Local only: a batch for the inference actor.</summary>
+internal sealed record ScoreBatch(IReadOnlyList<IncomingFrame> Frames) : INoSerializationVerificationNeeded;
+
+/// <summary>Local only: the inference actor's answer; <paramref name="Error"/> set when scoring failed.</summary>
+internal sealed record BatchScored(IReadOnlyList<IncomingFrame> Frames, IReadOnlyList<PartialResult[]> Partials, TimeSpan Took, string? Error)
+    : INoSerializationVerificationNeeded;
+
+/// <summary>Local only: replace the detectors (a newer bundle version); the old ones are disposed.</summary>
+public sealed record SwapScorers(IReadOnlyList<IFrameScorer> Scorers) : INoSerializationVerificationNeeded;

@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Core.Streaming;
+
+namespace StreamAnomaly.Cluster.Tests;
+
+/// <summary>An in-memory feed: frames pushed by the test, acknowledgements recorded.</summary>
+internal sealed class MemoryFeed : IFrameFeed
+{
+    private readonly Channel<IncomingFrame> _frames = Channel.CreateUnbounded<IncomingFrame>();
+    private long _offset;
+
+    public ConcurrentQueue<FrameReceipt> Acknowledged { get; } = new();
+
+    public int InFlight => 0;
+
+    public IncomingFrame Push(string camera, long sequence, string line = "A")
+    {
+        var frame = new IncomingFrame(
+            new FrameMetadata(camera, line, sequence, StreamingFixtures.T0.AddMilliseconds(sequence * 200), 8, 8),
+            new Frame(8, 8, new byte[8 * 8 * 3]),
+            new FrameReceipt(0, Interlocked.Increment(ref _offset)));
+        _frames.Writer.TryWrite(frame);
+        return frame;
+    }
+
+    public async Task RunAsync(Action<IncomingFrame> onFrame, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var frame in _frames.Reader.ReadAllAsync(cancellationToken))
+            {
+                onFrame(frame);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public void Acknowledge(FrameReceipt receipt) => Acknowledged.Enqueue(receipt);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>A scorer whose raw score is the frame's sequence number (so tests can predict it), or that throws.</summary>
+internal sealed class SequenceScorer(string detector = "fake", bool fail = false) : IFrameScorer
+{
+    public ConcurrentQueue<int> BatchSizes { get; } = new();
+
+    public bool Disposed { get; private set; }
+
+    public string Detector { get; } = detector;
+
+    public ScoreCalibration Calibration { get; } = StreamingFixtures.Calibration;
+
+    public IReadOnlyList<DetectorVerdict> Score(IReadOnlyList<(FrameKey Key, Frame Image)> batch)
+    {
+        if (fail)
+        {
+            throw new InvalidOperationException("model exploded");
+        }
+
+        BatchSizes.Enqueue(batch.Count);
+        return batch.Select(f => new DetectorVerdict(f.Key.Sequence, new ResidualGrid(2, 2, 1, [255, 255, 255, 255]), null)).ToArray();
+    }
+
+    public void Dispose() => Disposed = true;
+}
+
+/// <summary>Alarm sink that records, optionally failing the first N publications.</summary>
+internal sealed class RecordingAlarmSink(int failures = 0) : IAlarmSink
+{
+    private int _failures = failures;
+
+    public ConcurrentQueue<AlarmEvent> Published { get; } = new();
+
+    public Task PublishAsync(AlarmEvent alarm, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Decrement(ref _failures) >= 0)
+        {
+            return Task.FromException(new IOException("broker unreachable"));
+        }
+
+        Published.Enqueue(alarm);
+        return Task.CompletedTask;
+    }
+}
+
+internal static class StreamingFixtures
+{
+    public static readonly DateTimeOffset T0 = new(2026, 11, 22, 8, 0, 0, TimeSpan.Zero);
+
+    /// <summary>raw 10 -> 0.5; range 20.</summary>
+    public static readonly ScoreCalibration Calibration = new(10, 0, 20, 99);
+
+    public static PartialResult Partial(string camera, long sequence, double raw, string line = "A") =>
+        new(new FrameKey(camera, sequence), line, T0.AddMilliseconds(sequence * 200), "fake", 1, raw, Calibration,
+            new ResidualGrid(2, 2, 1, [255, 255, 255, 255]), new MaskGrid(2, 2, [0, 0, 0, 255]));
+}

@@ -1,0 +1,79 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using StreamAnomaly.Core.Streaming;
+
+namespace StreamAnomaly.Cluster.Tests;
+
+public sealed class WorkerActorSpec() : TestKit("""
+    streamanomaly.inference-dispatcher.type = PinnedDispatcher
+    akka.actor.serialize-messages = on
+    """)
+{
+    private static WorkerSettings Settings(int batch = 4, double ackSeconds = 10, int perLive = 2) =>
+        new(new BatchingOptions(batch, TimeSpan.FromMilliseconds(30), perLive), TimeSpan.FromSeconds(ackSeconds));
+
+    private IActorRef Worker(MemoryFeed feed, IFrameScorer scorer, WorkerSettings settings, Func<string, bool>? live = null) =>
+        Sys.ActorOf(WorkerActor.Props(feed, InferenceActor.Props([scorer]), TestActor, settings, live ?? (_ => false), NullPipelineObserver.Instance, TimeProvider.System));
+
+    [Fact]
+    public void Frames_of_several_cameras_are_scored_in_one_batch_and_sent_to_the_aggregators()
+    {
+        var feed = new MemoryFeed();
+        var scorer = new SequenceScorer();
+        Worker(feed, scorer, Settings(batch: 4));
+        feed.Push("c1", 1);
+        feed.Push("c2", 7);
+        feed.Push("c1", 2);
+        feed.Push("c3", 9);
+        var partials = ReceiveN(4).Cast<PartialResult>().ToList();
+        Assert.Equal([1.0, 7, 2, 9], partials.Select(static p => p.RawScore));
+        Assert.Equal([4], scorer.BatchSizes);
+        Assert.All(partials, p => Assert.Equal("A", p.Line));
+    }
+
+    [Fact]
+    public void A_frame_is_acknowledged_only_after_its_aggregator_accepted_it()
+    {
+        var feed = new MemoryFeed();
+        var worker = Worker(feed, new SequenceScorer(), Settings(batch: 1));
+        var frame = feed.Push("c1", 1);
+        var partial = ExpectMsg<PartialResult>();
+        Assert.Empty(feed.Acknowledged);
+        worker.Tell(new FramesAccepted([partial.Frame]));
+        AwaitCondition(() => feed.Acknowledged.Contains(frame.Receipt));
+    }
+
+    [Fact]
+    public void Unconfirmed_partials_are_resent()
+    {
+        var feed = new MemoryFeed();
+        Worker(feed, new SequenceScorer(), Settings(batch: 1, ackSeconds: 0.3));
+        feed.Push("c1", 1);
+        var first = ExpectMsg<PartialResult>();
+        var again = ExpectMsg<PartialResult>(TimeSpan.FromSeconds(3));
+        Assert.Equal(first.Frame, again.Frame);
+    }
+
+    [Fact]
+    public void Frames_of_a_failing_detector_are_acknowledged_and_not_sent()
+    {
+        var feed = new MemoryFeed();
+        Worker(feed, new SequenceScorer(fail: true), Settings(batch: 2));
+        feed.Push("c1", 1);
+        feed.Push("c1", 2);
+        AwaitCondition(() => feed.Acknowledged.Count == 2);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void New_scorers_replace_the_old_ones_which_are_disposed()
+    {
+        var feed = new MemoryFeed();
+        var old = new SequenceScorer("old");
+        var worker = Worker(feed, old, Settings(batch: 1));
+        worker.Tell(new SwapScorers([new SequenceScorer("new")]));
+        AwaitCondition(() => old.Disposed);
+        feed.Push("c1", 1);
+        Assert.Equal("new", ExpectMsg<PartialResult>().Detector);
+    }
+}
