@@ -18,8 +18,9 @@ public interface IClipSource
 
 /// <summary>What one detector says about one frame before calibration.</summary>
 /// <param name="RawScore">Detector-specific anomaly score, higher is more anomalous, finite and &gt;= 0.</param>
-/// <param name="Residual">Per-pixel anomaly map at the detector's input resolution.</param>
-public sealed record RawFrameScore(double RawScore, AnomalyMap Residual);
+/// <param name="Residual">Per-pixel anomaly map at the detector's input resolution (after the detector's own mask).</param>
+/// <param name="Ignored">Pixels the detector explains as normal and masked out (a worker's hand, the background), at the map's resolution; null when it masks nothing.</param>
+public sealed record RawFrameScore(double RawScore, AnomalyMap Residual, BinaryMask? Ignored = null);
 
 /// <summary>
 /// The detector contract shared by every model (autoencoder, integrated CNN, temporal model):

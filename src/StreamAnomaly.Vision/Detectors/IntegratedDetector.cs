@@ -151,12 +151,17 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
             using var output = Network.call(batch);
             var residual = AutoencoderDetector.Residual(batch, output.Reconstruction);
             var objects = NormalObjectMask(output, count);
+            var objectPixels = objects.cpu().data<float>().ToArray();
+            var ignored = Enumerable.Range(0, count)
+                .Select(i => new BinaryMask(w, h, objectPixels.AsSpan(i * w * h, w * h).ToArray().Select(static v => v > 0.5f).ToArray()))
+                .ToArray();
             for (var v = 0; v < variants.Count; v++)
             {
                 var (scores, maps) = Score(residual, objects, variants[v], Peak);
                 for (var i = 0; i < count; i++)
                 {
-                    results[v].Add(new RawFrameScore(scores[i], new AnomalyMap(w, h, maps.AsSpan(i * w * h, w * h).ToArray())));
+                    var map = new AnomalyMap(w, h, maps.AsSpan(i * w * h, w * h).ToArray());
+                    results[v].Add(new RawFrameScore(scores[i], map, variants[v].UseMask ? ignored[i] : null));
                 }
             }
         }

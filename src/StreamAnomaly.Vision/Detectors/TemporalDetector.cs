@@ -243,9 +243,11 @@ public sealed class TemporalDetector : IBundledDetector
         using var noGrad = no_grad();
         var input = FrameTensors.ToBatch(frames, size, size, device);                 // [n, 3, S, S]
         var residual = (input - Reconstruct(input)).square().mean([1]);               // [n, S, S]
-        var none = Results(residual);
-        var learnedScores = learned ? Results(residual * LearnedMaskTensor(input).square()) : null;
-        var idealScores = roi is null ? null : Results(residual * RoiTensor(roi).square().unsqueeze(0));
+        var none = Results(residual, null);
+        var learnedMask = learned ? LearnedMaskTensor(input) : null;
+        var learnedScores = learnedMask is null ? null : Results(residual * learnedMask.square(), learnedMask);
+        var roiMask = roi is null ? null : RoiTensor(roi).unsqueeze(0);
+        var idealScores = roiMask is null ? null : Results(residual * roiMask.square(), roiMask.expand(residual.shape));
         return Enumerable.Range(0, frames.Count)
             .Select(i => new MaskedScores(none[i], learnedScores?[i] ?? none[i], idealScores?[i]))
             .ToArray();
@@ -330,15 +332,20 @@ public sealed class TemporalDetector : IBundledDetector
         return interpolate(mask, size: [size, size], mode: InterpolationMode.Area).reshape(size, size).clamp(0, 1);
     }
 
-    private RawFrameScore[] Results(Tensor residual)
+    /// <summary>Scores and maps of masked residuals [n, S, S]; <paramref name="keep"/> ([n, S, S], 1 = keep) gives the ignored pixels (keep &lt; 0.5).</summary>
+    private RawFrameScore[] Results(Tensor residual, Tensor? keep)
     {
         var cpu = residual.cpu();
         var scores = cpu.sum([1, 2]).to_type(ScalarType.Float64).data<double>().ToArray();
         var maps = cpu.data<float>().ToArray();
+        var kept = keep?.cpu().data<float>().ToArray();
         var size = Shape.InputSize;
         var plane = size * size;
         return Enumerable.Range(0, scores.Length)
-            .Select(i => new RawFrameScore(scores[i], new AnomalyMap(size, size, maps.AsSpan(i * plane, plane).ToArray())))
+            .Select(i => new RawFrameScore(
+                scores[i],
+                new AnomalyMap(size, size, maps.AsSpan(i * plane, plane).ToArray()),
+                kept is null ? null : new BinaryMask(size, size, kept.AsSpan(i * plane, plane).ToArray().Select(static v => v < 0.5f).ToArray())))
             .ToArray();
     }
 

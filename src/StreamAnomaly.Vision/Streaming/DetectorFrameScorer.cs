@@ -1,0 +1,98 @@
+using StreamAnomaly.Core.Detection;
+using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Vision.Detectors;
+
+namespace StreamAnomaly.Vision.Streaming;
+
+/// <summary>
+/// A bundled detector as a streaming worker uses it (<see cref="IFrameScorer"/>). Frame detectors
+/// score the whole cross-camera batch in one call. Temporal detectors need each frame's recent
+/// past: the scorer keeps a ring of the last <c>window - 1</c> frames per camera and scores every
+/// frame at the end of its camera's window. Residual maps and ignore masks leave as small grids.
+/// </summary>
+public sealed class DetectorFrameScorer : IFrameScorer
+{
+    private readonly IAnomalyDetector _detector;
+    private readonly int _grid;
+    private readonly int _window;
+    private readonly Dictionary<string, Queue<Frame>> _rings = new(StringComparer.Ordinal);
+
+    /// <param name="detector">The detector (owned: disposed with this scorer).</param>
+    /// <param name="calibration">Its bundle's calibration.</param>
+    /// <param name="gridSize">Cells per side of the residual and mask grids sent to aggregators.</param>
+    /// <param name="window">Frames per temporal window; by default the temporal detector's own, 1 for frame detectors.</param>
+    public DetectorFrameScorer(IAnomalyDetector detector, ScoreCalibration calibration, int gridSize = 16, int? window = null)
+    {
+        ArgumentNullException.ThrowIfNull(detector);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(gridSize);
+        _detector = detector;
+        _grid = gridSize;
+        _window = window ?? (detector is TemporalDetector temporal ? temporal.Shape.Window : 1);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_window);
+        Calibration = calibration;
+    }
+
+    /// <summary>Loads a bundle (any detector kind) onto <paramref name="device"/>.</summary>
+    public static DetectorFrameScorer Load(string bundlePath, TorchSharp.torch.Device device, int gridSize = 16)
+    {
+        var loaded = DetectorCatalog.Load(bundlePath, device);
+        return new DetectorFrameScorer(loaded.Detector, loaded.Calibration, gridSize);
+    }
+
+    public string Detector => _detector.Kind;
+
+    public ScoreCalibration Calibration { get; }
+
+    /// <summary>Frames of history a camera needs before its scores are meaningful (1 for frame detectors).</summary>
+    public int Window => _window;
+
+    public IReadOnlyList<DetectorVerdict> Score(IReadOnlyList<(FrameKey Key, Frame Image)> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
+        {
+            return [];
+        }
+
+        IReadOnlyList<RawFrameScore> scores = _window == 1
+            ? _detector.ScoreSequence(batch.Select(static f => f.Image).ToArray())
+            : batch.Select(f => ScoreInWindow(f.Key.Camera, f.Image)).ToArray();
+        if (scores.Count != batch.Count)
+        {
+            throw new InvalidOperationException($"{Detector} returned {scores.Count} scores for {batch.Count} frames");
+        }
+
+        return scores.Select(ToVerdict).ToArray();
+    }
+
+    public void Dispose() => _detector.Dispose();
+
+    private RawFrameScore ScoreInWindow(string camera, Frame frame)
+    {
+        if (!_rings.TryGetValue(camera, out var ring))
+        {
+            ring = new Queue<Frame>(_window);
+            _rings[camera] = ring;
+        }
+
+        var window = ring.Append(frame).ToArray();
+        var score = _detector.ScoreSequence(window)[^1];
+        ring.Enqueue(frame);
+        while (ring.Count > _window - 1)
+        {
+            ring.Dequeue();
+        }
+
+        return score;
+    }
+
+    private DetectorVerdict ToVerdict(RawFrameScore score)
+    {
+        var gw = Math.Min(_grid, score.Residual.Width);
+        var gh = Math.Min(_grid, score.Residual.Height);
+        var ignored = score.Ignored is null ? null : MaskGrid.From(score.Ignored, gw, gh);
+        return new DetectorVerdict(score.RawScore, ResidualGrid.From(score.Residual, gw, gh), ignored);
+    }
+}

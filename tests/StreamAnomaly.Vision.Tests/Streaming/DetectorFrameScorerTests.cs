@@ -1,0 +1,87 @@
+using StreamAnomaly.Core.Detection;
+using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Vision.Detectors;
+using StreamAnomaly.Vision.Models;
+using StreamAnomaly.Vision.Streaming;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.Vision.Tests.Streaming;
+
+public sealed class DetectorFrameScorerTests
+{
+    private static readonly ScoreCalibration Calibration = new(1, 0, 2, 99);
+
+    private static DetectorFrameScorer Autoencoder(int grid = 8)
+    {
+        manual_seed(1);
+        var shape = new AutoencoderShape(32, Width: 4, Code: 16);
+        return new DetectorFrameScorer(new AutoencoderDetector(new ConvAutoencoder(32, 4, 16), shape, CPU), Calibration, grid);
+    }
+
+    private static (FrameKey, Frame)[] Batch(params (string Camera, int Seed)[] frames) =>
+        frames.Select((f, i) => (new FrameKey(f.Camera, i), TestFrames.Scene(32, f.Seed))).ToArray();
+
+    [Fact]
+    public void A_cross_camera_batch_gets_one_verdict_per_frame_equal_to_the_detectors_own_score()
+    {
+        using var scorer = Autoencoder();
+        var batch = Batch(("a", 1), ("b", 2), ("a", 3));
+        var verdicts = scorer.Score(batch);
+        using var reference = Autoencoder();
+        var expected = ((DetectorFrameScorer)reference).Score(batch);
+        Assert.Equal(3, verdicts.Count);
+        Assert.Equal(expected.Select(static v => v.RawScore), verdicts.Select(static v => v.RawScore));
+        Assert.Equal("autoencoder", scorer.Detector);
+    }
+
+    [Fact]
+    public void The_residual_grid_keeps_the_raw_score_as_its_total()
+    {
+        using var scorer = Autoencoder(grid: 8);
+        var verdict = scorer.Score(Batch(("a", 5)))[0];
+        Assert.Equal(8, verdict.Residual.Width);
+        Assert.Equal(verdict.RawScore, verdict.Residual.Total(), verdict.RawScore * 0.02);
+        Assert.Null(verdict.Ignored);
+    }
+
+    [Fact]
+    public void Scoring_a_batch_leaves_no_live_tensor()
+    {
+        using var scorer = Autoencoder();
+        scorer.Score(Batch(("a", 1)));
+        var before = LeakProbe.LiveTensors;
+        scorer.Score(Batch(("a", 1), ("b", 2)));
+        Assert.Equal(before, LeakProbe.LiveTensors);
+    }
+
+    /// <summary>A fake temporal detector: the score of the last frame is the number of frames it was given.</summary>
+    private sealed class WindowLength : IAnomalyDetector
+    {
+        public string Kind => "window";
+
+        public IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames) =>
+            frames.Select((f, i) => new RawFrameScore(i + 1, new AnomalyMap(4, 4, new float[16]))).ToArray();
+
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void A_frame_detector_is_called_once_per_batch_whatever_the_cameras()
+    {
+        using var scorer = new DetectorFrameScorer(new WindowLength(), Calibration, 4);
+        Assert.Equal([1.0, 2, 3], scorer.Score(Batch(("a", 1), ("b", 1), ("a", 1))).Select(static v => v.RawScore));
+    }
+
+    [Fact]
+    public void A_temporal_detector_sees_each_frame_at_the_end_of_its_own_cameras_window()
+    {
+        using var scorer = new DetectorFrameScorer(new WindowLength(), Calibration, 4, window: 3);
+        var first = scorer.Score(Batch(("a", 1), ("a", 1), ("b", 1)));
+        var second = scorer.Score(Batch(("a", 1), ("b", 1), ("a", 1)));
+        // a: windows of 1, 2, then 3, 3; b: 1, then 2
+        Assert.Equal([1.0, 2, 1], first.Select(static v => v.RawScore));
+        Assert.Equal([3.0, 2, 3], second.Select(static v => v.RawScore));
+    }
+}
