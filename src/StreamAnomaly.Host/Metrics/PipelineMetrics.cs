@@ -1,0 +1,122 @@
+using Prometheus;
+using StreamAnomaly.Cluster;
+using StreamAnomaly.Core.Streaming;
+
+namespace StreamAnomaly.Host.Metrics;
+
+/// <summary>
+/// Every metric a node exports on /metrics (Prometheus naming: snake case, unit suffix, _total on
+/// counters). One instance per node, over its own registry, so several nodes can share a process
+/// (tests, the demo). Also the actors' <see cref="IPipelineObserver"/>.
+/// </summary>
+public sealed class PipelineMetrics : IPipelineObserver
+{
+    /// <summary>Latency buckets (seconds) from 5 ms to 10 s: the capture-to-decision target is 0.25 s.</summary>
+    private static readonly double[] LatencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    public PipelineMetrics(CollectorRegistry registry)
+    {
+        Registry = registry;
+        var f = Prometheus.Metrics.WithCustomRegistry(registry);
+        FramesIngested = f.CreateCounter("streamanomaly_frames_ingested_total", "Frames published to Kafka by camera actors.", "camera", "line");
+        CameraErrors = f.CreateCounter("streamanomaly_camera_errors_total", "Camera source, crop or publish failures.", "camera", "kind");
+        FramesConsumed = f.CreateCounter("streamanomaly_frames_consumed_total", "Valid frames handed to workers by the Kafka feed.");
+        FramesScored = f.CreateCounter("streamanomaly_frames_scored_total", "Frames scored by a worker's detectors.");
+        FramesDecided = f.CreateCounter("streamanomaly_frames_decided_total", "Frames fused and decided by line aggregators.", "line");
+        DroppedFrames = f.CreateCounter("streamanomaly_frames_dropped_total", "Frames dropped on purpose, by reason.", "reason");
+        DeadLetters = f.CreateCounter("streamanomaly_dead_letters_total", "Messages sent to the dead-letter topic, by reason.", "reason");
+        DecodeErrors = f.CreateCounter("streamanomaly_decode_errors_total", "Frames whose image could not be decoded.");
+        ResentPartials = f.CreateCounter("streamanomaly_partials_resent_total", "Partial results resent after an acknowledgement timeout.");
+        BatchSize = f.CreateHistogram("streamanomaly_batch_size_frames", "Frames per inference batch.",
+            new HistogramConfiguration { Buckets = [1, 2, 4, 8, 16, 32, 64, 128] });
+        InferenceSeconds = f.CreateHistogram("streamanomaly_inference_seconds", "Wall time of one inference batch (all detectors).",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
+        EndToEndLatency = f.CreateHistogram("streamanomaly_end_to_end_latency_seconds", "Capture to decision time per frame.",
+            new HistogramConfiguration { Buckets = LatencyBuckets, LabelNames = ["line"] });
+        ConsumerLag = f.CreateGauge("streamanomaly_consumer_lag_messages", "Messages behind the high watermark, per partition of the frames topic.", "partition");
+        AnomalyScore = f.CreateGauge("streamanomaly_anomaly_score", "Latest smoothed normalised anomaly score (0.5 = threshold).", "camera", "line");
+        AlarmsRaised = f.CreateCounter("streamanomaly_alarms_raised_total", "Alarms raised, per line.", "line");
+        ActiveAlarms = f.CreateGauge("streamanomaly_active_alarms", "Alarms active now, per line.", "line");
+        ClusterMembers = f.CreateGauge("streamanomaly_cluster_members", "Cluster members that are up, by role.", "role");
+        CameraStates = f.CreateGauge("streamanomaly_camera_state", "1 for the camera's current state, 0 for the others.", "camera", "line", "state");
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    public Counter FramesIngested { get; }
+
+    public Counter CameraErrors { get; }
+
+    public Counter FramesConsumed { get; }
+
+    public Counter FramesScored { get; }
+
+    public Counter FramesDecided { get; }
+
+    public Counter DroppedFrames { get; }
+
+    public Counter DeadLetters { get; }
+
+    public Counter DecodeErrors { get; }
+
+    public Counter ResentPartials { get; }
+
+    public Histogram BatchSize { get; }
+
+    public Histogram InferenceSeconds { get; }
+
+    public Histogram EndToEndLatency { get; }
+
+    public Gauge ConsumerLag { get; }
+
+    public Gauge AnomalyScore { get; }
+
+    public Counter AlarmsRaised { get; }
+
+    public Gauge ActiveAlarms { get; }
+
+    public Gauge ClusterMembers { get; }
+
+    public Gauge CameraStates { get; }
+
+    public void CameraStateChanged(string camera, string line, CameraState state)
+    {
+        foreach (var s in Enum.GetValues<CameraState>())
+        {
+            CameraStates.WithLabels(camera, line, s.ToString().ToLowerInvariant()).Set(s == state ? 1 : 0);
+        }
+    }
+
+    public void BatchScored(int frames, TimeSpan took)
+    {
+        FramesScored.Inc(frames);
+        BatchSize.Observe(frames);
+        InferenceSeconds.Observe(took.TotalSeconds);
+    }
+
+    public void FramesDropped(string reason, int count) => DroppedFrames.WithLabels(reason).Inc(count);
+
+    public void PartialsResent(int count) => ResentPartials.Inc(count);
+
+    public void FrameDecided(FrameDecided decided)
+    {
+        var fused = decided.Fused;
+        FramesDecided.WithLabels(fused.Line).Inc();
+        AnomalyScore.WithLabels(fused.Frame.Camera, fused.Line).Set(decided.Smoothed);
+        EndToEndLatency.WithLabels(fused.Line).Observe(Math.Max(0, (decided.DecidedAt - fused.CaptureTime).TotalSeconds));
+    }
+
+    public void AlarmChanged(AlarmEvent alarm)
+    {
+        switch (alarm.Phase)
+        {
+            case AlarmPhase.Raised:
+                AlarmsRaised.WithLabels(alarm.Line).Inc();
+                ActiveAlarms.WithLabels(alarm.Line).Set(1);
+                break;
+            case AlarmPhase.Cleared:
+                ActiveAlarms.WithLabels(alarm.Line).Set(0);
+                break;
+        }
+    }
+}
