@@ -43,7 +43,8 @@ public sealed class KafkaAlarmSink : IAlarmSink, IDisposable
 /// <summary>
 /// The JSON of an alarm event on the alarms topic: camelCase property names, the phase as a
 /// camelCase string ("raised", "updated", "cleared"), the time as ISO 8601 with offset, e.g.
-/// <c>{"line":"L1","alarmId":"L1/cam-1/42","phase":"raised","revision":0,"at":"2026-01-02T03:04:05.006+00:00","peakScore":0.93,"cameras":["cam-1"]}</c>.
+/// <c>{"line":"L1","alarmId":"L1/cam-1/42","phase":"raised","revision":0,"at":"2026-01-02T03:04:05.006+00:00","peakScore":0.93,"cameras":["cam-1"],"idempotencyKey":"L1/cam-1/42/0"}</c>
+/// (the idempotency key is repeated in the value for consumers that do not see Kafka keys; it is ignored when parsing).
 /// </summary>
 public static class AlarmJson
 {
