@@ -8,7 +8,9 @@ runtime_packages=(
   libfontconfig1 # ScottPlot (SkiaSharp) finds fonts through fontconfig
   fonts-dejavu-core
 )
-test_packages=()
+test_packages=(
+  kcat           # Kafka tests read topics of the embedded broker from another process
+)
 
 wanted=("${runtime_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then

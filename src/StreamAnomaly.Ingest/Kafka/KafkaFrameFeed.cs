@@ -1,0 +1,514 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+using OpenCVException = OpenCvSharp.OpenCVException;
+using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Ingest.Clips;
+
+namespace StreamAnomaly.Ingest.Kafka;
+
+/// <summary>
+/// The workers' at-least-once frame feed over the frames topic (consumer group
+/// <see cref="KafkaOptions.ConsumerGroup"/>). Each message is validated: headers
+/// (<see cref="FrameHeaders.TryRead"/>), camera known and on its configured line, value at most
+/// <see cref="KafkaOptions.MaxMessageBytes"/>, a complete decodable JPEG
+/// (<see cref="JpegFraming"/>) of the announced size. A refused message is copied to
+/// <see cref="KafkaOptions.DeadLetterTopic"/> (original key, value and headers plus
+/// <see cref="FrameHeaders.Reason"/> and <see cref="FrameHeaders.Error"/>) and counts as
+/// acknowledged once the dead-letter topic has it. A valid frame goes to the worker.
+/// </summary>
+/// <remarks>
+/// Offsets are never auto-committed: every <see cref="KafkaOptions.CommitIntervalMs"/> (and when
+/// partitions are revoked, and on dispose) the feed commits, per partition, the position below
+/// which every delivered message was acknowledged (<see cref="OffsetTracker"/>); commit failures
+/// (RebalanceInProgress, UnknownMemberId, IllegalGeneration, coordinator moves) are reported to
+/// the observer and retried at the next interval. With <see cref="InFlight"/> at
+/// <see cref="KafkaOptions.MaxInFlight"/> all assigned partitions are paused until an
+/// acknowledgement brings it below. The consume loop runs on its own long-running thread and
+/// waits at most 100 ms per poll, so it neither blocks the caller nor spins when idle.
+/// </remarks>
+public sealed class KafkaFrameFeed : IFrameFeed
+{
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+
+    private readonly KafkaOptions _options;
+    private readonly IReadOnlyDictionary<string, string> _cameraLines;
+    private readonly TimeProvider _time;
+    private readonly IKafkaObserver _observer;
+    private readonly IConsumer<byte[], byte[]> _consumer;
+    private readonly IProducer<byte[], byte[]> _deadLetters;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentQueue<DeadLetter> _retries = new();
+
+    // Guarded by _gate: touched by the consume thread, Acknowledge callers and delivery reports.
+    private readonly object _gate = new();
+    private readonly OffsetTracker _tracker = new();
+    private readonly HashSet<FrameReceipt> _inFlight = [];
+
+    // Consume thread only (and DisposeAsync after the loop ended).
+    private readonly Dictionary<int, long> _lastCommitted = [];
+    private bool _paused;
+    private bool _assignmentChanged;
+
+    private Task? _loop;
+    private int _started;
+    private int _disposed;
+
+    /// <param name="options">Validated options.</param>
+    /// <param name="bootstrapServers">The cluster to use (the configured one or <see cref="EmbeddedBroker.BootstrapServers"/>).</param>
+    /// <param name="cameraLines">The plant's cameras: camera id -> line id (see <see cref="CameraLines"/>).</param>
+    /// <param name="time">Clock of the commit and lag interval.</param>
+    /// <param name="observer">Metrics and error sink; <see cref="NullKafkaObserver.Instance"/> when null.</param>
+    public KafkaFrameFeed(KafkaOptions options, string bootstrapServers, IReadOnlyDictionary<string, string> cameraLines, TimeProvider time, IKafkaObserver? observer = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(bootstrapServers);
+        ArgumentNullException.ThrowIfNull(cameraLines);
+        ArgumentNullException.ThrowIfNull(time);
+        _options = options.EnsureValid();
+        _cameraLines = cameraLines;
+        _time = time;
+        _observer = observer ?? NullKafkaObserver.Instance;
+        _deadLetters = new ProducerBuilder<byte[], byte[]>(
+            KafkaClientConfig.Producer(bootstrapServers, options.MaxDeadLetterRecordBytes, "frame-feed-dlq")).Build();
+        _consumer = new ConsumerBuilder<byte[], byte[]>(KafkaClientConfig.Consumer(options, bootstrapServers, "frame-feed"))
+            .SetPartitionsAssignedHandler((_, _) => _assignmentChanged = true)
+            .SetPartitionsRevokedHandler((_, revoked) => OnRevoked(revoked, commit: true))
+            .SetPartitionsLostHandler((_, lost) => OnRevoked(lost, commit: false))
+            .Build();
+    }
+
+    /// <summary>Camera id -> line id of the configured plant; a camera listed twice is an <see cref="ArgumentException"/>.</summary>
+    public static IReadOnlyDictionary<string, string> CameraLines(IEnumerable<LineOptions> lines)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in lines)
+        {
+            foreach (var camera in line.Cameras)
+            {
+                if (!map.TryAdd(camera.Id, line.Id))
+                {
+                    throw new ArgumentException($"camera '{camera.Id}' is configured on line '{map[camera.Id]}' and on line '{line.Id}'", nameof(lines));
+                }
+            }
+        }
+
+        return map;
+    }
+
+    /// <inheritdoc />
+    public int InFlight
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts the consume loop on a dedicated thread and returns at once; the task completes when
+    /// <paramref name="cancellationToken"/> is cancelled or the feed is disposed, and faults when
+    /// <paramref name="onFrame"/> throws or the client hits a fatal error. A feed runs once.
+    /// <paramref name="onFrame"/> is called on the loop thread, in partition order, and must not block.
+    /// </summary>
+    public Task RunAsync(Action<IncomingFrame> onFrame, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onFrame);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("a KafkaFrameFeed runs once; create a new feed to consume again");
+        }
+
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        _loop = Task.Factory.StartNew(
+            () =>
+            {
+                try
+                {
+                    Loop(onFrame, linked.Token);
+                }
+                finally
+                {
+                    linked.Dispose();
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        return _loop;
+    }
+
+    /// <inheritdoc />
+    public void Acknowledge(FrameReceipt receipt)
+    {
+        lock (_gate)
+        {
+            if (_inFlight.Remove(receipt))
+            {
+                _tracker.Acknowledge(receipt.Partition, receipt.Offset);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stops the loop, waits (up to 10 s) for pending dead letters, commits what was acknowledged,
+    /// leaves the group (unacknowledged frames go to other members) and closes the clients.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            try
+            {
+                await _loop.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // RunAsync's caller sees the failure; disposing still releases the clients.
+            }
+        }
+
+        _deadLetters.Flush(TimeSpan.FromSeconds(10));
+        if (Volatile.Read(ref _started) != 0)
+        {
+            CommitAcknowledged();
+            try
+            {
+                _consumer.Close();
+            }
+            catch (KafkaException ex)
+            {
+                _observer.ClientError("consume", $"closing the consumer: {ex.Error}");
+            }
+        }
+
+        _consumer.Dispose();
+        _deadLetters.Dispose();
+        _stop.Dispose();
+    }
+
+    private void Loop(Action<IncomingFrame> onFrame, CancellationToken cancellationToken)
+    {
+        _consumer.Subscribe(_options.FramesTopic);
+        var interval = TimeSpan.FromMilliseconds(_options.CommitIntervalMs);
+        var lastCommit = _time.GetTimestamp();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            UpdatePause();
+            RetryDeadLetters(cancellationToken);
+            if (_time.GetElapsedTime(lastCommit) >= interval)
+            {
+                lastCommit = _time.GetTimestamp();
+                CommitAcknowledged();
+                ReportLag();
+            }
+
+            ConsumeResult<byte[], byte[]>? result;
+            try
+            {
+                result = _consumer.Consume(PollTimeout);
+            }
+            catch (ConsumeException ex) when (!ex.Error.IsFatal)
+            {
+                _observer.ClientError("consume", ex.Error.ToString());
+                continue;
+            }
+
+            if (result?.Message is not null && !result.IsPartitionEOF)
+            {
+                Handle(result, onFrame, cancellationToken);
+            }
+        }
+    }
+
+    private void Handle(ConsumeResult<byte[], byte[]> result, Action<IncomingFrame> onFrame, CancellationToken cancellationToken)
+    {
+        var partition = result.Partition.Value;
+        var offset = result.Offset.Value;
+        if (InFlight >= _options.MaxInFlight)
+        {
+            // Only right after an assignment while paused: give the message back and pause it too.
+            _consumer.Seek(result.TopicPartitionOffset);
+            _consumer.Pause([result.TopicPartition]);
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (!_tracker.Deliver(partition, offset))
+            {
+                return; // a repeat of a message this assignment already saw
+            }
+        }
+
+        if (!TryValidate(result.Message, out var metadata, out var image, out var reason, out var detail))
+        {
+            var headers = new Headers();
+            foreach (var header in result.Message.Headers ?? [])
+            {
+                headers.Add(header.Key, header.GetValueBytes());
+            }
+
+            FrameHeaders.Add(headers, FrameHeaders.Reason, reason);
+            FrameHeaders.Add(headers, FrameHeaders.Error, detail.Length <= FrameHeaders.MaxErrorLength ? detail : detail[..FrameHeaders.MaxErrorLength]);
+            var message = new Message<byte[], byte[]> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers };
+            ProduceDeadLetter(new DeadLetter(partition, offset, reason, detail, message), cancellationToken);
+            return;
+        }
+
+        var receipt = new FrameReceipt(partition, offset);
+        lock (_gate)
+        {
+            _inFlight.Add(receipt);
+        }
+
+        _observer.FrameConsumed(metadata);
+        onFrame(new IncomingFrame(metadata, image, receipt));
+    }
+
+    private bool TryValidate(Message<byte[], byte[]> message, out FrameMetadata metadata, out Frame image, out string reason, out string detail)
+    {
+        image = null!;
+        if (!FrameHeaders.TryRead(message.Headers, out metadata, out reason, out detail))
+        {
+            return false;
+        }
+
+        if (!_cameraLines.TryGetValue(metadata.Camera, out var line))
+        {
+            return Fail(DeadLetterReasons.UnknownCamera, $"camera '{metadata.Camera}' is not configured in this plant", out reason, out detail);
+        }
+
+        if (!string.Equals(line, metadata.Line, StringComparison.Ordinal))
+        {
+            return Fail(DeadLetterReasons.UnknownLine, $"camera '{metadata.Camera}' is configured on line '{line}', the message says line '{metadata.Line}'", out reason, out detail);
+        }
+
+        var value = message.Value;
+        if (value is null || value.Length == 0)
+        {
+            return Fail(DeadLetterReasons.CorruptImage, "the message has no value (0 image bytes)", out reason, out detail);
+        }
+
+        if (value.Length > _options.MaxMessageBytes)
+        {
+            return Fail(DeadLetterReasons.Oversize, $"the image is {value.Length} bytes, more than Kafka:MaxMessageBytes = {_options.MaxMessageBytes}", out reason, out detail);
+        }
+
+        if (!JpegFraming.IsComplete(value, out var problem))
+        {
+            return Fail(DeadLetterReasons.CorruptImage, problem, out reason, out detail);
+        }
+
+        try
+        {
+            image = ImageCodec.DecodeFrame(value);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or OpenCVException or ArgumentException)
+        {
+            return Fail(DeadLetterReasons.CorruptImage, ex.Message, out reason, out detail);
+        }
+
+        if (image.Width != metadata.Width || image.Height != metadata.Height)
+        {
+            return Fail(DeadLetterReasons.WrongDimensions, $"the image is {image.Width}x{image.Height}, the headers say {metadata.Width}x{metadata.Height}", out reason, out detail);
+        }
+
+        return true;
+    }
+
+    private static bool Fail(string why, string message, out string reason, out string detail)
+    {
+        reason = why;
+        detail = message;
+        return false;
+    }
+
+    private void ProduceDeadLetter(DeadLetter deadLetter, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                _deadLetters.Produce(_options.DeadLetterTopic, deadLetter.Message, report => OnDeadLetterDelivered(deadLetter, report));
+                return;
+            }
+            catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull && !cancellationToken.IsCancellationRequested)
+            {
+                _deadLetters.Flush(PollTimeout); // wait for room in the producer queue
+            }
+            catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.MsgSizeTooLarge && deadLetter.Message.Value is { Length: > 0 })
+            {
+                // Keep the evidence that fits: the headers, the key and why the value is missing.
+                var size = deadLetter.Message.Value.Length;
+                deadLetter.Message.Headers.Remove(FrameHeaders.Error);
+                FrameHeaders.Add(deadLetter.Message.Headers, FrameHeaders.Error, $"{deadLetter.Detail} (value of {size} bytes dropped: above the dead-letter record limit)");
+                deadLetter = deadLetter with { Message = new Message<byte[], byte[]> { Key = deadLetter.Message.Key, Value = [], Headers = deadLetter.Message.Headers } };
+            }
+            catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                return; // stopping: the message stays unacknowledged and is redelivered later
+            }
+        }
+    }
+
+    // librdkafka's delivery-report thread.
+    private void OnDeadLetterDelivered(DeadLetter deadLetter, DeliveryReport<byte[], byte[]> report)
+    {
+        if (report.Error.IsError)
+        {
+            _observer.ClientError("dead-letter", $"{report.Error} (partition {deadLetter.Partition} offset {deadLetter.Offset}; retried)");
+            _retries.Enqueue(deadLetter);
+            return;
+        }
+
+        lock (_gate)
+        {
+            _tracker.Acknowledge(deadLetter.Partition, deadLetter.Offset);
+        }
+
+        _observer.DeadLettered(deadLetter.Reason, deadLetter.Detail);
+    }
+
+    private void RetryDeadLetters(CancellationToken cancellationToken)
+    {
+        var count = _retries.Count;
+        while (count-- > 0 && _retries.TryDequeue(out var deadLetter))
+        {
+            bool pending;
+            lock (_gate)
+            {
+                pending = _tracker.IsPending(deadLetter.Partition, deadLetter.Offset);
+            }
+
+            if (pending)
+            {
+                ProduceDeadLetter(deadLetter, cancellationToken);
+            }
+        }
+    }
+
+    private void UpdatePause()
+    {
+        var full = InFlight >= _options.MaxInFlight;
+        if (full && (!_paused || _assignmentChanged))
+        {
+            _consumer.Pause(_consumer.Assignment);
+            _paused = true;
+        }
+        else if (!full && _paused)
+        {
+            _consumer.Resume(_consumer.Assignment);
+            _paused = false;
+        }
+
+        _assignmentChanged = false;
+    }
+
+    private void CommitAcknowledged(IReadOnlyCollection<int>? only = null)
+    {
+        IReadOnlyDictionary<int, long> positions;
+        lock (_gate)
+        {
+            positions = _tracker.CommittablePositions();
+        }
+
+        var offsets = positions
+            .Where(p => (only is null || only.Contains(p.Key)) && (!_lastCommitted.TryGetValue(p.Key, out var last) || p.Value > last))
+            .Select(p => new TopicPartitionOffset(_options.FramesTopic, p.Key, p.Value))
+            .ToList();
+        if (offsets.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _consumer.Commit(offsets);
+            foreach (var offset in offsets)
+            {
+                Committed(offset);
+            }
+        }
+        catch (TopicPartitionOffsetException ex)
+        {
+            foreach (var result in ex.Results)
+            {
+                if (result.Error.IsError)
+                {
+                    _observer.ClientError("commit", $"partition {result.Partition.Value} offset {result.Offset.Value}: {result.Error} (retried)");
+                }
+                else
+                {
+                    Committed(result.TopicPartitionOffset);
+                }
+            }
+        }
+        catch (KafkaException ex) when (!ex.Error.IsFatal)
+        {
+            _observer.ClientError("commit", $"{ex.Error} (retried at the next interval)");
+        }
+    }
+
+    private void Committed(TopicPartitionOffset offset)
+    {
+        _lastCommitted[offset.Partition.Value] = offset.Offset.Value;
+        _observer.Committed(offset.Partition.Value, offset.Offset.Value);
+    }
+
+    private void ReportLag()
+    {
+        foreach (var partition in _consumer.Assignment)
+        {
+            try
+            {
+                var watermarks = _consumer.GetWatermarkOffsets(partition);
+                var position = _consumer.Position(partition);
+                if (watermarks.High != Offset.Unset && position != Offset.Unset)
+                {
+                    _observer.ConsumerLag(partition.Partition.Value, Math.Max(0, watermarks.High.Value - position.Value));
+                }
+            }
+            catch (KafkaException)
+            {
+                // Not assigned any more, or no position yet: nothing to report.
+            }
+        }
+    }
+
+    // On the consume thread, inside Consume or Close.
+    private void OnRevoked(List<TopicPartitionOffset> partitions, bool commit)
+    {
+        var numbers = partitions.Select(static p => p.Partition.Value).ToHashSet();
+        if (commit)
+        {
+            CommitAcknowledged(numbers);
+        }
+
+        lock (_gate)
+        {
+            foreach (var partition in numbers)
+            {
+                _tracker.Forget(partition);
+                _lastCommitted.Remove(partition);
+            }
+
+            _inFlight.RemoveWhere(r => numbers.Contains(r.Partition));
+        }
+
+        _assignmentChanged = true;
+    }
+
+    private sealed record DeadLetter(int Partition, long Offset, string Reason, string Detail, Message<byte[], byte[]> Message);
+}
