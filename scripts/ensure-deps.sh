@@ -8,7 +8,9 @@ runtime_packages=(
   libfontconfig1 # ScottPlot (SkiaSharp) finds fonts through fontconfig
   fonts-dejavu-core
 )
-test_packages=()
+test_packages=(
+  ffmpeg # camera tests: serves a real MJPEG stream over HTTP and backs FfmpegSource
+)
 
 wanted=("${runtime_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then
