@@ -9,8 +9,8 @@ namespace StreamAnomaly.Ingest.Cameras;
 /// <summary>
 /// A live HTTP MJPEG camera: one GET whose response is <c>multipart/x-mixed-replace</c>, each part
 /// a JPEG (parsed by <see cref="MultipartJpegReader"/>, decoded to BGR by OpenCV). Every
-/// <see cref="ReadAsync"/> opens a new connection. A non-success status, a non-multipart
-/// Content-Type, a corrupt JPEG and the end of the response all throw (a live stream never ends
+/// <see cref="ReadAsync"/> opens a new connection. A non-success status, a stream without
+/// a boundary line, a corrupt JPEG and the end of the response all throw (a live stream never ends
 /// normally), so the caller reconnects. The <see cref="HttpClient"/> is not owned (not disposed);
 /// give it an infinite <see cref="HttpClient.Timeout"/> or the stream is cut after it.
 /// </summary>
@@ -51,14 +51,20 @@ public sealed class MjpegHttpSource : ICameraSource
             throw new HttpRequestException($"{Description}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
         }
 
-        string boundary;
-        try
+        // A multipart Content-Type gives the boundary; anything else (ffmpeg's -listen server says
+        // application/octet-stream) leaves it to be read from the stream's first boundary line.
+        var contentType = response.Content.Headers.ContentType?.ToString();
+        string? boundary = null;
+        if (contentType is not null && contentType.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
         {
-            boundary = MultipartJpegReader.BoundaryFromContentType(response.Content.Headers.ContentType?.ToString());
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new InvalidDataException($"{Description}: {ex.Message}", ex);
+            try
+            {
+                boundary = MultipartJpegReader.BoundaryFromContentType(contentType);
+            }
+            catch (InvalidDataException)
+            {
+                boundary = null;
+            }
         }
 
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);

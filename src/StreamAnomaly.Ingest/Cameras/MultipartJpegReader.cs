@@ -25,7 +25,7 @@ public sealed class MultipartJpegReader
     private static readonly byte[] NewLine = [(byte)'\n'];
 
     private readonly Stream _stream;
-    private readonly byte[] _token;
+    private byte[]? _token;
     private readonly int _maxPartBytes;
     private byte[] _buffer = new byte[64 * 1024];
     private int _pos;
@@ -35,23 +35,33 @@ public sealed class MultipartJpegReader
     private bool _atPartStart;
 
     /// <param name="stream">The response body, positioned at its start.</param>
-    /// <param name="boundary">The boundary from the Content-Type (leading dashes and quotes are ignored).</param>
+    /// <param name="boundary">
+    /// The boundary from the Content-Type (leading dashes and quotes are ignored), or null to take
+    /// it from the first line of the stream that starts with "--" (for servers that send a wrong
+    /// Content-Type, such as ffmpeg's <c>-listen</c> HTTP server: application/octet-stream).
+    /// </param>
     /// <param name="maxPartBytes">Largest accepted part in bytes (&gt; 0).</param>
-    public MultipartJpegReader(Stream stream, string boundary, int maxPartBytes = DefaultMaxPartBytes)
+    public MultipartJpegReader(Stream stream, string? boundary, int maxPartBytes = DefaultMaxPartBytes)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        ArgumentNullException.ThrowIfNull(boundary);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPartBytes);
-        var token = boundary.Trim().Trim('"').TrimStart('-');
-        if (token.Length == 0)
+        if (boundary is not null)
         {
-            throw new ArgumentException($"multipart boundary '{boundary}' is empty once its leading dashes are removed", nameof(boundary));
+            var token = boundary.Trim().Trim('"').TrimStart('-');
+            if (token.Length == 0)
+            {
+                throw new ArgumentException($"multipart boundary '{boundary}' is empty once its leading dashes are removed", nameof(boundary));
+            }
+
+            _token = Encoding.ASCII.GetBytes(token);
         }
 
         _stream = stream;
-        _token = Encoding.ASCII.GetBytes(token);
         _maxPartBytes = maxPartBytes;
     }
+
+    /// <summary>The boundary without leading dashes; null until sniffed when none was given.</summary>
+    public string? Boundary => _token is null ? null : Encoding.ASCII.GetString(_token);
 
     /// <summary>
     /// The boundary parameter of a multipart Content-Type such as
@@ -84,18 +94,24 @@ public sealed class MultipartJpegReader
     /// </summary>
     public async ValueTask<byte[]?> ReadPartAsync(CancellationToken cancellationToken)
     {
+        if (_token is null && !await SniffBoundaryAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var token = _token!;
         while (!_closed)
         {
             if (!_atPartStart)
             {
                 // Skip to the next boundary (preamble, the CRLF after a Content-Length body, anything).
-                var at = await FindAsync(_token, 0, requireLineStart: false, cancellationToken).ConfigureAwait(false);
+                var at = await FindAsync(token, 0, requireLineStart: false, cancellationToken).ConfigureAwait(false);
                 if (at < 0)
                 {
                     return null;
                 }
 
-                var after = at + _token.Length;
+                var after = at + token.Length;
                 while (Available < after + 2 && await FillAsync(cancellationToken).ConfigureAwait(false))
                 {
                 }
@@ -162,7 +178,7 @@ public sealed class MultipartJpegReader
             }
             else
             {
-                var at = await FindAsync(_token, 0, requireLineStart: true, cancellationToken).ConfigureAwait(false);
+                var at = await FindAsync(token, 0, requireLineStart: true, cancellationToken).ConfigureAwait(false);
                 if (at < 0)
                 {
                     return null;
@@ -196,6 +212,28 @@ public sealed class MultipartJpegReader
         }
 
         return null;
+    }
+
+    /// <summary>Takes the boundary from the first line starting with "--"; false at the end of the stream.</summary>
+    private async ValueTask<bool> SniffBoundaryAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var lineEnd = await FindAsync(NewLine, 0, requireLineStart: false, cancellationToken).ConfigureAwait(false);
+            if (lineEnd < 0)
+            {
+                return false;
+            }
+
+            var line = Encoding.ASCII.GetString(_buffer, _pos, lineEnd).Trim();
+            Consume(lineEnd + 1);
+            if (line.StartsWith("--", StringComparison.Ordinal) && line.TrimStart('-').Length > 0)
+            {
+                _token = Encoding.ASCII.GetBytes(line.TrimStart('-'));
+                _atPartStart = true;
+                return true;
+            }
+        }
     }
 
     private int Available => _len - _pos;
@@ -269,7 +307,7 @@ public sealed class MultipartJpegReader
         {
             if (_buffer.Length >= _maxPartBytes + 4096)
             {
-                throw new InvalidDataException($"multipart part larger than {_maxPartBytes} bytes (or no boundary '{Encoding.ASCII.GetString(_token)}' found)");
+                throw new InvalidDataException($"multipart part larger than {_maxPartBytes} bytes (or no boundary '{Boundary ?? "(not yet seen)"}' found)");
             }
 
             Array.Resize(ref _buffer, (int)Math.Min((long)_buffer.Length * 2, _maxPartBytes + 4096L));

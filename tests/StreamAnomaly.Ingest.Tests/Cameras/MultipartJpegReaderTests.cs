@@ -41,7 +41,7 @@ public class MultipartJpegReaderTests
         return sb.ToArray();
     }
 
-    private static List<byte[]> ReadAll(byte[] bytes, string boundary = "camboundary", IReadOnlyList<int>? chunks = null)
+    private static List<byte[]> ReadAll(byte[] bytes, string? boundary = "camboundary", IReadOnlyList<int>? chunks = null)
     {
         var reader = new MultipartJpegReader(new ChunkedStream(bytes, chunks ?? [bytes.Length]), boundary);
         var parts = new List<byte[]>();
@@ -115,6 +115,16 @@ public class MultipartJpegReaderTests
         var chunks = chunkSizes.Select(c => (c.Get % 17) + 1).ToArray();
         var parts = ReadAll(bytes, chunks: chunks.Length == 0 ? null : chunks);
         return parts.Count == Bodies.Length && parts.Zip(Bodies).All(p => p.First.AsSpan().SequenceEqual(p.Second));
+    }
+
+    [Theory]
+    [InlineData(true, "")]
+    [InlineData(false, "junk line\r\n\r\n")]
+    public void Without_a_declared_boundary_it_is_taken_from_the_first_dash_line(bool contentLength, string preamble)
+    {
+        var bytes = Stream(contentLength, preamble: preamble);
+        AssertBodies(ReadAll(bytes, boundary: null));
+        AssertBodies(ReadAll(bytes, boundary: null, chunks: [1]));
     }
 
     [Fact]
