@@ -10,6 +10,7 @@ runtime_packages=(
 )
 test_packages=(
   kcat           # Kafka tests read topics of the embedded broker from another process
+  ffmpeg # camera tests: serves a real MJPEG stream over HTTP and backs FfmpegSource
 )
 
 wanted=("${runtime_packages[@]}")
