@@ -1,15 +1,17 @@
 using Prometheus;
 using StreamAnomaly.Cluster;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Ingest.Cameras;
+using StreamAnomaly.Ingest.Kafka;
 
 namespace StreamAnomaly.Host.Metrics;
 
 /// <summary>
 /// Every metric a node exports on /metrics (Prometheus naming: snake case, unit suffix, _total on
 /// counters). One instance per node, over its own registry, so several nodes can share a process
-/// (tests, the demo). Also the actors' <see cref="IPipelineObserver"/>.
+/// (tests, the demo). Also the observer of the actors, the Kafka clients and the camera pumps.
 /// </summary>
-public sealed class PipelineMetrics : IPipelineObserver
+public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICameraPumpObserver
 {
     /// <summary>Latency buckets (seconds) from 5 ms to 10 s: the capture-to-decision target is 0.25 s.</summary>
     private static readonly double[] LatencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -33,12 +35,13 @@ public sealed class PipelineMetrics : IPipelineObserver
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
         EndToEndLatency = f.CreateHistogram("streamanomaly_end_to_end_latency_seconds", "Capture to decision time per frame.",
             new HistogramConfiguration { Buckets = LatencyBuckets, LabelNames = ["line"] });
-        ConsumerLag = f.CreateGauge("streamanomaly_consumer_lag_messages", "Messages behind the high watermark, per partition of the frames topic.", "partition");
+        ConsumerLagMessages = f.CreateGauge("streamanomaly_consumer_lag_messages", "Messages behind the high watermark, per partition of the frames topic.", "partition");
         AnomalyScore = f.CreateGauge("streamanomaly_anomaly_score", "Latest smoothed normalised anomaly score (0.5 = threshold).", "camera", "line");
         AlarmsRaised = f.CreateCounter("streamanomaly_alarms_raised_total", "Alarms raised, per line.", "line");
         ActiveAlarms = f.CreateGauge("streamanomaly_active_alarms", "Alarms active now, per line.", "line");
         ClusterMembers = f.CreateGauge("streamanomaly_cluster_members", "Cluster members that are up, by role.", "role");
         CameraStates = f.CreateGauge("streamanomaly_camera_state", "1 for the camera's current state, 0 for the others.", "camera", "line", "state");
+        KafkaErrors = f.CreateCounter("streamanomaly_kafka_client_errors_total", "Recoverable Kafka client errors (retried), by operation.", "operation");
     }
 
     public CollectorRegistry Registry { get; }
@@ -67,7 +70,7 @@ public sealed class PipelineMetrics : IPipelineObserver
 
     public Histogram EndToEndLatency { get; }
 
-    public Gauge ConsumerLag { get; }
+    public Gauge ConsumerLagMessages { get; }
 
     public Gauge AnomalyScore { get; }
 
@@ -78,6 +81,41 @@ public sealed class PipelineMetrics : IPipelineObserver
     public Gauge ClusterMembers { get; }
 
     public Gauge CameraStates { get; }
+
+    public Counter KafkaErrors { get; }
+
+    // IKafkaObserver: the frame feed and its dead-letter producer
+    public void FrameConsumed(FrameMetadata metadata) => FramesConsumed.Inc();
+
+    public void DeadLettered(string reason, string detail)
+    {
+        DeadLetters.WithLabels(reason).Inc();
+        if (reason == DeadLetterReasons.CorruptImage)
+        {
+            DecodeErrors.Inc();
+        }
+    }
+
+    public void ConsumerLag(int partition, long lag) => ConsumerLagMessages.WithLabels(partition.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(lag);
+
+    public void Committed(int partition, long offset)
+    {
+    }
+
+    public void ClientError(string operation, string error) => KafkaErrors.WithLabels(operation).Inc();
+
+    // ICameraPumpObserver: camera pumps on ingest nodes (states go through the camera actors)
+    public void FramePublished(FrameMetadata metadata) => FramesIngested.WithLabels(metadata.Camera, metadata.Line).Inc();
+
+    public void FrameDropped(string camera, FrameDropReason reason, string detail)
+    {
+        if (reason != FrameDropReason.RateLimited)
+        {
+            CameraErrors.WithLabels(camera, reason.ToString().ToLowerInvariant()).Inc();
+        }
+    }
+
+    public void SourceFailed(string camera, Exception error, TimeSpan reconnectDelay) => CameraErrors.WithLabels(camera, "source").Inc();
 
     public void CameraStateChanged(string camera, string line, CameraState state)
     {

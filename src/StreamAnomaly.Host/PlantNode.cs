@@ -1,0 +1,332 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Cluster;
+using StreamAnomaly.Cluster;
+using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Host.Cameras;
+using StreamAnomaly.Host.Http;
+using StreamAnomaly.Host.Metrics;
+using StreamAnomaly.Host.Settings;
+using StreamAnomaly.Ingest.Cameras;
+using StreamAnomaly.Ingest.Kafka;
+using StreamAnomaly.Vision;
+using StreamAnomaly.Vision.Streaming;
+
+namespace StreamAnomaly.Host;
+
+/// <summary>What a node gets from whoever starts it besides its settings.</summary>
+public sealed record NodeServices
+{
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Detectors for the worker role; by default the configured bundles are loaded.</summary>
+    public Func<IReadOnlyList<IFrameScorer>>? Scorers { get; init; }
+
+    /// <summary>An extra observer (the demo's console view), besides the node's metrics.</summary>
+    public IPipelineObserver? Observer { get; init; }
+
+    /// <summary>Extra HOCON laid over the node's Akka configuration (tests).</summary>
+    public string? AkkaOverrides { get; init; }
+
+    /// <summary>Camera pump tuning; null for the defaults.</summary>
+    public CameraPumpOptions? Pump { get; init; }
+
+    /// <summary>Where node logs go (one line each); null for standard error.</summary>
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>
+/// One running StreamAnomaly node: the actor system with the configured roles, its Kafka clients
+/// (or the embedded broker when no bootstrap servers are configured), cameras, workers,
+/// aggregators, metrics and the status server. Start with <see cref="StartAsync"/>; dispose to
+/// leave the cluster gracefully (shards hand off, offsets are committed).
+/// </summary>
+public sealed class PlantNode : IAsyncDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+    private readonly List<IAsyncDisposable> _ownedAsync = [];
+    private readonly CancellationTokenSource _stop = new();
+    private volatile bool _ready;
+
+    private PlantNode(PlantSettings settings, NodeServices services)
+    {
+        Settings = settings;
+        Services = services;
+        Metrics = new PipelineMetrics(Prometheus.Metrics.NewCustomRegistry());
+    }
+
+    public PlantSettings Settings { get; }
+
+    public NodeServices Services { get; }
+
+    public PipelineMetrics Metrics { get; }
+
+    public ActorSystem System { get; private set; } = null!;
+
+    /// <summary>Kafka bootstrap servers in use (the embedded broker's when none were configured).</summary>
+    public string BootstrapServers { get; private set; } = string.Empty;
+
+    /// <summary>Base address of /metrics, /healthz, /readyz.</summary>
+    public Uri StatusAddress => Http.Address;
+
+    /// <summary>Cluster address of this node, host:port.</summary>
+    public string ClusterAddress => $"{Akka.Cluster.Cluster.Get(System).SelfAddress.Host}:{Akka.Cluster.Cluster.Get(System).SelfAddress.Port}";
+
+    /// <summary>The camera region (ingest nodes) or a proxy to it.</summary>
+    public IActorRef Cameras { get; private set; } = ActorRefs.Nobody;
+
+    /// <summary>The line region (aggregator nodes) or a proxy to it.</summary>
+    public IActorRef Lines { get; private set; } = ActorRefs.Nobody;
+
+    /// <summary>This node's worker, when it has the worker role.</summary>
+    public IActorRef? Worker { get; private set; }
+
+    private StatusServer Http { get; set; } = null!;
+
+    /// <summary>Starts a node; configuration problems throw <see cref="InvalidConfigurationException"/> before anything runs.</summary>
+    public static async Task<PlantNode> StartAsync(PlantSettings settings, NodeServices? services = null, CancellationToken cancellationToken = default)
+    {
+        settings.EnsureValid();
+        services ??= new NodeServices();
+        var node = new PlantNode(settings, services);
+        try
+        {
+            await node.StartInternalAsync(cancellationToken);
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Asks a camera to show an anomaly.</summary>
+    public Task<AnomalyInjection> InjectAsync(string camera, string kind, TimeSpan? timeout = null) =>
+        Cameras.Ask<AnomalyInjection>(new InjectAnomaly(camera, kind), timeout ?? TimeSpan.FromSeconds(10));
+
+    /// <summary>A line's state from its aggregator.</summary>
+    public Task<LineStatus> LineStatusAsync(string line, TimeSpan? timeout = null) =>
+        Lines.Ask<LineStatus>(new GetLineStatus(line), timeout ?? TimeSpan.FromSeconds(10));
+
+    private void Log(string message) => (Services.Log ?? Console.Error.WriteLine)(message);
+
+    private async Task StartInternalAsync(CancellationToken cancellationToken)
+    {
+        var node = Settings.Node;
+        var time = Services.Time;
+        var observer = Services.Observer is null ? (IPipelineObserver)Metrics : new FanOutObserver(Metrics, Services.Observer);
+
+        // Kafka first: a node that cannot reach its broker should fail before joining the cluster.
+        EmbeddedBroker? embedded = null;
+        if (Settings.Kafka.UsesEmbeddedBroker)
+        {
+            embedded = Own(new EmbeddedBroker());
+            Log($"embedded Kafka broker (librdkafka mock cluster) at {embedded.BootstrapServers}");
+        }
+
+        BootstrapServers = embedded?.BootstrapServers ?? Settings.Kafka.BootstrapServers!;
+        await TopicProvisioner.EnsureTopicsAsync(Settings.Kafka with { BootstrapServers = BootstrapServers }, embedded, cancellationToken);
+
+        // Camera sources are checked before start so a missing file is a start-up error, not a crash loop.
+        CameraRunnerFactory? cameraFactory = null;
+        if (node.Has(PlantSharding.IngestRole))
+        {
+            var http = Own(new HttpClient { Timeout = Timeout.InfiniteTimeSpan });
+            var sink = Own(new KafkaFrameSink(Settings.Kafka, BootstrapServers));
+            cameraFactory = new CameraRunnerFactory(Settings.Lines, sink, time, http, Metrics, Services.Pump);
+            var problems = cameraFactory.CheckSources();
+            if (problems.Count > 0)
+            {
+                throw new InvalidConfigurationException(problems);
+            }
+        }
+
+        System = ActorSystem.Create(node.ClusterName, node.ToAkkaConfig(Services.AkkaOverrides));
+        var cluster = Akka.Cluster.Cluster.Get(System);
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        if (node.SeedNodes.Length == 0)
+        {
+            cluster.Join(cluster.SelfAddress);
+        }
+
+        System.ActorOf(ClusterMembersActor.Props(counts =>
+        {
+            foreach (var (role, count) in counts)
+            {
+                Metrics.ClusterMembers.WithLabels(role).Set(count);
+            }
+        }), "cluster-members");
+        Http = await StatusServer.StartAsync(Settings.Http.Endpoint, Metrics.Registry, Readiness);
+        Log($"status server at {Http.Address} (/metrics, /healthz, /readyz)");
+        await up.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        Log($"node {ClusterAddress} is up with roles {string.Join(",", node.Roles)}");
+
+        if (node.Has(PlantSharding.AggregatorRole))
+        {
+            var alarms = Own(new KafkaAlarmSink(Settings.Kafka, BootstrapServers));
+            Lines = await PlantSharding.StartLinesAsync(System, line => LineAggregatorActor.Props(line, Settings.Aggregation, alarms, observer, time));
+        }
+        else
+        {
+            Lines = await PlantSharding.LineProxyAsync(System);
+        }
+
+        Cameras = cameraFactory is not null
+            ? await PlantSharding.StartCamerasAsync(System, camera => CameraActor.Props(camera, cameraFactory, observer, time))
+            : await PlantSharding.CameraProxyAsync(System);
+        if (cameraFactory is not null)
+        {
+            System.ActorOf(CameraKeeper.Props(Cameras, Settings.Lines.SelectMany(static l => l.Cameras).Select(static c => c.Id).ToArray(), TimeSpan.FromSeconds(3)), "camera-keeper");
+        }
+
+        if (node.Has(PlantSharding.WorkerRole))
+        {
+            StartWorker(observer, time);
+        }
+
+        _ready = true;
+    }
+
+    private void StartWorker(IPipelineObserver observer, TimeProvider time)
+    {
+        var worker = Settings.Worker;
+        var scorers = Services.Scorers?.Invoke() ?? LoadBundles();
+        if (scorers.Count == 0)
+        {
+            throw new InvalidConfigurationException(["Worker:Bundles must name at least one model bundle on a node with the worker role"]);
+        }
+
+        var feed = new KafkaFrameFeed(Settings.Kafka, BootstrapServers, Settings.CameraLines, time, Metrics);
+        _ownedAsync.Add(feed);
+        var live = Settings.Lines.SelectMany(static l => l.Cameras).Where(static c => IsLiveSource(c.Source)).Select(static c => c.Id).ToHashSet(StringComparer.Ordinal);
+        Worker = System.ActorOf(
+            WorkerActor.Props(feed, InferenceActor.Props(scorers), Lines, new WorkerSettings(worker.Batching, worker.AckTimeout), live.Contains, observer, time),
+            "worker");
+        if (Services.Scorers is null && worker.Bundles.Length > 0)
+        {
+            _ = WatchBundlesAsync(Worker, time, _stop.Token);
+        }
+    }
+
+    private static bool IsLiveSource(string source) =>
+        !(source.StartsWith("file:", StringComparison.OrdinalIgnoreCase) || source.StartsWith("folder:", StringComparison.OrdinalIgnoreCase));
+
+    private IReadOnlyList<IFrameScorer> LoadBundles()
+    {
+        var device = TorchDevices.Parse(Settings.Worker.Device);
+        return Settings.Worker.Bundles.Select(b => (IFrameScorer)DetectorFrameScorer.Load(b, device, Settings.Worker.GridSize)).ToArray();
+    }
+
+    /// <summary>Rolls out a newer bundle version without a restart: polls the files and swaps the detectors when one changed.</summary>
+    private async Task WatchBundlesAsync(IActorRef worker, TimeProvider time, CancellationToken cancellationToken)
+    {
+        static string Stamp(string path)
+        {
+            var info = new FileInfo(path);
+            return info.Exists ? $"{info.Length}:{info.LastWriteTimeUtc.Ticks}" : "missing";
+        }
+
+        var stamps = Settings.Worker.Bundles.Select(Stamp).ToArray();
+        using var timer = new PeriodicTimer(Settings.Worker.BundlePollInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var now = Settings.Worker.Bundles.Select(Stamp).ToArray();
+                if (now.SequenceEqual(stamps))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var scorers = LoadBundles();
+                    stamps = now;
+                    worker.Tell(new SwapScorers(scorers));
+                    Log($"model bundles reloaded: {string.Join(", ", Settings.Worker.Bundles)}");
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or Core.Data.InvalidDataFileException)
+                {
+                    Log($"model bundle reload failed, keeping the running version: {e.Message}");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private string? Readiness()
+    {
+        if (!_ready)
+        {
+            return "starting";
+        }
+
+        var self = Akka.Cluster.Cluster.Get(System).SelfMember;
+        return self.Status == MemberStatus.Up ? null : $"cluster member is {self.Status}";
+    }
+
+    private T Own<T>(T disposable)
+        where T : IDisposable
+    {
+        lock (_owned)
+        {
+            _owned.Add(disposable);
+        }
+
+        return disposable;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _ready = false;
+        await _stop.CancelAsync();
+        if (System is not null)
+        {
+            // Leave the cluster: shards hand off to other nodes, the worker stops (its feed commits).
+            await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
+        }
+
+        foreach (var d in _ownedAsync)
+        {
+            await d.DisposeAsync();
+        }
+
+        if (Http is not null)
+        {
+            await Http.DisposeAsync();
+        }
+
+        List<IDisposable> owned;
+        lock (_owned)
+        {
+            owned = [.. _owned];
+        }
+
+        owned.Reverse();
+        foreach (var d in owned)
+        {
+            d.Dispose();
+        }
+
+        _stop.Dispose();
+    }
+
+    private sealed class FanOutObserver(params IPipelineObserver[] observers) : IPipelineObserver
+    {
+        public void CameraStateChanged(string camera, string line, CameraState state) => Array.ForEach(observers, o => o.CameraStateChanged(camera, line, state));
+
+        public void BatchScored(int frames, TimeSpan took) => Array.ForEach(observers, o => o.BatchScored(frames, took));
+
+        public void FramesDropped(string reason, int count) => Array.ForEach(observers, o => o.FramesDropped(reason, count));
+
+        public void PartialsResent(int count) => Array.ForEach(observers, o => o.PartialsResent(count));
+
+        public void FrameDecided(FrameDecided decided) => Array.ForEach(observers, o => o.FrameDecided(decided));
+
+        public void AlarmChanged(AlarmEvent alarm) => Array.ForEach(observers, o => o.AlarmChanged(alarm));
+    }
+}
