@@ -22,6 +22,7 @@ public sealed class EmbeddedBroker : IDisposable
     private readonly IntPtr _cluster;
     private readonly Destroy _destroy;
     private readonly TopicCreate _topicCreate;
+    private readonly PushRequestErrorsArray _pushRequestErrors;
     private readonly object _gate = new();
     private bool _disposed;
 
@@ -45,6 +46,7 @@ public sealed class EmbeddedBroker : IDisposable
         var rebalanceDelay = Export<GroupInitialRebalanceDelay>(library, "rd_kafka_mock_group_initial_rebalance_delay_ms");
         _destroy = Export<Destroy>(library, "rd_kafka_destroy");
         _topicCreate = Export<TopicCreate>(library, "rd_kafka_mock_topic_create");
+        _pushRequestErrors = Export<PushRequestErrorsArray>(library, "rd_kafka_mock_push_request_errors_array");
 
         var error = new byte[512];
         var conf = confNew();
@@ -105,6 +107,20 @@ public sealed class EmbeddedBroker : IDisposable
             {
                 throw new KafkaException(new Error(error, $"mock cluster could not create topic '{name}' with {partitions} partitions: {error}"));
             }
+        }
+    }
+
+    /// <summary>
+    /// Fault injection for tests: the next requests of Kafka API <paramref name="apiKey"/> (e.g. 8 =
+    /// OffsetCommit, 0 = Produce), whichever broker gets them, fail with these errors in order.
+    /// </summary>
+    public void FailNextRequests(short apiKey, params ErrorCode[] errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _pushRequestErrors(_cluster, apiKey, (nuint)errors.Length, errors.Select(static e => (int)e).ToArray());
         }
     }
 
@@ -173,6 +189,9 @@ public sealed class EmbeddedBroker : IDisposable
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate void GroupInitialRebalanceDelay(IntPtr mcluster, int delayMs);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate void PushRequestErrorsArray(IntPtr mcluster, short apiKey, nuint count, int[] errors);
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate int TopicCreate(IntPtr mcluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partitionCount, int replicationFactor);
