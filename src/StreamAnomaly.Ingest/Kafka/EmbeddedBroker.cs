@@ -11,10 +11,10 @@ namespace StreamAnomaly.Ingest.Kafka;
 /// </summary>
 /// <remarks>
 /// Limits of the mock, plan for them: it keeps only about 5 MiB (and 100,000 messages) of log per
-/// partition and drops older messages silently; it ignores topic configs such as
-/// <c>max.message.bytes</c>; AdminClient CreateTopics is not served (it times out), hence
-/// <see cref="CreateTopic"/> through the native mock API; topics that do not exist are
-/// auto-created with 4 partitions on a metadata request that allows it.
+/// partition and drops older messages silently; AdminClient CreateTopics is not served (it times
+/// out), hence <see cref="CreateTopic"/> through the native mock API, which takes no topic
+/// configs (so no <c>max.message.bytes</c>: the clients' own limits apply); topics that do not
+/// exist are auto-created with 4 partitions on a metadata request that allows it.
 /// </remarks>
 public sealed class EmbeddedBroker : IDisposable
 {
