@@ -11,10 +11,10 @@ namespace StreamAnomaly.Ingest.Kafka;
 /// </summary>
 /// <remarks>
 /// Limits of the mock, plan for them: it keeps only about 5 MiB (and 100,000 messages) of log per
-/// partition and drops older messages silently; it ignores topic configs such as
-/// <c>max.message.bytes</c>; AdminClient CreateTopics is not served (it times out), hence
-/// <see cref="CreateTopic"/> through the native mock API; topics that do not exist are
-/// auto-created with 4 partitions on a metadata request that allows it.
+/// partition and drops older messages silently; AdminClient CreateTopics is not served (it times
+/// out), hence <see cref="CreateTopic"/> through the native mock API, which takes no topic
+/// configs (so no <c>max.message.bytes</c>: the clients' own limits apply); topics that do not
+/// exist are auto-created with 4 partitions on a metadata request that allows it.
 /// </remarks>
 public sealed class EmbeddedBroker : IDisposable
 {
@@ -22,6 +22,7 @@ public sealed class EmbeddedBroker : IDisposable
     private readonly IntPtr _cluster;
     private readonly Destroy _destroy;
     private readonly TopicCreate _topicCreate;
+    private readonly PushRequestErrorsArray _pushRequestErrors;
     private readonly object _gate = new();
     private bool _disposed;
 
@@ -45,6 +46,7 @@ public sealed class EmbeddedBroker : IDisposable
         var rebalanceDelay = Export<GroupInitialRebalanceDelay>(library, "rd_kafka_mock_group_initial_rebalance_delay_ms");
         _destroy = Export<Destroy>(library, "rd_kafka_destroy");
         _topicCreate = Export<TopicCreate>(library, "rd_kafka_mock_topic_create");
+        _pushRequestErrors = Export<PushRequestErrorsArray>(library, "rd_kafka_mock_push_request_errors_array");
 
         var error = new byte[512];
         var conf = confNew();
@@ -105,6 +107,20 @@ public sealed class EmbeddedBroker : IDisposable
             {
                 throw new KafkaException(new Error(error, $"mock cluster could not create topic '{name}' with {partitions} partitions: {error}"));
             }
+        }
+    }
+
+    /// <summary>
+    /// Fault injection for tests: the next requests of Kafka API <paramref name="apiKey"/> (e.g. 8 =
+    /// OffsetCommit, 0 = Produce), whichever broker gets them, fail with these errors in order.
+    /// </summary>
+    public void FailNextRequests(short apiKey, params ErrorCode[] errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _pushRequestErrors(_cluster, apiKey, (nuint)errors.Length, errors.Select(static e => (int)e).ToArray());
         }
     }
 
@@ -173,6 +189,9 @@ public sealed class EmbeddedBroker : IDisposable
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate void GroupInitialRebalanceDelay(IntPtr mcluster, int delayMs);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate void PushRequestErrorsArray(IntPtr mcluster, short apiKey, nuint count, int[] errors);
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate int TopicCreate(IntPtr mcluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partitionCount, int replicationFactor);

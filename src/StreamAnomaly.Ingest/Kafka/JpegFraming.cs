@@ -1,11 +1,13 @@
 namespace StreamAnomaly.Ingest.Kafka;
 
 /// <summary>
-/// A cheap structural check of JPEG bytes before decoding. OpenCV's decoder accepts a truncated
-/// JPEG (it warns "premature end of data segment" and fills the missing rows with grey), so a
-/// frame is only complete when it starts with the SOI marker (FF D8) and ends with the EOI
-/// marker (FF D9); trailing zero padding, which some cameras add, is allowed. Entropy-coded data
-/// stuffs every FF with 00, so FF D9 cannot appear by chance at the end of a cut-off scan.
+/// A cheap structural check of JPEG bytes before decoding: a frame is complete only when it
+/// starts with the SOI marker (FF D8) and ends with the EOI marker (FF D9); trailing zero padding,
+/// which some cameras add, is allowed. Some libjpeg builds behind OpenCV decode a cut JPEG with a
+/// warning ("premature end of data segment") and fill the missing rows; the official OpenCvSharp
+/// 4.13 linux-x64 runtime used here refuses them itself, but the feed does not rely on which
+/// decoder is loaded. Entropy-coded data stuffs every FF with 00, so FF D9 cannot appear by
+/// chance at the end of a cut-off scan.
 /// </summary>
 public static class JpegFraming
 {

@@ -189,7 +189,7 @@ public sealed class KafkaFrameFeed : IFrameFeed
             }
             catch (KafkaException ex)
             {
-                _observer.ClientError("consume", $"closing the consumer: {ex.Error}");
+                _observer.ClientError("consume", $"closing the consumer: {Describe(ex.Error)}");
             }
         }
 
@@ -221,7 +221,7 @@ public sealed class KafkaFrameFeed : IFrameFeed
             }
             catch (ConsumeException ex) when (!ex.Error.IsFatal)
             {
-                _observer.ClientError("consume", ex.Error.ToString());
+                _observer.ClientError("consume", Describe(ex.Error));
                 continue;
             }
 
@@ -328,6 +328,8 @@ public sealed class KafkaFrameFeed : IFrameFeed
         return true;
     }
 
+    private static string Describe(Error error) => $"{error.Code}: {error.Reason}";
+
     private static bool Fail(string why, string message, out string reason, out string detail)
     {
         reason = why;
@@ -368,7 +370,7 @@ public sealed class KafkaFrameFeed : IFrameFeed
     {
         if (report.Error.IsError)
         {
-            _observer.ClientError("dead-letter", $"{report.Error} (partition {deadLetter.Partition} offset {deadLetter.Offset}; retried)");
+            _observer.ClientError("dead-letter", $"{Describe(report.Error)} (partition {deadLetter.Partition} offset {deadLetter.Offset}; retried)");
             _retries.Enqueue(deadLetter);
             return;
         }
@@ -447,7 +449,7 @@ public sealed class KafkaFrameFeed : IFrameFeed
             {
                 if (result.Error.IsError)
                 {
-                    _observer.ClientError("commit", $"partition {result.Partition.Value} offset {result.Offset.Value}: {result.Error} (retried)");
+                    _observer.ClientError("commit", $"partition {result.Partition.Value} offset {result.Offset.Value}: {Describe(result.Error)} (retried)");
                 }
                 else
                 {
@@ -457,7 +459,7 @@ public sealed class KafkaFrameFeed : IFrameFeed
         }
         catch (KafkaException ex) when (!ex.Error.IsFatal)
         {
-            _observer.ClientError("commit", $"{ex.Error} (retried at the next interval)");
+            _observer.ClientError("commit", $"{Describe(ex.Error)} (retried at the next interval)");
         }
     }
 

@@ -87,6 +87,15 @@ internal static class KafkaTestKit
         return results;
     }
 
+    /// <summary>Messages in a topic (sum over partitions of high minus low watermark), asked of the brokers.</summary>
+    public static long MessageCount(string topic, int partitions)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = Bootstrap, GroupId = "count-" + Guid.NewGuid().ToString("N") }).Build();
+        return Enumerable.Range(0, partitions)
+            .Select(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(5)))
+            .Sum(w => w.High.Value - w.Low.Value);
+    }
+
     public static string? HeaderText(ConsumeResult<byte[], byte[]> result, string name) => FrameHeaders.GetText(result.Message.Headers, name);
 
     /// <summary>Polls <paramref name="condition"/> every 20 ms until it holds or the timeout passes; returns its last value.</summary>
