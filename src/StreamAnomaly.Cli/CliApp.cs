@@ -14,7 +14,10 @@ internal static class CliApp
     public static RootCommand Build(TimeProvider time)
     {
         var root = new RootCommand("StreamAnomaly: industrial video anomaly detection across a plant.");
-        root.Subcommands.Add(DemoCommand(time));
+        root.Subcommands.Add(StreamDemoCommand(time));
+        root.Subcommands.Add(RunCommand(time));
+        root.Subcommands.Add(BrokerCommand());
+        root.Subcommands.Add(QuickstartCommand(time));
         root.Subcommands.Add(SynthCommand());
         root.Subcommands.Add(TrainCommand(time));
         root.Subcommands.Add(EvalCommand());
@@ -111,13 +114,94 @@ internal static class CliApp
         return command;
     }
 
-    private static Command DemoCommand(TimeProvider time)
+    /// <summary>Async variant of <see cref="Guarded"/>; also maps refused configuration to exit code 2; Ctrl+C cancels.</summary>
+    internal static async Task<int> GuardedAsync(Func<CancellationToken, Task> body, CancellationToken cancellationToken)
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            await body(cancel.Token);
+            return 0;
+        }
+        catch (Host.Settings.InvalidConfigurationException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return BadInput;
+        }
+        catch (Exception e) when (e is InvalidDataFileException or ArgumentException or IOException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return BadInput;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("stopped");
+            return cancellationToken.IsCancellationRequested ? 130 : 0;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static Command StreamDemoCommand(TimeProvider time)
+    {
+        var cameras = new Option<int>("--cameras") { Description = "Synthetic cameras, spread over the lines", DefaultValueFactory = _ => 4 };
+        var lines = new Option<int>("--lines") { Description = "Production lines", DefaultValueFactory = _ => 2 };
+        var duration = new Option<double>("--duration") { Description = "Seconds the plant runs after commissioning", DefaultValueFactory = _ => 60 };
+        var bundle = new Option<string?>("--bundle") { Description = "Model bundle to use instead of commissioning a new autoencoder" };
+        var every = new Option<double>("--inject-every") { Description = "Seconds between injected anomalies (one line at a time)", DefaultValueFactory = _ => 15 };
+        var seed = new Option<int>("--seed") { Description = "Scene seed of the first camera", DefaultValueFactory = _ => 0 };
+        var size = new Option<int>("--size") { Description = "Published frame size in pixels", DefaultValueFactory = _ => 128 };
+        var fps = new Option<double>("--fps") { Description = "Frames per second per camera", DefaultValueFactory = _ => 5 };
+        var command = new Command("demo", "Run the plant on embedded defaults: synthetic cameras -> Kafka -> workers -> line aggregators -> alarms, with a live view")
+        {
+            cameras, lines, duration, bundle, every, seed, size, fps,
+        };
+        command.SetAction((r, ct) => GuardedAsync(
+            token => StreamDemoWorkflow.RunAsync(
+                new StreamDemoRequest(
+                    Positive(r.GetValue(cameras), "--cameras"), Positive(r.GetValue(lines), "--lines"), PositiveSeconds(r.GetValue(duration), "--duration"),
+                    r.GetValue(bundle), PositiveSeconds(r.GetValue(every), "--inject-every"), r.GetValue(seed), Positive(r.GetValue(size), "--size"), PositiveSeconds(r.GetValue(fps), "--fps")),
+                time,
+                token),
+            ct));
+        return command;
+    }
+
+    private static Command RunCommand(TimeProvider time)
+    {
+        var roles = new Option<string?>("--roles") { Description = "Comma-separated roles of this node: ingest, worker, aggregator (default: from the configuration, all three)" };
+        var config = new Option<string?>("--config") { Description = "JSON settings file laid over config/appsettings.json (environment STREAMANOMALY__SECTION__KEY wins over both)" };
+        var command = new Command("run", "Run a StreamAnomaly node until stopped (Ctrl+C or SIGTERM leave the cluster gracefully)") { roles, config };
+        command.SetAction((r, ct) => GuardedAsync(token => RunWorkflow.RunAsync(r.GetValue(config), r.GetValue(roles), time, token), ct));
+        return command;
+    }
+
+    private static Command BrokerCommand()
+    {
+        var partitions = new Option<int>("--partitions") { Description = "Partitions of the frames, alarms and dead-letter topics", DefaultValueFactory = _ => 16 };
+        var command = new Command("broker", "Host an embedded Kafka broker (librdkafka mock cluster) for other processes; prints its bootstrap address") { partitions };
+        command.SetAction((r, ct) => GuardedAsync(token => RunWorkflow.BrokerAsync(Positive(r.GetValue(partitions), "--partitions"), token), ct));
+        return command;
+    }
+
+    private static double PositiveSeconds(double value, string option) =>
+        value > 0 && double.IsFinite(value) ? value : throw new ArgumentException($"{option} must be > 0, got {value}");
+
+    private static Command QuickstartCommand(TimeProvider time)
     {
         var output = new Option<string?>("--out") { Description = "Folder for the demo's data, bundle and report (default: a new temporary folder)" };
         var size = new Option<int>("--size") { Description = "Frame and model size in pixels (multiple of 16)", DefaultValueFactory = _ => 64 };
         var epochs = new Option<int>("--epochs") { Description = "Training epochs", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0 };
-        var command = new Command("demo", "Run the whole job on embedded defaults: render the benchmark, train, calibrate, evaluate") { output, size, epochs, seed };
+        var command = new Command("quickstart", "The offline walk-through: render the benchmark, train, calibrate, evaluate") { output, size, epochs, seed };
         command.SetAction(r => Guarded(() => DemoWorkflow.Run(
             new DemoRequest(r.GetValue(output), r.GetValue(size), Positive(r.GetValue(epochs), "--epochs"), r.GetValue(seed)), time)));
         return command;
