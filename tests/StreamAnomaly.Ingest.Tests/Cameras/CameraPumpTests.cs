@@ -52,7 +52,7 @@ public class CameraPumpTests
     }
 
     [Fact]
-    public async Task Live_source_frames_sooner_than_the_period_are_dropped()
+    public async Task Live_source_faster_than_fps_is_sampled_down_to_fps()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var source = new ScriptedSource(isLive: true, (_, ct) => ScriptedSource.Frames(Frames(25), time, TimeSpan.FromMilliseconds(40), ct));
