@@ -13,8 +13,13 @@ namespace StreamAnomaly.Ingest.Cameras;
 /// <list type="bullet">
 /// <item>Frame rate: at most <see cref="CameraOptions.Fps"/> frames per second. A non-live source
 /// (file, folder) is paced by waiting on the <see cref="TimeProvider"/>, so a file plays at Fps
-/// (published frames at least 1/Fps apart); a live source's frames that come sooner than 1/Fps
-/// after the last published one are dropped (<see cref="FrameDropReason.RateLimited"/>).</item>
+/// (published frames at least 1/Fps apart). A live source's frames are taken on slots 1/Fps apart:
+/// a frame more than half a period before the next slot is dropped
+/// (<see cref="FrameDropReason.RateLimited"/>); a late frame moves the slots to itself. So n + 1
+/// published live frames span at least (n - 1/2) / Fps seconds (the long-run rate is at most Fps),
+/// two are at least 1/(2 Fps) apart, and a camera
+/// delivering exactly Fps with timing jitter below half a period loses none (a strict "at least
+/// 1/Fps after the last one" rule would drop every frame that came a little early).</item>
 /// <item>Output: the ROI (if any, in source pixels) is cropped, then resized to
 /// <see cref="CameraOptions.Width"/> x <see cref="CameraOptions.Height"/> (area interpolation when
 /// shrinking, linear when enlarging), then JPEG-encoded. A frame the ROI does not fit (also after a
@@ -57,6 +62,7 @@ public sealed class CameraPump
     private bool _reportedStarting;
     private DateTimeOffset? _lastPublishedAt;
     private DateTimeOffset? _nextDue;
+    private DateTimeOffset? _nextLiveDue;
     private ITimer? _watchdog;
 
     /// <param name="camera">The camera: id, Fps, published size, ROI (validated here).</param>
@@ -269,11 +275,17 @@ public sealed class CameraPump
         var now = _time.GetUtcNow();
         if (_source.IsLive)
         {
-            if (_lastPublishedAt is { } last && now - last < _period)
+            // Slots of 1/Fps: a frame is taken when it arrives no earlier than half a period before
+            // its slot, so a camera running at Fps with timing jitter keeps all its frames; the
+            // next slot is one period after this slot, or after this frame when it came late.
+            if (_nextLiveDue is { } slot && now < slot - (_period / 2))
             {
-                Drop(FrameDropReason.RateLimited, $"{(now - last).TotalMilliseconds:F0} ms after the last published frame (period {_period.TotalMilliseconds:F0} ms)");
+                var since = _lastPublishedAt is { } last ? (now - last).TotalMilliseconds : double.NaN;
+                Drop(FrameDropReason.RateLimited, $"{since:F0} ms after the last published frame (period {_period.TotalMilliseconds:F0} ms)");
                 return;
             }
+
+            _nextLiveDue = _nextLiveDue is { } due && due > now ? due + _period : now + _period;
         }
         else
         {

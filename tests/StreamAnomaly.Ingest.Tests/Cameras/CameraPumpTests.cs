@@ -52,7 +52,7 @@ public class CameraPumpTests
     }
 
     [Fact]
-    public async Task Live_source_frames_sooner_than_the_period_are_dropped()
+    public async Task Live_source_faster_than_fps_is_sampled_down_to_fps()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var source = new ScriptedSource(isLive: true, (_, ct) => ScriptedSource.Frames(Frames(25), time, TimeSpan.FromMilliseconds(40), ct));
@@ -64,8 +64,33 @@ public class CameraPumpTests
         var published = sink.Received.Select(r => r.Metadata).ToArray();
         var counters = pump.Counters;
         Assert.Equal(25, counters.Published + counters.SkippedByRate);
-        Assert.InRange(counters.Published, 7, 11);
-        Assert.All(published.Zip(published.Skip(1), (a, b) => b.CaptureTime - a.CaptureTime), g => Assert.True(g >= TimeSpan.FromMilliseconds(100), $"gap {g}"));
+        Assert.InRange(counters.Published, 8, 11);
+        var span = published[^1].CaptureTime - published[0].CaptureTime;
+        // n + 1 frames span at least (n - 1/2) periods.
+        Assert.True(span.TotalSeconds >= (counters.Published - 1.5) / 10, $"{counters.Published} frames in {span}: more than Fps");
+        Assert.All(published.Zip(published.Skip(1), (a, b) => b.CaptureTime - a.CaptureTime), g => Assert.True(g >= TimeSpan.FromMilliseconds(50), $"gap {g}"));
+    }
+
+    [Fact]
+    public async Task Live_source_at_fps_with_timing_jitter_loses_no_frame()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        async IAsyncEnumerable<Frame> Jittered([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+        {
+            // A 5 fps camera whose frames come 170 ms and 230 ms apart in turn.
+            for (var i = 0; i < 12; i++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(i % 2 == 0 ? 170 : 230), time, ct);
+                yield return Solid(16, 16, 1, 2, 3);
+            }
+        }
+
+        var source = new ScriptedSource(isLive: true, (_, ct) => Jittered(ct));
+        var pump = new CameraPump(new CameraOptions("cam-1", "test", Fps: 5, Width: 16, Height: 16), "line-1", source, new RecordingSink(), time, 0);
+
+        await DriveAsync(time, pump.RunAsync(CancellationToken.None), TimeSpan.FromMilliseconds(10));
+
+        Assert.Equal(new CameraPumpCounters(12, 0, 0, 0, 0), pump.Counters);
     }
 
     [Fact]

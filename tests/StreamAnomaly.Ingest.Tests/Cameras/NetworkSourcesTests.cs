@@ -100,5 +100,27 @@ public sealed class NetworkSourcesTests : IDisposable
 
         Assert.Equal(2, frames.Count);
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(10));
+        Assert.Empty(FfmpegProcessesReading(path));
     }
+
+    /// <summary>Running ffmpeg processes whose command line names <paramref name="path"/> (Linux /proc).</summary>
+    private static int[] FfmpegProcessesReading(string path) =>
+        System.Diagnostics.Process.GetProcessesByName("ffmpeg")
+            .Where(p =>
+            {
+                try
+                {
+                    return !p.HasExited && File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(path, StringComparison.Ordinal);
+                }
+                catch (IOException)
+                {
+                    return false;
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    return false;
+                }
+            })
+            .Select(p => p.Id)
+            .ToArray();
 }

@@ -52,6 +52,7 @@ public class LiveRobotCellTests
         var differing = 0;
         var matchingAfter = 0;
         var anomalousCycleEnd = double.NaN;
+        var firstNormalSceneTime = double.NaN;
         for (; t < schedule.End(4) + 2; t += Step)
         {
             var frame = live.Render(t, Size, Size);
@@ -71,6 +72,7 @@ public class LiveRobotCellTests
             else
             {
                 anomalousCycleEnd = double.IsNaN(anomalousCycleEnd) ? t : anomalousCycleEnd;
+                firstNormalSceneTime = double.IsNaN(firstNormalSceneTime) ? frame.SceneTime : firstNormalSceneTime;
                 Assert.True(frame.Cycle >= 3, $"normal again in cycle {frame.Cycle}");
                 Assert.True(same, $"t={t}: after the anomalous cycle the frame should equal the normal scene at {frame.SceneTime}");
                 matchingAfter++;
@@ -84,6 +86,7 @@ public class LiveRobotCellTests
         var spec = new AnomalySpec(kind, 2);
         var expectedEnd = schedule.Start(2) + (schedule.Duration(2) * spec.DurationScale);
         Assert.InRange(anomalousCycleEnd, expectedEnd, expectedEnd + Step);
+        Assert.InRange(firstNormalSceneTime, schedule.Start(3), schedule.Start(3) + Step);
     }
 
     [Fact]
