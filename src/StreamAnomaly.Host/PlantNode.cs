@@ -1,6 +1,8 @@
 using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using StreamAnomaly.Cluster;
 using StreamAnomaly.Core.Streaming;
 using StreamAnomaly.Host.Cameras;
@@ -158,7 +160,7 @@ public sealed class PlantNode : IAsyncDisposable
                 Metrics.ClusterMembers.WithLabels(role).Set(count);
             }
         }), "cluster-members");
-        Http = await StatusServer.StartAsync(Settings.Http.Endpoint, Metrics.Registry, Readiness);
+        Http = await StatusServer.StartAsync(Settings.Http.Endpoint, Metrics.Registry, Readiness, MapCommands);
         Log($"status server at {Http.Address} (/metrics, /healthz, /readyz)");
         await up.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
         Log($"node {ClusterAddress} is up with roles {string.Join(",", node.Roles)}");
@@ -257,6 +259,26 @@ public sealed class PlantNode : IAsyncDisposable
         {
         }
     }
+
+    /// <summary>POST /cameras/{camera}/anomalies?kind=KIND: inject an anomaly on a synthetic camera (any node can take it).</summary>
+    private void MapCommands(WebApplication app) =>
+        app.MapPost("/cameras/{camera}/anomalies", async (string camera, string? kind) =>
+        {
+            if (string.IsNullOrEmpty(kind))
+            {
+                return Results.BadRequest(new { error = "query parameter 'kind' is required" });
+            }
+
+            if (!Settings.CameraLines.ContainsKey(camera))
+            {
+                return Results.NotFound(new { error = $"camera '{camera}' is not configured" });
+            }
+
+            var reply = await InjectAsync(camera, kind);
+            return reply.Error is null
+                ? Results.Ok(new { camera, kind, at = reply.At })
+                : Results.BadRequest(new { error = reply.Error });
+        });
 
     private string? Readiness()
     {
