@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using StreamAnomaly.Cli.Commands;
 using StreamAnomaly.Core.Data;
+using StreamAnomaly.Host;
 
 namespace StreamAnomaly.Cli;
 
@@ -160,15 +161,18 @@ internal static class CliApp
         var seed = new Option<int>("--seed") { Description = "Scene seed of the first camera", DefaultValueFactory = _ => 0 };
         var size = new Option<int>("--size") { Description = "Published frame size in pixels", DefaultValueFactory = _ => 128 };
         var fps = new Option<double>("--fps") { Description = "Frames per second per camera", DefaultValueFactory = _ => 5 };
+        var commission = new Option<double>("--commission-seconds") { Description = "Seconds of each camera's normal footage the autoencoder learns from", DefaultValueFactory = _ => new CommissioningOptions().Seconds };
+        var epochs = new Option<int>("--epochs") { Description = "Commissioning training epochs", DefaultValueFactory = _ => new CommissioningOptions().Epochs };
         var command = new Command("demo", "Run the plant on embedded defaults: synthetic cameras -> Kafka -> workers -> line aggregators -> alarms, with a live view")
         {
-            cameras, lines, duration, bundle, every, seed, size, fps,
+            cameras, lines, duration, bundle, every, seed, size, fps, commission, epochs,
         };
         command.SetAction((r, ct) => GuardedAsync(
             token => StreamDemoWorkflow.RunAsync(
                 new StreamDemoRequest(
                     Positive(r.GetValue(cameras), "--cameras"), Positive(r.GetValue(lines), "--lines"), PositiveSeconds(r.GetValue(duration), "--duration"),
-                    r.GetValue(bundle), PositiveSeconds(r.GetValue(every), "--inject-every"), r.GetValue(seed), Positive(r.GetValue(size), "--size"), PositiveSeconds(r.GetValue(fps), "--fps")),
+                    r.GetValue(bundle), PositiveSeconds(r.GetValue(every), "--inject-every"), r.GetValue(seed), Positive(r.GetValue(size), "--size"), PositiveSeconds(r.GetValue(fps), "--fps"),
+                    new CommissioningOptions(PositiveSeconds(r.GetValue(commission), "--commission-seconds"), Epochs: Positive(r.GetValue(epochs), "--epochs"))),
                 time,
                 token),
             ct));

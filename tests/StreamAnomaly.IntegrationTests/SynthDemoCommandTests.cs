@@ -11,10 +11,10 @@ public sealed class SynthDemoCommandTests : IDisposable
     public void Dispose() => Directory.Delete(root, recursive: true);
 
     [Fact]
-    public async Task Demo_renders_trains_and_evaluates_end_to_end()
+    public async Task Quickstart_renders_trains_and_evaluates_end_to_end()
     {
         var output = Path.Combine(root, "demo");
-        var code = await CliApp.RunAsync(["demo", "--out", output, "--size", "32", "--epochs", "1"]);
+        var code = await CliApp.RunAsync(["quickstart", "--out", output, "--size", "32", "--epochs", "1"]);
         Assert.Equal(0, code);
         Assert.True(File.Exists(Path.Combine(output, "data", "contact-sheet.png")));
         Assert.True(File.Exists(Path.Combine(output, "autoencoder.sabundle")));

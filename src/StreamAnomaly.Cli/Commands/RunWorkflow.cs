@@ -10,26 +10,16 @@ internal static class RunWorkflow
     /// <summary>Runs a node until cancelled; <paramref name="roles"/> overrides Node:Roles.</summary>
     public static async Task RunAsync(string? configFile, string? roles, TimeProvider time, CancellationToken cancellationToken)
     {
-        var overrides = new Dictionary<string, string?>();
-        if (roles is not null)
-        {
-            var list = roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            for (var i = 0; i < 3; i++)
-            {
-                overrides[$"Node:Roles:{i}"] = i < list.Length ? list[i] : null;
-            }
-
-            if (list.Length > 3)
-            {
-                throw new InvalidConfigurationException([$"--roles lists {list.Length} roles; a node has at most ingest, worker, aggregator"]);
-            }
-        }
-
-        var settings = PlantSettings.Load(configFile, overrides);
+        var settings = PlantSettings.Load(configFile);
         if (roles is not null)
         {
             settings = settings with { Node = settings.Node with { Roles = roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) } };
             settings.EnsureValid();
+        }
+
+        if (settings.Node.Has(Cluster.PlantSharding.WorkerRole) && settings.Worker.Bundles.Length == 0)
+        {
+            throw new InvalidConfigurationException(["Worker:Bundles must name at least one model bundle on a node with the worker role (train one with `streamanomaly train`)"]);
         }
 
         await using var node = await PlantNode.StartAsync(settings, new NodeServices { Time = time }, cancellationToken);

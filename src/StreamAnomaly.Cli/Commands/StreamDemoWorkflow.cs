@@ -10,7 +10,8 @@ using StreamAnomaly.Vision.Streaming;
 namespace StreamAnomaly.Cli.Commands;
 
 /// <summary>How big a streaming demo to run.</summary>
-internal sealed record StreamDemoRequest(int Cameras, int Lines, double DurationSeconds, string? Bundle, double InjectEverySeconds, int Seed, int Size, double Fps);
+internal sealed record StreamDemoRequest(
+    int Cameras, int Lines, double DurationSeconds, string? Bundle, double InjectEverySeconds, int Seed, int Size, double Fps, CommissioningOptions Commissioning);
 
 /// <summary>What the demo saw (printed as its summary; returned for tests).</summary>
 internal sealed record StreamDemoSummary(
@@ -121,7 +122,7 @@ internal static class StreamDemoWorkflow
             return DetectorFrameScorer.Load(request.Bundle, TorchDevices.Parse("cpu"));
         }
 
-        var options = new CommissioningOptions();
+        var options = request.Commissioning;
         AnsiConsole.Write(new Rule($"commissioning: learn normal from the cameras' first {options.Seconds:0} s"));
         var frames = Commissioning.NormalFrames(settings.Lines.SelectMany(static l => l.Cameras), options.Seconds);
         return ConsoleProgress.Run("training the autoencoder", options.Epochs * Math.Ceiling(frames.Count * 0.8 / 16), update =>

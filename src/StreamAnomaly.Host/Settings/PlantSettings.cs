@@ -107,7 +107,7 @@ public sealed record PlantSettings
         {
             settings = new PlantSettings
             {
-                Node = Bind<NodeOptions>(root, "Node"),
+                Node = BindNode(root.GetSection("Node")),
                 Kafka = Bind<KafkaOptions>(root, KafkaOptions.SectionName),
                 Http = Bind<HttpSettings>(root, "Http"),
                 Worker = Bind<WorkerConfig>(root, "Worker"),
@@ -115,7 +115,7 @@ public sealed record PlantSettings
                 Lines = root.GetSection("Lines").GetChildren().Select((s, i) => BindLine(s, i)).ToArray(),
             };
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
         {
             throw new InvalidConfigurationException([e.GetBaseException().Message]);
         }
@@ -238,6 +238,29 @@ public sealed record PlantSettings
     {
         var value = root.GetSection(section).Get<T>(o => o.ErrorOnUnknownConfiguration = true);
         return value ?? throw new InvalidOperationException($"configuration section '{section}' is missing");
+    }
+
+    /// <summary>Node options by hand: the binder cannot build a positional record with arrays (an empty JSON array arrives as "").</summary>
+    private static NodeOptions BindNode(IConfigurationSection section)
+    {
+        string[] known = ["ClusterName", "Host", "Port", "SeedNodes", "Roles"];
+        var unknown = section.GetChildren().Select(static c => c.Key).Where(k => !known.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new InvalidOperationException($"Node:{unknown[0]} is not a known setting (known: {string.Join(", ", known)})");
+        }
+
+        var defaults = NodeOptions.SingleNode;
+        var port = section["Port"] is { } text
+            ? int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : throw new InvalidOperationException($"Node:Port must be an integer, got '{text}'")
+            : defaults.Port;
+        static string[] List(IConfigurationSection s) => s.GetChildren().OrderBy(static c => int.TryParse(c.Key, out var i) ? i : int.MaxValue).Select(static c => c.Value).OfType<string>().ToArray();
+        return new NodeOptions(
+            section["ClusterName"] ?? defaults.ClusterName,
+            section["Host"] ?? defaults.Host,
+            port,
+            List(section.GetSection("SeedNodes")),
+            section.GetSection("Roles").Exists() ? List(section.GetSection("Roles")) : defaults.Roles);
     }
 
     private static LineOptions BindLine(IConfigurationSection section, int index)

@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using StreamAnomaly.Cluster;
+using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Host;
+using StreamAnomaly.Host.Settings;
+
+namespace StreamAnomaly.IntegrationTests;
+
+/// <summary>
+/// One commissioned autoencoder (trained on the synthetic cameras' first normal frames, as the
+/// demo does) shared by the in-process plant tests; each test builds its own plant around it.
+/// </summary>
+public sealed class PlantFixture
+{
+    public const int Size = 64;
+
+    public static readonly CommissioningOptions Options = new(Seconds: 24, InputSize: Size, Epochs: 10, Percentile: 99.5);
+
+    private readonly Lazy<IFrameScorer> _scorer = new(() => Commissioning.TrainAutoencoder(Commissioning.NormalFrames(Cameras(2, 2, 0), Options.Seconds), Options));
+
+    /// <summary>Synthetic cameras line-a-cam1.., line-b-cam1.. (seeds from <paramref name="seed"/>).</summary>
+    public static CameraOptions[] Cameras(int lines, int perLine, int seed) =>
+        Enumerable.Range(0, lines * perLine).Select(i => new CameraOptions($"{LineId(i / perLine)}-cam{(i % perLine) + 1}", $"synthetic:{seed + i}", 5, Size, Size)).ToArray();
+
+    public static string LineId(int line) => $"line-{(char)('a' + line)}";
+
+    public static PlantSettings Plant(int lines, int perLine, int seed = 0) => new()
+    {
+        Http = new HttpSettings { Listen = "127.0.0.1:0" },
+        Lines = Enumerable.Range(0, lines).Select(l => new LineOptions(LineId(l), Cameras(lines, perLine, seed).Skip(l * perLine).Take(perLine).ToArray())).ToArray(),
+    };
+
+    /// <summary>The commissioned scorer, trained once; nodes may dispose it (the wrapper keeps it alive for the next test).</summary>
+    public IFrameScorer Scorer() => new Undisposable(_scorer.Value);
+
+    private sealed class Undisposable(IFrameScorer inner) : IFrameScorer
+    {
+        public string Detector => inner.Detector;
+
+        public Core.Scoring.ScoreCalibration Calibration => inner.Calibration;
+
+        public IReadOnlyList<DetectorVerdict> Score(IReadOnlyList<(FrameKey Key, Core.Imaging.Frame Image)> batch) => inner.Score(batch);
+
+        public void Dispose()
+        {
+        }
+    }
+}
+
+/// <summary>Records what a plant decided.</summary>
+internal sealed class PlantRecorder : IPipelineObserver
+{
+    private long _decided;
+
+    public ConcurrentQueue<AlarmEvent> Alarms { get; } = new();
+
+    public ConcurrentDictionary<string, long> DecidedPerLine { get; } = new();
+
+    public long Decided => Interlocked.Read(ref _decided);
+
+    public void CameraStateChanged(string camera, string line, CameraState state) { }
+
+    public void BatchScored(int frames, TimeSpan took) { }
+
+    public void FramesDropped(string reason, int count) { }
+
+    public void PartialsResent(int count) { }
+
+    public void FrameDecided(FrameDecided decided)
+    {
+        Interlocked.Increment(ref _decided);
+        DecidedPerLine.AddOrUpdate(decided.Fused.Line, 1, static (_, n) => n + 1);
+    }
+
+    public void AlarmChanged(AlarmEvent alarm) => Alarms.Enqueue(alarm);
+
+    public IEnumerable<AlarmEvent> Raised(string line) => Alarms.Where(a => a.Line == line && a.Phase == AlarmPhase.Raised);
+}
+
+[CollectionDefinition(nameof(PlantCollection), DisableParallelization = true)]
+public sealed class PlantCollection : ICollectionFixture<PlantFixture>;
+
+internal static class Eventually
+{
+    /// <summary>Polls <paramref name="condition"/> every 100 ms until true or <paramref name="timeout"/>; returns whether it became true.</summary>
+    public static async Task<bool> True(Func<bool> condition, TimeSpan timeout)
+    {
+        var end = TimeProvider.System.GetTimestamp() + (long)(timeout.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        while (!condition())
+        {
+            if (TimeProvider.System.GetTimestamp() > end)
+            {
+                return false;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,98 @@
+using StreamAnomaly.Cli;
+using StreamAnomaly.Host.Settings;
+
+namespace StreamAnomaly.IntegrationTests;
+
+/// <summary>Configuration: layered sources, validation naming each key, refusal at start.</summary>
+[Collection(nameof(ConsoleCollection))]
+public sealed class SettingsTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("settings-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string File(string json)
+    {
+        var path = Path.Combine(_root, $"{Guid.NewGuid():N}.json");
+        System.IO.File.WriteAllText(path, json);
+        return path;
+    }
+
+    [Fact]
+    public void The_embedded_defaults_are_a_valid_single_node_with_the_embedded_broker()
+    {
+        var settings = PlantSettings.Load();
+        Assert.Equal(["ingest", "worker", "aggregator"], settings.Node.Roles);
+        Assert.True(settings.Kafka.UsesEmbeddedBroker);
+        Assert.Equal(TimeSpan.FromSeconds(1), settings.Aggregation.JoinTimeout);
+        Assert.Equal("127.0.0.1:9464", settings.Http.Listen);
+    }
+
+    [Fact]
+    public void A_file_overrides_the_defaults_and_keeps_the_rest()
+    {
+        var settings = PlantSettings.Load(File("""
+            { "Node": { "Port": 4053, "SeedNodes": [ "10.0.0.1:4053" ] },
+              "Aggregation": { "RaiseHits": 4 },
+              "Lines": [ { "Id": "press", "Cameras": [ { "Id": "press-1", "Source": "synthetic:7", "Fps": 10, "Width": 96, "Height": 96 } ] } ] }
+            """));
+        Assert.Equal(4053, settings.Node.Port);
+        Assert.Equal(["10.0.0.1:4053"], settings.Node.SeedNodes);
+        Assert.Equal(4, settings.Aggregation.RaiseHits);
+        Assert.Equal(5, settings.Aggregation.RaiseWindow);
+        Assert.Equal("press", settings.CameraLines["press-1"]);
+        Assert.Equal(10, settings.Lines[0].Cameras[0].Fps);
+    }
+
+    [Fact]
+    public void Overrides_win_over_the_file()
+    {
+        var settings = PlantSettings.Load(File("""{ "Kafka": { "Partitions": 4 } }"""), new Dictionary<string, string?> { ["Kafka:Partitions"] = "8" });
+        Assert.Equal(8, settings.Kafka.Partitions);
+    }
+
+    [Fact]
+    public void Every_bad_value_is_reported_with_its_key()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""
+            { "Node": { "Roles": [ "cook" ] },
+              "Kafka": { "Partitions": 0 },
+              "Aggregation": { "RaiseHits": 9 },
+              "Worker": { "Device": "tpu", "Bundles": [ "/nowhere/model.sabundle" ] },
+              "Http": { "Listen": "everywhere" },
+              "Lines": [ { "Id": "a", "Cameras": [ { "Id": "c1", "Source": "synthetic:1", "Fps": 0 }, { "Id": "c1", "Source": "nothing" } ] } ] }
+            """)));
+        string[] keys = ["Node:Roles", "Kafka:Partitions", "Aggregation:RaiseHits", "Worker:Device", "Worker:Bundles:0", "Http:Listen", "Lines:0:Cameras:0:Fps", "Lines:0:Cameras:1:Id", "Lines:0:Cameras:1:Source"];
+        Assert.All(keys, k => Assert.Contains(error.Errors, e => e.StartsWith(k, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void An_unknown_key_is_refused_by_name()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Aggregation": { "RaiseHitz": 3 } }""")));
+        Assert.Contains("RaiseHitz", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_or_malformed_file_is_refused()
+    {
+        Assert.Contains("not found", Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(Path.Combine(_root, "none.json"))).Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("{ \"Node\": ")));
+    }
+
+    [Fact]
+    public async Task Run_refuses_bad_configuration_at_start_with_exit_code_2_naming_the_key()
+    {
+        var (code, error) = await ConsoleCapture.Run(["run", "--config", File("""{ "Kafka": { "MaxInFlight": 0 } }""")]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("Kafka:MaxInFlight", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_refuses_a_worker_without_a_model_bundle()
+    {
+        var (code, error) = await ConsoleCapture.Run(["run", "--roles", "worker", "--config", File("""{ "Http": { "Listen": "127.0.0.1:0" } }""")]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("Worker:Bundles", error, StringComparison.Ordinal);
+    }
+}
