@@ -67,7 +67,7 @@ public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
                     _observer.FrameDecided(decided);
                     break;
                 case AlarmChanged changed:
-                    _log.Info("alarm {0} {1} on line {2} (revision {3}, peak {4:F2}, cameras {5})",
+                    _log.Warning("alarm {0} {1} on line {2} (revision {3}, peak {4:F2}, cameras {5})",
                         changed.Alarm.AlarmId, changed.Alarm.Phase, changed.Alarm.Line, changed.Alarm.Revision, changed.Alarm.PeakScore, string.Join(",", changed.Alarm.Cameras));
                     _observer.AlarmChanged(changed.Alarm);
                     Publish(changed.Alarm);

@@ -31,8 +31,7 @@ internal sealed record StreamDemoSummary(
 /// </summary>
 internal static class StreamDemoWorkflow
 {
-    /// <summary>Anomaly kinds the demo injects: the ones a frame detector can see.</summary>
-    private static readonly string[] Kinds = ["foreign-object-beside-belt", "dropped-part", "foreign-object-on-belt", "misplaced-part"];
+    private static IReadOnlyList<string> Kinds => Host.Cameras.CameraRunnerFactory.ScheduledKinds;
 
     public static PlantSettings Plant(StreamDemoRequest request) => new()
     {
@@ -82,7 +81,7 @@ internal static class StreamDemoWorkflow
                 {
                     var line = settings.Lines[injections.Count % settings.Lines.Length];
                     var camera = line.Cameras[random.Next(line.Cameras.Length)].Id;
-                    var kind = Kinds[injections.Count % Kinds.Length];
+                    var kind = Kinds[injections.Count % Kinds.Count];
                     var reply = await node.InjectAsync(camera, kind);
                     if (reply.Error is null)
                     {

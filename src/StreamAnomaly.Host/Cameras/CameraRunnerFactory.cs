@@ -43,22 +43,34 @@ public sealed class CameraRunnerFactory(
         var (options, line) = _cameras[camera];
         var source = CreateSource(options);
         var pump = new CameraPump(options, line, source, sink, time, firstSequence, new ReportingObserver(observer, report), pumpOptions);
-        return new Runner(pump, source);
+        return new Runner(pump, source, time);
     }
 
     private ICameraSource CreateSource(CameraOptions camera) =>
         CameraSources.Create(camera, http, c => SyntheticCameraSource.TryCreate(c, time));
 
-    private sealed class Runner(CameraPump pump, ICameraSource source) : ICameraRunner
+    /// <summary>Anomalies a schedule (<c>anomaly-every</c>) injects in turn: the kinds a frame detector can see.</summary>
+    public static IReadOnlyList<string> ScheduledKinds { get; } = ["foreign-object-beside-belt", "dropped-part", "foreign-object-on-belt", "misplaced-part"];
+
+    private sealed class Runner(CameraPump pump, ICameraSource source, TimeProvider time) : ICameraRunner
     {
         public async Task RunAsync(CancellationToken cancellationToken)
         {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var schedule = source is SyntheticCameraSource { Options.AnomalyEvery: { } every } synthetic
+                ? ScheduledAnomalies.RunAsync(synthetic, ScheduledKinds, every, time, stop.Token)
+                : Task.CompletedTask;
             try
             {
                 await pump.RunAsync(cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await schedule.ContinueWith(static _ => { }, TaskScheduler.Default);
             }
         }
 

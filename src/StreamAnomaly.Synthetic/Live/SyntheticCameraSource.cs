@@ -11,7 +11,8 @@ namespace StreamAnomaly.Synthetic.Live;
 /// <param name="Height">Rendered height in pixels, &gt;= 8.</param>
 /// <param name="Fps">Render rate in frames per second, &gt; 0 (usually the camera's Fps).</param>
 /// <param name="Scene">What the scene shows (people, hands, ...); its Anomaly must be null. Null: <see cref="SceneOptions.Background"/>.</param>
-public sealed record SyntheticCameraOptions(int Width = 128, int Height = 128, double Fps = 5, SceneOptions? Scene = null);
+/// <param name="AnomalyEvery">When set, whoever runs the camera injects an anomaly this often (kinds in turn, see <see cref="ScheduledAnomalies"/>).</param>
+public sealed record SyntheticCameraOptions(int Width = 128, int Height = 128, double Fps = 5, SceneOptions? Scene = null, TimeSpan? AnomalyEvery = null);
 
 /// <summary>
 /// The synthetic robot cell as a live camera (<see cref="IsLive"/> true). Frames are rendered at
@@ -52,6 +53,9 @@ public sealed class SyntheticCameraSource : ICameraSource, IAnomalyInjectable
     /// <summary>The scene timeline behind this camera.</summary>
     public LiveRobotCell Cell => _cell;
 
+    /// <summary>The settings this source was made with.</summary>
+    public SyntheticCameraOptions Options => _options;
+
     /// <inheritdoc />
     public string Description => $"synthetic robot cell seed {_cell.Seed} ({_options.Width}x{_options.Height} at {_options.Fps:0.###} fps)";
 
@@ -74,7 +78,7 @@ public sealed class SyntheticCameraSource : ICameraSource, IAnomalyInjectable
     }
 
     /// <summary>
-    /// A source for a <c>synthetic:SEED[?people=true&amp;hands=true]</c> camera URI, or null for any
+    /// A source for a <c>synthetic:SEED[?people=true&amp;hands=true&amp;anomaly-every=SECONDS]</c> camera URI, or null for any
     /// other scheme: plug it into <c>CameraSources.Create</c>'s extra-schemes hook. Renders at the
     /// camera's Fps and published size (people also switch on shadows and lamp flicker, as
     /// <see cref="SceneOptions.WithPeople"/>). A malformed synthetic URI is an
@@ -98,26 +102,35 @@ public sealed class SyntheticCameraSource : ICameraSource, IAnomalyInjectable
         }
 
         var scene = SceneOptions.Background;
+        TimeSpan? every = null;
         if (question >= 0)
         {
             foreach (var pair in rest[(question + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
             {
                 var parts = pair.Split('=', 2);
+                if (parts.Length == 2 && parts[0].Equals("anomaly-every", StringComparison.OrdinalIgnoreCase))
+                {
+                    every = double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 && double.IsFinite(seconds)
+                        ? TimeSpan.FromSeconds(seconds)
+                        : throw Bad(camera, $"anomaly-every must be a number of seconds > 0, got '{parts[1]}'");
+                    continue;
+                }
+
                 if (parts.Length != 2 || !bool.TryParse(parts[1], out var on))
                 {
-                    throw Bad(camera, $"expected name=true|false, got '{pair}'");
+                    throw Bad(camera, $"expected name=true|false or anomaly-every=SECONDS, got '{pair}'");
                 }
 
                 scene = parts[0].ToLowerInvariant() switch
                 {
                     "people" => scene with { People = on, Shadows = on, LampFlicker = on },
                     "hands" => scene with { Hands = on },
-                    _ => throw Bad(camera, $"unknown option '{parts[0]}' (people, hands)"),
+                    _ => throw Bad(camera, $"unknown option '{parts[0]}' (people, hands, anomaly-every)"),
                 };
             }
         }
 
-        return new SyntheticCameraSource(seed, new SyntheticCameraOptions(camera.Width, camera.Height, camera.Fps, scene), time);
+        return new SyntheticCameraSource(seed, new SyntheticCameraOptions(camera.Width, camera.Height, camera.Fps, scene, every), time);
     }
 
     /// <inheritdoc />

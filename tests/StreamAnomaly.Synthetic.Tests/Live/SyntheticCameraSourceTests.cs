@@ -120,6 +120,18 @@ public class SyntheticCameraSourceTests
     }
 
     [Fact]
+    public async Task An_anomaly_schedule_is_read_from_the_uri_and_a_bad_one_is_refused()
+    {
+        var camera = new CameraOptions("cam-s", "synthetic:3?anomaly-every=12.5&people=false", Fps: 5, Width: 64, Height: 64);
+        await using var source = SyntheticCameraSource.TryCreate(camera, TimeProvider.System);
+        Assert.Equal(TimeSpan.FromSeconds(12.5), source!.Options.AnomalyEvery);
+        await using var plain = SyntheticCameraSource.TryCreate(camera with { Source = "synthetic:3" }, TimeProvider.System);
+        Assert.Null(plain!.Options.AnomalyEvery);
+        var ex = Assert.Throws<ArgumentException>(() => SyntheticCameraSource.TryCreate(camera with { Source = "synthetic:3?anomaly-every=-1" }, TimeProvider.System));
+        Assert.Contains("anomaly-every", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Scheduled_anomalies_inject_every_interval_cycling_through_the_kinds()
     {
         var time = new FakeTimeProvider();

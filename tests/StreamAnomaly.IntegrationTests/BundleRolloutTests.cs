@@ -1,0 +1,65 @@
+using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Host;
+using StreamAnomaly.Host.Settings;
+using StreamAnomaly.Vision.Detectors;
+using StreamAnomaly.Vision.Models;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.IntegrationTests;
+
+/// <summary>A newer model bundle is rolled out to running workers without a restart.</summary>
+[Collection(nameof(PlantCollection))]
+public sealed class BundleRolloutTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("bundle-rollout-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private static void WriteBundle(string path, ScoreCalibration calibration, DateTimeOffset createdAt)
+    {
+        var shape = new AutoencoderShape(32, Width: 4, Code: 16);
+        using var detector = new AutoencoderDetector(new ConvAutoencoder(32, 4, 16), shape, CPU);
+        DetectorCatalog.CreateBundle(detector, calibration, new Dictionary<string, string>(), createdAt).Save(path);
+    }
+
+    [Fact]
+    public async Task A_new_bundle_version_replaces_the_running_detector_without_a_restart()
+    {
+        var path = Path.Combine(_root, "model.sabundle");
+        // version 1 calls nothing anomalous; version 2 calls everything anomalous
+        WriteBundle(path, new ScoreCalibration(Threshold: 1e12, Min: 0, Max: 1, Percentile: 99), DateTimeOffset.UnixEpoch);
+        var settings = PlantFixture.Plant(lines: 1, perLine: 1) with
+        {
+            Worker = new WorkerConfig { Bundles = [path], BundlePollInterval = TimeSpan.FromMilliseconds(200) },
+        };
+        var recorder = new PlantRecorder();
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var node = await PlantNode.StartAsync(settings, new NodeServices { Observer = recorder, Log = log.Enqueue });
+        Assert.True(await Eventually.True(() => recorder.Decided >= 10, TimeSpan.FromSeconds(60)), "frames decided with version 1");
+        Assert.Empty(recorder.Alarms);
+
+        WriteBundle(path, new ScoreCalibration(Threshold: 0, Min: 0, Max: 1e-9, Percentile: 99), DateTimeOffset.UnixEpoch.AddDays(1));
+        Assert.True(await Eventually.True(() => log.Any(l => l.Contains("reloaded", StringComparison.Ordinal)), TimeSpan.FromSeconds(10)), "the new version is loaded");
+        Assert.True(await Eventually.True(() => recorder.Raised("line-a").Any(), TimeSpan.FromSeconds(30)), "version 2 scores reach the aggregator");
+    }
+
+    [Fact]
+    public async Task A_corrupt_new_bundle_is_refused_and_the_running_version_keeps_scoring()
+    {
+        var path = Path.Combine(_root, "model.sabundle");
+        WriteBundle(path, new ScoreCalibration(Threshold: 1e12, Min: 0, Max: 1, Percentile: 99), DateTimeOffset.UnixEpoch);
+        var settings = PlantFixture.Plant(lines: 1, perLine: 1) with
+        {
+            Worker = new WorkerConfig { Bundles = [path], BundlePollInterval = TimeSpan.FromMilliseconds(200) },
+        };
+        var recorder = new PlantRecorder();
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var node = await PlantNode.StartAsync(settings, new NodeServices { Observer = recorder, Log = log.Enqueue });
+        Assert.True(await Eventually.True(() => recorder.Decided >= 5, TimeSpan.FromSeconds(60)));
+
+        await File.WriteAllTextAsync(path, "not a bundle");
+        Assert.True(await Eventually.True(() => log.Any(l => l.Contains("reload failed", StringComparison.Ordinal)), TimeSpan.FromSeconds(10)), string.Join("\n", log));
+        var decided = recorder.Decided;
+        Assert.True(await Eventually.True(() => recorder.Decided >= decided + 10, TimeSpan.FromSeconds(30)), "the old version keeps scoring");
+    }
+}
