@@ -121,6 +121,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
         Event($"{victim.Process.Name} killed; decided so far {Describe(decidedAtKill)}");
 
         // An anomaly on line B after the kill: it must reach an alarm through the surviving worker.
+        var alarmsBefore = PrometheusText.Sum(await Scrape(aggregator), "streamanomaly_alarms_raised_total", $"line=\"{LineB}\"");
         foreach (var camera in CamerasB)
         {
             using var response = await _http.PostAsync(new Uri(ingest.Status, $"cameras/{camera.Id}/anomalies?kind=foreign-object-beside-belt"), null);
@@ -129,23 +130,31 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
 
         Event("anomaly injected on line-b (both cameras)");
 
-        // Failover: both lines make progress again (the victim's partitions moved to the survivor).
+        // Failover: the consumer group hands the victim's partitions to the survivor, whose feed
+        // then reports lag for every partition holding frames (a feed reports lag only where it has
+        // a position, so empty partitions never show); both lines keep deciding.
+        var partitions = PartitionsWithFrames(bootstrap);
+        await Until("the survivor consuming every partition that holds frames", TimeSpan.FromSeconds(60), async () =>
+            PrometheusText.Count(await Scrape(survivor), "streamanomaly_consumer_lag_messages") >= partitions);
+        Event($"{survivor.Process.Name} consumes all {partitions} partitions holding frames {(_clock.Elapsed - killedAt).TotalSeconds:F1} s after the kill");
         await Until("both lines decide frames again after the kill", TimeSpan.FromSeconds(60), async () =>
         {
             var now = await DecidedByLine(aggregator);
             return now[LineA] >= decidedAtKill[LineA] + 10 && now[LineB] >= decidedAtKill[LineB] + 10;
         });
-        Event($"both lines progressing again {(_clock.Elapsed - killedAt).TotalSeconds:F1} s after the kill");
+        Event($"both lines decided 10+ more frames {(_clock.Elapsed - killedAt).TotalSeconds:F1} s after the kill");
         await Snapshot("after failover", aggregator, [survivor]);
 
         await Until("an alarm raised on line-b", TimeSpan.FromSeconds(60), async () =>
-            PrometheusText.Sum(await Scrape(aggregator), "streamanomaly_alarms_raised_total", $"line=\"{LineB}\"") >= 1);
+            PrometheusText.Sum(await Scrape(aggregator), "streamanomaly_alarms_raised_total", $"line=\"{LineB}\"") > alarmsBefore);
         Event($"alarm raised on line-b {(_clock.Elapsed - killedAt).TotalSeconds:F1} s after the kill");
 
         // Stop producing: the ingest node leaves gracefully (SIGTERM).
         var ingestedBeforeStop = PrometheusText.Sum(await Scrape(ingest), "streamanomaly_frames_ingested_total");
+        var stopAt = _clock.Elapsed;
+        Event("SIGTERM to the ingest node");
         var exit = await ingest.Process.TerminateAsync(TimeSpan.FromSeconds(60));
-        Event($"ingest node left (exit code {exit}); it had counted at least {ingestedBeforeStop} frames");
+        Event($"ingest node left (exit code {exit}) after {(_clock.Elapsed - stopAt).TotalSeconds:F1} s; it had counted {ingestedBeforeStop} frames before the SIGTERM");
         Assert.Equal(0, exit);
 
         var published = FramesOnTopic(bootstrap);
@@ -153,7 +162,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
         Assert.True(published >= ingestedBeforeStop, $"topic holds {published} frames, the ingest node had counted {ingestedBeforeStop}");
 
         // Drain: the aggregator's count of decided frames climbs to the published count and stays there.
-        var drainStart = _clock.Elapsed;
+        var drainStart = stopAt;
         double decided = 0;
         await Until($"the aggregator decided all {published} frames", TimeSpan.FromSeconds(60), async () =>
         {
@@ -162,7 +171,11 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
             decided = now;
             return decided == published;
         });
-        Event($"drained {(_clock.Elapsed - drainStart).TotalSeconds:F1} s after the ingest node stopped");
+        Event($"drained {(_clock.Elapsed - drainStart).TotalSeconds:F1} s after the SIGTERM to the ingest node");
+
+        // Every offset is committed once acknowledged: a restarted worker would not see a frame again.
+        await Until("the workers' group committed every frame", TimeSpan.FromSeconds(30), () => Task.FromResult(CommittedFrames(bootstrap) == published));
+        Event($"consumer group 'workers' committed all {published} offsets {(_clock.Elapsed - drainStart).TotalSeconds:F1} s after the SIGTERM");
 
         // Stays exact: no late duplicate (a resend, a redelivery after a commit lag) counts again.
         await Task.Delay(TimeSpan.FromSeconds(3));
@@ -327,6 +340,28 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
         }
 
         return total;
+    }
+
+    private static int PartitionsWithFrames(string bootstrap)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "multiproc-test-watermarks" }).Build();
+        return Enumerable.Range(0, TopicPartitions(bootstrap))
+            .Count(p => consumer.QueryWatermarkOffsets(new TopicPartition("frames", p), TimeSpan.FromSeconds(10)).High.Value > 0);
+    }
+
+    private static int TopicPartitions(string bootstrap)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        return admin.GetMetadata("frames", TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Count;
+    }
+
+    /// <summary>The sum over the frames topic's partitions of the offsets group "workers" committed (0 where none).</summary>
+    private static long CommittedFrames(string bootstrap)
+    {
+        var partitions = TopicPartitions(bootstrap);
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "workers" }).Build();
+        var committed = consumer.Committed(Enumerable.Range(0, partitions).Select(static p => new TopicPartition("frames", p)), TimeSpan.FromSeconds(10));
+        return committed.Sum(static c => c.Offset.Value >= 0 ? c.Offset.Value : 0);
     }
 
     /// <summary>A topic read from the beginning by Debian's kcat: "key TAB value" per message.</summary>

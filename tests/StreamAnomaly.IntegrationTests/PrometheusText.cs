@@ -5,6 +5,10 @@ namespace StreamAnomaly.IntegrationTests;
 /// <summary>Just enough of the Prometheus text format to add up a metric's samples.</summary>
 public static class PrometheusText
 {
+    /// <summary>How many samples (label sets) <paramref name="metric"/> has.</summary>
+    public static int Count(string text, string metric) =>
+        text.Split('\n').Count(l => l.StartsWith(metric + "{", StringComparison.Ordinal) || l.StartsWith(metric + " ", StringComparison.Ordinal));
+
     /// <summary>
     /// The sum of every sample of <paramref name="metric"/> (any labels) whose label set contains
     /// <paramref name="label"/> (e.g. <c>line="line-b"</c>) when given; 0 when there is none.
