@@ -240,25 +240,32 @@ public sealed record PlantSettings
         return value ?? throw new InvalidOperationException($"configuration section '{section}' is missing");
     }
 
-    /// <summary>Node options by hand: the binder cannot build a positional record with arrays (an empty JSON array arrives as "").</summary>
+    /// <summary>
+    /// Section "Node", bound by hand: <see cref="NodeOptions"/> is a positional record, and the
+    /// binder hands an empty JSON array (appsettings' <c>"SeedNodes": []</c>) to its constructor
+    /// as a string, which fails for every node. Array entries that are empty or null (an
+    /// override that removes an entry, like <c>run --roles</c>) are left out.
+    /// </summary>
     private static NodeOptions BindNode(IConfigurationSection section)
     {
         string[] known = ["ClusterName", "Host", "Port", "SeedNodes", "Roles"];
         var unknown = section.GetChildren().Select(static c => c.Key).Where(k => !known.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
         if (unknown.Count > 0)
         {
-            throw new InvalidOperationException($"Node:{unknown[0]} is not a known setting (known: {string.Join(", ", known)})");
+            throw new InvalidOperationException($"Node: unknown setting(s) {string.Join(", ", unknown)} (known: {string.Join(", ", known)})");
         }
 
+        static string[] List(IConfigurationSection list) =>
+            list.GetChildren().OrderBy(static c => int.TryParse(c.Key, out var i) ? i : int.MaxValue).Select(static c => c.Value).OfType<string>().Where(static v => v.Length > 0).ToArray();
+
         var defaults = NodeOptions.SingleNode;
-        var port = section["Port"] is { } text
-            ? int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : throw new InvalidOperationException($"Node:Port must be an integer, got '{text}'")
-            : defaults.Port;
-        static string[] List(IConfigurationSection s) => s.GetChildren().OrderBy(static c => int.TryParse(c.Key, out var i) ? i : int.MaxValue).Select(static c => c.Value).OfType<string>().ToArray();
+        var port = section["Port"];
         return new NodeOptions(
             section["ClusterName"] ?? defaults.ClusterName,
             section["Host"] ?? defaults.Host,
-            port,
+            string.IsNullOrEmpty(port) ? defaults.Port
+                : int.TryParse(port, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var p) ? p
+                : throw new InvalidOperationException($"Node:Port must be an integer, got '{port}'"),
             List(section.GetSection("SeedNodes")),
             section.GetSection("Roles").Exists() ? List(section.GetSection("Roles")) : defaults.Roles);
     }

@@ -51,13 +51,26 @@ public static class TopicProvisioner
         }
 
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = options.BootstrapServers }).Build();
-        var specifications = Topics(options).Select(t => new TopicSpecification
+
+        // Only ask for the missing topics: a node joining a plant whose topics exist makes no
+        // CreateTopics call at all (the embedded broker of `streamanomaly broker`, a librdkafka mock
+        // cluster, never answers one: the call timed out after 30 s and the node failed to start).
+        var existing = admin.GetMetadata(TimeSpan.FromSeconds(10)).Topics
+            .Where(static t => !t.Error.IsError)
+            .Select(static t => t.Topic)
+            .ToHashSet(StringComparer.Ordinal);
+        var specifications = Topics(options).Where(t => !existing.Contains(t.Name)).Select(t => new TopicSpecification
         {
             Name = t.Name,
             NumPartitions = options.Partitions,
             ReplicationFactor = options.ReplicationFactor,
             Configs = new Dictionary<string, string> { ["max.message.bytes"] = t.MaxMessageBytes.ToString(CultureInfo.InvariantCulture) },
         }).ToList();
+        if (specifications.Count == 0)
+        {
+            return;
+        }
+
         try
         {
             await admin.CreateTopicsAsync(specifications, new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(30) })

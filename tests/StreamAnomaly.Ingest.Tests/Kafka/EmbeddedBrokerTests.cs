@@ -41,4 +41,19 @@ public sealed class EmbeddedBrokerTests
 
         Assert.Contains("Kafka:BootstrapServers", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task TopicProvisioner_over_the_network_leaves_existing_topics_alone()
+    {
+        // The mock cluster never answers CreateTopics: a node pointed at `streamanomaly broker`
+        // starts only because nothing is created when every topic exists.
+        var prefix = "existing-" + Guid.NewGuid().ToString("N")[..8];
+        var options = new KafkaOptions { BootstrapServers = KafkaTestKit.Bootstrap, FramesTopic = prefix + ".frames", AlarmsTopic = prefix + ".alarms", DeadLetterTopic = prefix + ".dlq", Partitions = 4 };
+        foreach (var (name, _) in TopicProvisioner.Topics(options))
+        {
+            KafkaTestKit.Broker.CreateTopic(name, options.Partitions);
+        }
+
+        await TopicProvisioner.EnsureTopicsAsync(options, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(15));
+    }
 }
