@@ -3,16 +3,53 @@ using Akka.Cluster;
 
 namespace StreamAnomaly.Cluster;
 
-/// <summary>Reports the number of Up members per role whenever membership changes (for the cluster-members gauge and readiness).</summary>
+/// <summary>
+/// Reports the number of reachable Up members per role whenever membership changes (for the
+/// cluster-members gauge). Tracks membership from the events themselves: <c>Cluster.State</c>
+/// lags behind the events it would be read on.
+/// </summary>
 public sealed class ClusterMembersActor : ReceiveActor
 {
     private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
+    private readonly Dictionary<Address, Member> _up = [];
+    private readonly HashSet<Address> _unreachable = [];
 
     public ClusterMembersActor(Action<IReadOnlyDictionary<string, int>> report)
     {
-        Receive<ClusterEvent.IMemberEvent>(_ => Report(report));
-        Receive<ClusterEvent.CurrentClusterState>(_ => Report(report));
-        Receive<ClusterEvent.IReachabilityEvent>(_ => Report(report));
+        Receive<ClusterEvent.CurrentClusterState>(state =>
+        {
+            _up.Clear();
+            foreach (var member in state.Members.Where(static m => m.Status == MemberStatus.Up))
+            {
+                _up[member.Address] = member;
+            }
+
+            _unreachable.Clear();
+            _unreachable.UnionWith(state.Unreachable.Select(static m => m.Address));
+            Report(report);
+        });
+        Receive<ClusterEvent.MemberUp>(e =>
+        {
+            _up[e.Member.Address] = e.Member;
+            Report(report);
+        });
+        Receive<ClusterEvent.IMemberEvent>(e =>
+        {
+            if (e.Member.Status != MemberStatus.Up && _up.Remove(e.Member.Address))
+            {
+                Report(report);
+            }
+        });
+        Receive<ClusterEvent.UnreachableMember>(e =>
+        {
+            _unreachable.Add(e.Member.Address);
+            Report(report);
+        });
+        Receive<ClusterEvent.ReachableMember>(e =>
+        {
+            _unreachable.Remove(e.Member.Address);
+            Report(report);
+        });
     }
 
     public static Props Props(Action<IReadOnlyDictionary<string, int>> report) => Akka.Actor.Props.Create(() => new ClusterMembersActor(report));
@@ -24,8 +61,7 @@ public sealed class ClusterMembersActor : ReceiveActor
 
     private void Report(Action<IReadOnlyDictionary<string, int>> report)
     {
-        var state = _cluster.State;
-        var up = state.Members.Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m)).ToList();
-        report(NodeOptions.KnownRoles.ToDictionary(r => r, r => up.Count(m => m.HasRole(r))));
+        var reachable = _up.Values.Where(m => !_unreachable.Contains(m.Address)).ToList();
+        report(NodeOptions.KnownRoles.ToDictionary(r => r, r => reachable.Count(m => m.HasRole(r))));
     }
 }

@@ -119,4 +119,13 @@ public sealed class ShardingSpec() : TestKit(NodeOptions.SingleNode.ToAkkaConfig
         // one second of frames at up to 1,000,000 fps fits between the two starts
         Assert.Equal(1_000_000, later - first);
     }
+
+    [Fact]
+    public async Task Members_that_are_up_are_counted_per_role()
+    {
+        var reports = new ConcurrentQueue<IReadOnlyDictionary<string, int>>();
+        Sys.ActorOf(ClusterMembersActor.Props(reports.Enqueue));
+        await JoinSelfAsync();
+        AwaitCondition(() => reports.Any(r => r["worker"] == 1 && r["ingest"] == 1 && r["aggregator"] == 1), TimeSpan.FromSeconds(10));
+    }
 }

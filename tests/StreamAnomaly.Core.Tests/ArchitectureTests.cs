@@ -15,7 +15,8 @@ public sealed class ArchitectureTests
         ["StreamAnomaly.Ingest"] = ["StreamAnomaly.Core"],
         ["StreamAnomaly.Synthetic"] = ["StreamAnomaly.Core", "StreamAnomaly.Ingest"],
         ["StreamAnomaly.Cluster"] = ["StreamAnomaly.Core"],
-        ["StreamAnomaly.Cli"] = ["StreamAnomaly.Core", "StreamAnomaly.Vision", "StreamAnomaly.Ingest", "StreamAnomaly.Synthetic"],
+        ["StreamAnomaly.Host"] = ["StreamAnomaly.Core", "StreamAnomaly.Cluster", "StreamAnomaly.Ingest", "StreamAnomaly.Vision", "StreamAnomaly.Synthetic"],
+        ["StreamAnomaly.Cli"] = ["StreamAnomaly.Core", "StreamAnomaly.Vision", "StreamAnomaly.Ingest", "StreamAnomaly.Synthetic", "StreamAnomaly.Host"],
     };
 
     private static readonly Dictionary<string, string[]> ForbiddenPackagePrefixes = new()
