@@ -11,10 +11,6 @@ public sealed class NodeStatusTests(PlantFixture fixture)
 {
     private static readonly HttpClient Http = new();
 
-    private static double Sum(string metrics, string name) =>
-        metrics.Split('\n').Where(l => l.StartsWith(name, StringComparison.Ordinal) && (l.Length == name.Length || l[name.Length] is ' ' or '{'))
-            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-
     [Fact]
     public async Task Health_readiness_and_pipeline_metrics_are_served_over_http()
     {
@@ -26,13 +22,13 @@ public sealed class NodeStatusTests(PlantFixture fixture)
         Assert.True(await Eventually.True(() => recorder.Decided >= 20, TimeSpan.FromSeconds(60)));
 
         var metrics = await Http.GetStringAsync(new Uri(node.StatusAddress, "metrics"));
-        Assert.True(Sum(metrics, "streamanomaly_frames_ingested_total") >= 20);
-        Assert.True(Sum(metrics, "streamanomaly_frames_consumed_total") >= 20);
-        Assert.True(Sum(metrics, "streamanomaly_frames_scored_total") >= 20);
-        Assert.True(Sum(metrics, "streamanomaly_frames_decided_total") >= 20);
-        Assert.True(Sum(metrics, "streamanomaly_end_to_end_latency_seconds_count") >= 20);
-        Assert.True(Sum(metrics, "streamanomaly_inference_seconds_count") >= 1);
-        Assert.True(Sum(metrics, "streamanomaly_batch_size_frames_count") >= 1);
+        Assert.True(PrometheusText.Sum(metrics, "streamanomaly_frames_ingested_total") >= 20);
+        Assert.True(PrometheusText.Sum(metrics, "streamanomaly_frames_consumed_total") >= 20);
+        Assert.True(PrometheusText.Sum(metrics, "streamanomaly_frames_scored_total") >= 20);
+        Assert.True(PrometheusText.Sum(metrics, "streamanomaly_frames_decided_total") >= 20);
+        Assert.True(PrometheusText.Sum(metrics, "streamanomaly_end_to_end_latency_seconds_count") >= 20);
+        Assert.True(PrometheusText.Sum(metrics, "streamanomaly_inference_seconds_count") >= 1);
+        Assert.True(PrometheusText.Sum(metrics, "streamanomaly_batch_size_frames_count") >= 1);
         Assert.Contains("streamanomaly_cluster_members{role=\"worker\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("streamanomaly_camera_state{camera=\"line-a-cam1\",line=\"line-a\",state=\"online\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("streamanomaly_anomaly_score{camera=\"line-a-cam2\",line=\"line-a\"}", metrics, StringComparison.Ordinal);
@@ -58,9 +54,9 @@ public sealed class NodeStatusTests(PlantFixture fixture)
         }
 
         var decidedBefore = recorder.Decided;
-        Assert.True(await Eventually.True(() => Sum(Http.GetStringAsync(new Uri(node.StatusAddress, "metrics")).GetAwaiter().GetResult(), "streamanomaly_dead_letters_total") >= 1000, TimeSpan.FromSeconds(60)), "1000 dead letters counted");
+        Assert.True(await Eventually.True(() => PrometheusText.Sum(Http.GetStringAsync(new Uri(node.StatusAddress, "metrics")).GetAwaiter().GetResult(), "streamanomaly_dead_letters_total") >= 1000, TimeSpan.FromSeconds(60)), "1000 dead letters counted");
         var metrics = await Http.GetStringAsync(new Uri(node.StatusAddress, "metrics"));
-        Assert.Equal(1000, Sum(metrics, "streamanomaly_dead_letters_total"));
+        Assert.Equal(1000, PrometheusText.Sum(metrics, "streamanomaly_dead_letters_total"));
         Assert.True(await Eventually.True(() => recorder.Decided >= decidedBefore + 10, TimeSpan.FromSeconds(30)), "good frames are still decided");
         Assert.Empty(recorder.Alarms);
     }

@@ -26,6 +26,7 @@ public sealed class SettingsTests : IDisposable
         Assert.True(settings.Kafka.UsesEmbeddedBroker);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.Aggregation.JoinTimeout);
         Assert.Equal("127.0.0.1:9464", settings.Http.Listen);
+        Assert.Empty(settings.Node.SeedNodes);
     }
 
     [Fact]
@@ -71,6 +72,29 @@ public sealed class SettingsTests : IDisposable
     {
         var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Aggregation": { "RaiseHitz": 3 } }""")));
         Assert.Contains("RaiseHitz", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Seed_nodes_and_port_come_from_overrides_and_removed_role_entries_are_left_out()
+    {
+        var settings = PlantSettings.Load(overrides: new Dictionary<string, string?>
+        {
+            ["Node:Port"] = "4053",
+            ["Node:SeedNodes:0"] = "127.0.0.1:4000",
+            ["Node:Roles:0"] = "worker",
+            ["Node:Roles:1"] = null,
+            ["Node:Roles:2"] = null,
+        });
+        Assert.Equal(4053, settings.Node.Port);
+        Assert.Equal(["127.0.0.1:4000"], settings.Node.SeedNodes);
+        Assert.Equal(["worker"], settings.Node.Roles);
+    }
+
+    [Fact]
+    public void An_unknown_node_setting_is_refused()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(overrides: new Dictionary<string, string?> { ["Node:Seeds:0"] = "127.0.0.1:4000" }));
+        Assert.Contains("Seeds", error.Message);
     }
 
     [Fact]
