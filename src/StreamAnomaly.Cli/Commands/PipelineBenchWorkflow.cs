@@ -49,6 +49,9 @@ internal static class PipelineBenchWorkflow
 
     private const int CamerasPerLine = 4;
 
+    /// <summary>Frames the raw Kafka phase lets be produced and not yet consumed.</summary>
+    private const int RawWindow = 1024;
+
     public static async Task<IReadOnlyList<PipelineBenchRow>> RunAsync(PipelineBenchRequest request, TextWriter output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -79,20 +82,24 @@ internal static class PipelineBenchWorkflow
 
             Progress(output, "1/5 raw Kafka produce+consume");
             var raw = await RawKafkaAsync(jpegs, request.Cameras, request.Size, warm, measure, cancellationToken);
-            rows.Add(new("raw-kafka", raw, "frames/s", null, string.Empty, null, $"{request.Cameras} keys, KafkaFrameSink (32 in flight per key) + plain consumer, embedded broker"));
+            rows.Add(new("raw-kafka", raw.Consumed, "frames/s", null, string.Empty, null, string.Create(CultureInfo.InvariantCulture, $"{request.Cameras} keys, KafkaFrameSink (32 in flight per key) + plain consumer, embedded broker; produced {raw.Produced:0}/s")));
 
             Progress(output, "2/5 pipeline, no-op detector");
-            var saturating = FolderPlant(request.Cameras, folder.FullName, SaturatingFps, request.Size);
-            var noop = await PlantAsync(saturating, () => new NoOpScorer(), warm, measure, latencies: false, cancellationToken);
-            rows.Add(Ratio("pipeline-noop", noop.FramesPerSecond, raw, 0.5, $"{request.Cameras} folder cameras x {SaturatingFps:0} fps offered; {noop.Describe()}"));
+            var (noop, noopOffered) = await SaturateAsync(request.Cameras, folder.FullName, request.Size, 10 * request.Cameras, 2, () => new NoOpScorer(), warm, measure, output, cancellationToken);
+            rows.Add(Ratio("pipeline-noop", noop.FramesPerSecond, raw.Consumed, 0.5, string.Create(CultureInfo.InvariantCulture, $"{request.Cameras} folder cameras, best of a ramp, {noopOffered:0} frames/s offered; {noop.Describe()}")));
 
             Progress(output, "3/5 autoencoder: training a small one, bare batched, then in the pipeline");
             var aeInput = Math.Clamp(request.Size / 16 * 16, 16, 64);
             using var autoencoder = Commissioning.TrainAutoencoder(decoded, new CommissioningOptions(InputSize: aeInput, Epochs: 1));
-            var bare = BareScorer(autoencoder, decoded, batchSize, measure);
+            var bareFirst = BareScorer(autoencoder, decoded, batchSize, measure / 2);
+            var bareThread = await Task.Factory.StartNew(() => BareScorer(autoencoder, decoded, batchSize, measure / 2), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   bare autoencoder: {bareFirst:0.0} frames/s on the caller's thread, {bareThread:0.0} on a dedicated thread"));
+            var bare = Math.Max(bareFirst, bareThread);
             rows.Add(new("autoencoder-bare", bare, "frames/s", null, string.Empty, null, $"DetectorFrameScorer.Score, batches of {batchSize}, input {aeInput}x{aeInput}"));
-            var ae = await PlantAsync(saturating, () => new SharedScorer(autoencoder), warm, measure, latencies: false, cancellationToken);
-            rows.Add(Ratio("pipeline-autoencoder", ae.FramesPerSecond, bare, 0.9, $"{request.Cameras} folder cameras x {SaturatingFps:0} fps offered; {ae.Describe()}"));
+            var (ae, aeOffered) = await SaturateAsync(request.Cameras, folder.FullName, request.Size, 0.6 * bare, 1.5, () => new SharedScorer(autoencoder), warm, measure, output, cancellationToken);
+            var bareAfter = await Task.Factory.StartNew(() => BareScorer(autoencoder, decoded, batchSize, measure / 2), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   bare autoencoder again after the pipeline: {bareAfter:0.0} frames/s"));
+            rows.Add(Ratio("pipeline-autoencoder", ae.FramesPerSecond, bare, 0.9, string.Create(CultureInfo.InvariantCulture, $"{request.Cameras} folder cameras, best of a ramp, {aeOffered:0} frames/s offered; {ae.Describe()}")));
 
             Progress(output, "4/5 latency, live synthetic cameras at 5 fps");
             var live = SyntheticPlant(request.Cameras, 5, request.Size);
@@ -112,6 +119,7 @@ internal static class PipelineBenchWorkflow
                 rows.Add(new($"cpu-per-frame-{cameras}", cost, "ms CPU/frame", null, string.Empty, null, string.Create(CultureInfo.InvariantCulture, $"{cameras} folder cameras x {request.CpuFps:0.#} fps, no-op detector; {run.Describe()}")));
             }
 
+            FitCpu(request.CpuCameraCounts.Select(c => c * request.CpuFps).ToArray(), costs, output);
             var spread = costs.Max() / costs.Min();
             rows.Add(new("cpu-per-frame-max/min", spread, "ratio", null, "<= 1.10", spread <= 1.10, string.Join(", ", request.CpuCameraCounts) + " cameras"));
 
@@ -128,6 +136,18 @@ internal static class PipelineBenchWorkflow
             {
             }
         }
+    }
+
+    /// <summary>Least-squares CPU/s = idle + marginal x frames/s over the CPU phase's points: what a frame costs beyond the plant's fixed cost.</summary>
+    private static void FitCpu(IReadOnlyList<double> rates, IReadOnlyList<double> msPerFrame, TextWriter output)
+    {
+        var y = rates.Zip(msPerFrame, static (r, c) => r * c).ToArray();
+        var mx = rates.Average();
+        var my = y.Average();
+        var sxx = rates.Sum(r => (r - mx) * (r - mx));
+        var marginal = sxx > 0 ? rates.Zip(y, (r, v) => (r - mx) * (v - my)).Sum() / sxx : double.NaN;
+        var idle = my - (marginal * mx);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   CPU model (least squares): {idle:0} ms CPU/s fixed + {marginal:0.00} ms CPU per frame"));
     }
 
     private static void Progress(TextWriter output, string phase) => output.WriteLine($"-- {phase}");
@@ -152,15 +172,20 @@ internal static class PipelineBenchWorkflow
 
     // ---- phase 1: raw Kafka ------------------------------------------------------------------
 
-    private static async Task<double> RawKafkaAsync(byte[][] jpegs, int cameras, int size, TimeSpan warm, TimeSpan measure, CancellationToken cancellationToken)
+    private static async Task<(double Consumed, double Produced)> RawKafkaAsync(byte[][] jpegs, int cameras, int size, TimeSpan warm, TimeSpan measure, CancellationToken cancellationToken)
     {
         using var broker = new EmbeddedBroker();
         var options = new KafkaOptions { BootstrapServers = broker.BootstrapServers };
         await TopicProvisioner.EnsureTopicsAsync(options, broker, cancellationToken);
         using var sink = new KafkaFrameSink(options, broker.BootstrapServers);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        long consumed = 0;
+        long consumed = 0, produced = 0;
+        Exception? failure = null;
         var assigned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Closed loop: at most RawWindow frames between producers and the consumer, so the producers
+        // cannot outrun the consumer into the embedded broker's retention limit (~5 MiB a partition).
+        using var window = new SemaphoreSlim(RawWindow);
 
         // The consumer settings that matter for speed are the frame feed's (KafkaClientConfig.Consumer).
         var config = new ConsumerConfig
@@ -185,6 +210,7 @@ internal static class PipelineBenchWorkflow
                     if (client.Consume(TimeSpan.FromMilliseconds(100)) is { Message: not null, IsPartitionEOF: false })
                     {
                         Interlocked.Increment(ref consumed);
+                        window.Release();
                     }
                 }
 
@@ -206,12 +232,14 @@ internal static class PipelineBenchWorkflow
                 {
                     while (!stop.IsCancellationRequested)
                     {
+                        await window.WaitAsync(stop.Token);
                         var metadata = new FrameMetadata(camera, line, sequence, TimeProvider.System.GetUtcNow(), size, size);
                         pending.Enqueue(sink.PublishAsync(metadata, jpegs[sequence % jpegs.Length], stop.Token));
                         sequence++;
                         if (pending.Count >= 32)
                         {
                             await pending.Dequeue();
+                            Interlocked.Increment(ref produced);
                         }
                     }
 
@@ -220,14 +248,20 @@ internal static class PipelineBenchWorkflow
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
                 }
+                catch (Exception e) when (!stop.IsCancellationRequested)
+                {
+                    Interlocked.CompareExchange(ref failure, e, null);
+                }
             },
             CancellationToken.None)).ToArray();
 
         await Task.Delay(warm, cancellationToken);
         var watch = Stopwatch.StartNew();
         var start = Interlocked.Read(ref consumed);
+        var startProduced = Interlocked.Read(ref produced);
         await Task.Delay(measure, cancellationToken);
         var frames = Interlocked.Read(ref consumed) - start;
+        var producedFrames = Interlocked.Read(ref produced) - startProduced;
         var seconds = watch.Elapsed.TotalSeconds;
         await stop.CancelAsync();
         try
@@ -240,20 +274,65 @@ internal static class PipelineBenchWorkflow
         }
 
         await consumer;
-        return frames / seconds;
+        if (failure is not null)
+        {
+            throw new InvalidOperationException($"raw Kafka phase: a producer failed: {failure.Message}", failure);
+        }
+
+        return (frames / seconds, producedFrames / seconds);
     }
 
     // ---- phases 2-5: the plant ---------------------------------------------------------------
 
-    private sealed record PlantRun(double FramesPerSecond, double CpuMsPerFrame, double P50, double P99, double MeanBatch, double MsPerBatch, long Dropped)
+    private sealed record PlantRun(double FramesPerSecond, double CpuMsPerFrame, double P50, double P99, double MeanBatch, double MsPerBatch, long Dropped, double Published, double Consumed)
     {
-        public string Describe() => string.Create(CultureInfo.InvariantCulture, $"mean batch {MeanBatch:0.0} frames, {MsPerBatch:0.0} ms inference/batch, {Dropped} dropped");
+        public string Describe() => string.Create(
+            CultureInfo.InvariantCulture,
+            $"published {Published:0}/s, consumed {Consumed:0}/s, mean batch {MeanBatch:0.0} frames, {MsPerBatch:0.0} ms inference/batch, {Dropped} dropped by the worker");
     }
+
+    private static (double Published, double Consumed) Counts(Host.Metrics.PipelineMetrics metrics) =>
+        (metrics.FramesIngested.GetAllLabelValues().Sum(l => metrics.FramesIngested.WithLabels(l).Value), metrics.FramesConsumed.Value);
 
     private static LineOptions[] Lines(int cameras, Func<int, CameraOptions> camera) =>
         Enumerable.Range(0, (cameras + CamerasPerLine - 1) / CamerasPerLine)
             .Select(l => new LineOptions($"line-{l}", Enumerable.Range(l * CamerasPerLine, Math.Min(CamerasPerLine, cameras - (l * CamerasPerLine))).Select(camera).ToArray()))
             .ToArray();
+
+    /// <summary>
+    /// The pipeline's sustainable throughput: folder cameras offered <paramref name="start"/>
+    /// frames/s in all, then <paramref name="growth"/> times more per step, until the plant decides
+    /// under 90 % of what is offered (or the cameras are at <see cref="SaturatingFps"/>); the best
+    /// step wins. Offering far more than the plant takes is no test of it: on a small machine the
+    /// cameras' own decoding and encoding then take the CPU the worker needs, and the embedded
+    /// broker drops what it cannot keep.
+    /// </summary>
+    private static async Task<(PlantRun Best, double Offered)> SaturateAsync(
+        int cameras, string folder, int size, double start, double growth, Func<IFrameScorer> scorer, TimeSpan warm, TimeSpan measure, TextWriter output, CancellationToken cancellationToken)
+    {
+        var step = TimeSpan.FromSeconds(Math.Max(1, measure.TotalSeconds / 2));
+        (PlantRun Run, double Offered)? best = null;
+        var offered = Math.Max(start, cameras * 0.5);
+        for (var i = 0; i < 6; i++)
+        {
+            var fps = Math.Min(SaturatingFps, offered / cameras);
+            var run = await PlantAsync(FolderPlant(cameras, folder, fps, size), scorer, warm, step, latencies: false, cancellationToken);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   offered {fps * cameras,7:0}/s -> decided {run.FramesPerSecond,7:0.0}/s ({run.Describe()})"));
+            if (best is null || run.FramesPerSecond > best.Value.Run.FramesPerSecond)
+            {
+                best = (run, fps * cameras);
+            }
+
+            if (run.FramesPerSecond < 0.9 * fps * cameras || fps >= SaturatingFps)
+            {
+                break;
+            }
+
+            offered *= growth;
+        }
+
+        return best!.Value;
+    }
 
     private static PlantSettings FolderPlant(int cameras, string folder, double fps, int size) => new()
     {
@@ -278,6 +357,7 @@ internal static class PipelineBenchWorkflow
             await Task.Delay(warm, cancellationToken);
             using var process = Process.GetCurrentProcess();
             var before = recorder.Snapshot();
+            var counts = Counts(node.Metrics);
             process.Refresh();
             var cpu = process.TotalProcessorTime;
             var watch = Stopwatch.StartNew();
@@ -288,6 +368,7 @@ internal static class PipelineBenchWorkflow
             var cpuUsed = process.TotalProcessorTime - cpu;
             var seconds = watch.Elapsed.TotalSeconds;
             var after = recorder.Snapshot();
+            var countsAfter = Counts(node.Metrics);
             var frames = after.Decided - before.Decided;
             var batches = after.Batches - before.Batches;
             var sorted = recorder.Latencies.Order().ToArray();
@@ -298,7 +379,9 @@ internal static class PipelineBenchWorkflow
                 sorted.Length > 0 ? Percentiles.OfSorted(sorted, 99) : double.NaN,
                 batches > 0 ? (double)(after.BatchedFrames - before.BatchedFrames) / batches : double.NaN,
                 batches > 0 ? (after.InferenceTime - before.InferenceTime).TotalMilliseconds / batches : double.NaN,
-                after.Dropped - before.Dropped);
+                after.Dropped - before.Dropped,
+                (countsAfter.Published - counts.Published) / seconds,
+                (countsAfter.Consumed - counts.Consumed) / seconds);
         }
     }
 
