@@ -23,7 +23,7 @@ internal static class CliApp
         root.Subcommands.Add(TrainCommand(time));
         root.Subcommands.Add(EvalCommand());
         root.Subcommands.Add(PseudolabelCommand());
-        root.Subcommands.Add(new Command("bench", "Performance benchmarks") { BenchIntegratedCommand() });
+        root.Subcommands.Add(new Command("bench", "Performance benchmarks") { BenchIntegratedCommand(), BenchPipelineCommand() });
         root.Subcommands.Add(LabelsCommand());
         return root;
     }
@@ -286,6 +286,18 @@ internal static class CliApp
                 r.GetValue(backbone)!, r.GetValue(size), Positive(r.GetValue(batch), "--batch"), Positive(r.GetValue(iterations), "--iterations"), r.GetValue(warmup),
                 r.GetValue(device)!, r.GetValue(precision)!, r.GetValue(channelsLast), r.GetValue(cudnnBenchmark), r.GetValue(json)),
             Console.Out)));
+        return command;
+    }
+
+    private static Command BenchPipelineCommand()
+    {
+        var cameras = new Option<int>("--cameras") { Description = "Cameras of the throughput and latency phases", DefaultValueFactory = _ => 16 };
+        var seconds = new Option<double>("--seconds") { Description = "Measured seconds per phase (plus a third of it as warm-up)", DefaultValueFactory = _ => 10 };
+        var size = new Option<int>("--size") { Description = "Frame side in pixels", DefaultValueFactory = _ => 128 };
+        var command = new Command("pipeline", "Pipeline frames/s, latency and CPU per frame against raw Kafka and the bare detector") { cameras, seconds, size };
+        command.SetAction((r, ct) => GuardedAsync(
+            token => PipelineBenchWorkflow.RunAsync(new PipelineBenchRequest(Positive(r.GetValue(cameras), "--cameras"), PositiveSeconds(r.GetValue(seconds), "--seconds"), r.GetValue(size)), Console.Out, token),
+            ct));
         return command;
     }
 

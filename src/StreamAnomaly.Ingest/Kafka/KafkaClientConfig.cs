@@ -36,6 +36,7 @@ internal static class KafkaClientConfig
         AutoOffsetReset = AutoOffsetReset.Earliest,
         SessionTimeoutMs = options.SessionTimeoutMs,
         HeartbeatIntervalMs = options.HeartbeatIntervalMs,
+        FetchWaitMaxMs = options.FetchWaitMaxMs,
         // Frames are large: do not prefetch more than a few per partition.
         MaxPartitionFetchBytes = Math.Max(options.MaxRecordBytes, 1024 * 1024),
         QueuedMaxMessagesKbytes = Math.Max(16 * 1024, 4 * options.MaxRecordBytes / 1024),

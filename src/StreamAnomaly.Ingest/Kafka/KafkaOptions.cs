@@ -58,6 +58,15 @@ public sealed record KafkaOptions
     /// <summary>How often (ms) the feed commits acknowledged positions and reports consumer lag.</summary>
     public int CommitIntervalMs { get; init; } = 500;
 
+    /// <summary>
+    /// Longest time (ms) a consumer fetch waits at the broker for data (librdkafka
+    /// <c>fetch.wait.max.ms</c>, whose default is 500). A real broker answers as soon as data
+    /// arrives, so this only sets how often idle partitions are polled; the embedded broker
+    /// (librdkafka's mock) always holds an empty fetch for the whole wait, even when frames arrive
+    /// meanwhile, so there it adds up to this much to a frame's latency. Default 20.
+    /// </summary>
+    public int FetchWaitMaxMs { get; init; } = 20;
+
     /// <summary>True when no real cluster is configured and the embedded broker is used.</summary>
     public bool UsesEmbeddedBroker => string.IsNullOrWhiteSpace(BootstrapServers);
 
@@ -123,6 +132,11 @@ public sealed record KafkaOptions
         if (HeartbeatIntervalMs < 1 || HeartbeatIntervalMs >= SessionTimeoutMs)
         {
             errors.Add($"{SectionName}:{nameof(HeartbeatIntervalMs)} must be >= 1 ms and below {SectionName}:{nameof(SessionTimeoutMs)} ({SessionTimeoutMs}), got {HeartbeatIntervalMs}");
+        }
+
+        if (FetchWaitMaxMs is < 1 or > 10_000)
+        {
+            errors.Add($"{SectionName}:{nameof(FetchWaitMaxMs)} must be in 1..10000 ms, got {FetchWaitMaxMs}");
         }
 
         if (CommitIntervalMs < 10)
