@@ -23,13 +23,21 @@ namespace StreamAnomaly.Ingest.Kafka;
 /// which every delivered message was acknowledged (<see cref="OffsetTracker"/>); commit failures
 /// (RebalanceInProgress, UnknownMemberId, IllegalGeneration, coordinator moves) are reported to
 /// the observer and retried at the next interval. With <see cref="InFlight"/> at
-/// <see cref="KafkaOptions.MaxInFlight"/> all assigned partitions are paused until an
-/// acknowledgement brings it below. The consume loop runs on its own long-running thread and
+/// <see cref="KafkaOptions.MaxInFlight"/> the feed takes no message until an acknowledgement
+/// brings it below; after a second at the bound it also pauses all assigned partitions (the client
+/// stops fetching) until half the in-flight frames are acknowledged. The consume loop runs on its own long-running thread and
 /// waits at most 100 ms per poll, so it neither blocks the caller nor spins when idle.
 /// </remarks>
 public sealed class KafkaFrameFeed : IFrameFeed
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// How long the feed may sit at its in-flight bound before it pauses its partitions (so the
+    /// client stops fetching). Not at once: librdkafka restarts a resumed partition's fetching only
+    /// after about a second, which would cap a busy worker at MaxInFlight frames per second.
+    /// </summary>
+    private static readonly TimeSpan PauseAfter = TimeSpan.FromSeconds(1);
 
     private readonly KafkaOptions _options;
     private readonly IReadOnlyDictionary<string, string> _cameraLines;
@@ -47,7 +55,9 @@ public sealed class KafkaFrameFeed : IFrameFeed
 
     // Consume thread only (and DisposeAsync after the loop ended).
     private readonly Dictionary<int, long> _lastCommitted = [];
-    private bool _paused;
+    private volatile bool _paused;
+    private long? _fullSince;
+    private readonly SemaphoreSlim _acknowledged = new(0, 1);
     private bool _assignmentChanged;
 
     private Task? _loop;
@@ -96,6 +106,9 @@ public sealed class KafkaFrameFeed : IFrameFeed
 
         return map;
     }
+
+    /// <summary>True while the partitions are paused (the worker sat at its in-flight bound for a while).</summary>
+    public bool IsPaused => _paused;
 
     /// <inheritdoc />
     public int InFlight
@@ -151,6 +164,10 @@ public sealed class KafkaFrameFeed : IFrameFeed
             if (_inFlight.Remove(receipt))
             {
                 _tracker.Acknowledge(receipt.Partition, receipt.Offset);
+                if (_acknowledged.CurrentCount == 0)
+                {
+                    _acknowledged.Release();
+                }
             }
         }
     }
@@ -212,6 +229,14 @@ public sealed class KafkaFrameFeed : IFrameFeed
                 lastCommit = _time.GetTimestamp();
                 CommitAcknowledged();
                 ReportLag();
+            }
+
+            if (_paused || InFlight >= _options.MaxInFlight)
+            {
+                // At the bound: take nothing more until a frame is acknowledged (librdkafka's
+                // prefetch queue, bounded by queued.max.messages.kbytes, holds what was fetched).
+                _acknowledged.Wait(PollTimeout, cancellationToken);
+                continue;
             }
 
             ConsumeResult<byte[], byte[]>? result;
@@ -403,13 +428,23 @@ public sealed class KafkaFrameFeed : IFrameFeed
 
     private void UpdatePause()
     {
-        var full = InFlight >= _options.MaxInFlight;
-        if (full && (!_paused || _assignmentChanged))
+        var inFlight = InFlight;
+        if (inFlight < _options.MaxInFlight)
+        {
+            _fullSince = null;
+        }
+        else
+        {
+            _fullSince ??= _time.GetTimestamp();
+        }
+
+        var stalled = _fullSince is { } since && _time.GetElapsedTime(since) >= PauseAfter;
+        if (stalled && (!_paused || _assignmentChanged))
         {
             _consumer.Pause(_consumer.Assignment);
             _paused = true;
         }
-        else if (!full && _paused)
+        else if (_paused && inFlight <= _options.MaxInFlight / 2)
         {
             _consumer.Resume(_consumer.Assignment);
             _paused = false;
