@@ -123,7 +123,7 @@ public sealed class PlantNode : IAsyncDisposable
         EmbeddedBroker? embedded = null;
         if (Settings.Kafka.UsesEmbeddedBroker)
         {
-            embedded = Own(new EmbeddedBroker());
+            embedded = Own(new EmbeddedBroker(brokers: 1));
             Log($"embedded Kafka broker (librdkafka mock cluster) at {embedded.BootstrapServers}");
         }
 

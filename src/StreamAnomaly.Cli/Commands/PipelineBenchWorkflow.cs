@@ -174,7 +174,7 @@ internal static class PipelineBenchWorkflow
 
     private static async Task<(double Consumed, double Produced)> RawKafkaAsync(byte[][] jpegs, int cameras, int size, TimeSpan warm, TimeSpan measure, CancellationToken cancellationToken)
     {
-        using var broker = new EmbeddedBroker();
+        using var broker = new EmbeddedBroker(brokers: 1);
         var options = new KafkaOptions { BootstrapServers = broker.BootstrapServers };
         await TopicProvisioner.EnsureTopicsAsync(options, broker, cancellationToken);
         using var sink = new KafkaFrameSink(options, broker.BootstrapServers);
