@@ -33,7 +33,9 @@ public sealed record PartialResult(
 /// <param name="Score">Normalised score in [0, 1]; 0.5 is the calibrated threshold.</param>
 /// <param name="Detectors">Detectors that contributed, sorted.</param>
 /// <param name="Complete">False when the join timed out before every expected detector answered.</param>
-public sealed record FusedFrame(FrameKey Frame, string Line, DateTimeOffset CaptureTime, double Score, string[] Detectors, bool Complete);
+/// <param name="Residual">Residual grid of the detector that gave the score (for heatmaps).</param>
+/// <param name="Ignored">Union of what the detectors explain as normal, or null when none masks anything.</param>
+public sealed record FusedFrame(FrameKey Frame, string Line, DateTimeOffset CaptureTime, double Score, string[] Detectors, bool Complete, ResidualGrid Residual, MaskGrid? Ignored);
 
 /// <summary>
 /// Fuses the partial results of one frame into one normalised score: the papers' masked residual
@@ -56,7 +58,8 @@ public static class FrameFusion
         }
 
         var first = partials[0];
-        var best = 0.0;
+        var best = -1.0;
+        var residual = first.Residual;
         foreach (var p in partials)
         {
             var others = partials.Where(o => !ReferenceEquals(o, p) && o.Ignored is not null).Select(o => o.Ignored!).ToList();
@@ -68,10 +71,17 @@ public static class FrameFusion
                 raw = total > 0 ? raw * (p.Residual.TotalOutside(union) / total) : raw;
             }
 
-            best = Math.Max(best, p.Calibration.Normalize(raw));
+            var score = p.Calibration.Normalize(raw);
+            if (score > best)
+            {
+                best = score;
+                residual = p.Residual;
+            }
         }
 
         var detectors = partials.Select(static p => p.Detector).Order(StringComparer.Ordinal).ToArray();
-        return new FusedFrame(first.Frame, first.Line, first.CaptureTime, best, detectors, complete);
+        var masks = partials.Where(static p => p.Ignored is not null).Select(static p => p.Ignored!).ToList();
+        var ignored = masks.Count == 0 ? null : masks.Aggregate(static (a, b) => a.Union(b));
+        return new FusedFrame(first.Frame, first.Line, first.CaptureTime, best, detectors, complete, residual, ignored);
     }
 }

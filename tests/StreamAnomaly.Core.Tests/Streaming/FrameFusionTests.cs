@@ -48,4 +48,18 @@ public sealed class FrameFusionTests
         Assert.Equal(0.7, fused.Score, 9);
         Assert.False(fused.Complete);
     }
+
+    [Fact]
+    public void The_fused_frame_carries_the_winning_residual_and_the_union_of_the_masks()
+    {
+        var low = new ResidualGrid(2, 1, 1, [255, 0]);
+        var high = new ResidualGrid(2, 1, 1, [0, 255]);
+        var fused = FrameFusion.Fuse(
+            [Partial("cam", 1, 0.2, detector: "a", detectors: 2, residual: low, ignored: new MaskGrid(2, 1, [10, 0])),
+             Partial("cam", 1, 0.7, detector: "b", detectors: 2, residual: high, ignored: new MaskGrid(2, 1, [0, 0]))],
+            complete: true);
+        Assert.Same(high, fused.Residual);
+        Assert.Equal(new byte[] { 10, 0 }, fused.Ignored!.Coverage);
+        Assert.Null(FrameFusion.Fuse([Partial("cam", 2, 0.3)], complete: true).Ignored);
+    }
 }
