@@ -118,6 +118,7 @@ public sealed class PlantNode : IAsyncDisposable
         var node = Settings.Node;
         var time = Services.Time;
         var observer = Services.Observer is null ? (IPipelineObserver)Metrics : new FanOutObserver(Metrics, Services.Observer);
+        Metrics.Initialise(Settings.Lines);
 
         // Kafka first: a node that cannot reach its broker should fail before joining the cluster.
         EmbeddedBroker? embedded = null;
@@ -137,7 +138,7 @@ public sealed class PlantNode : IAsyncDisposable
             var http = Own(new HttpClient { Timeout = Timeout.InfiniteTimeSpan });
             var sink = Own(new KafkaFrameSink(Settings.Kafka, BootstrapServers));
             cameraFactory = new CameraRunnerFactory(Settings.Lines, sink, time, http, Metrics, Services.Pump);
-            var problems = cameraFactory.CheckSources();
+            var problems = await cameraFactory.CheckSourcesAsync();
             if (problems.Count > 0)
             {
                 throw new InvalidConfigurationException(problems);

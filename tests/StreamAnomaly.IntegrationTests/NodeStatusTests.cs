@@ -54,7 +54,7 @@ public sealed class NodeStatusTests(PlantFixture fixture)
         }
 
         var decidedBefore = recorder.Decided;
-        Assert.True(await Eventually.True(() => PrometheusText.Sum(Http.GetStringAsync(new Uri(node.StatusAddress, "metrics")).GetAwaiter().GetResult(), "streamanomaly_dead_letters_total") >= 1000, TimeSpan.FromSeconds(60)), "1000 dead letters counted");
+        Assert.True(await Eventually.True(async () => PrometheusText.Sum(await Http.GetStringAsync(new Uri(node.StatusAddress, "metrics")), "streamanomaly_dead_letters_total") >= 1000, TimeSpan.FromSeconds(60)), "1000 dead letters counted");
         var metrics = await Http.GetStringAsync(new Uri(node.StatusAddress, "metrics"));
         Assert.Equal(1000, PrometheusText.Sum(metrics, "streamanomaly_dead_letters_total"));
         Assert.True(await Eventually.True(() => recorder.Decided >= decidedBefore + 10, TimeSpan.FromSeconds(30)), "good frames are still decided");

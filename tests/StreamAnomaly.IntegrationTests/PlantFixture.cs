@@ -83,10 +83,13 @@ public sealed class PlantCollection : ICollectionFixture<PlantFixture>;
 internal static class Eventually
 {
     /// <summary>Polls <paramref name="condition"/> every 100 ms until true or <paramref name="timeout"/>; returns whether it became true.</summary>
-    public static async Task<bool> True(Func<bool> condition, TimeSpan timeout)
+    public static Task<bool> True(Func<bool> condition, TimeSpan timeout) => True(() => Task.FromResult(condition()), timeout);
+
+    /// <summary>Polls an asynchronous <paramref name="condition"/> every 100 ms until true or <paramref name="timeout"/>.</summary>
+    public static async Task<bool> True(Func<Task<bool>> condition, TimeSpan timeout)
     {
         var end = TimeProvider.System.GetTimestamp() + (long)(timeout.TotalSeconds * TimeProvider.System.TimestampFrequency);
-        while (!condition())
+        while (!await condition())
         {
             if (TimeProvider.System.GetTimestamp() > end)
             {

@@ -17,7 +17,7 @@ public sealed class CameraRunnerFactory(
         lines.SelectMany(l => l.Cameras.Select(c => (c, l.Id))).ToDictionary(static p => p.c.Id, static p => (p.c, p.Id));
 
     /// <summary>Every configured camera's source can be built (files exist, URIs parse): the problems, each naming the camera.</summary>
-    public IReadOnlyList<string> CheckSources()
+    public async Task<IReadOnlyList<string>> CheckSourcesAsync()
     {
         var errors = new List<string>();
         foreach (var (camera, _) in _cameras.Values)
@@ -25,7 +25,7 @@ public sealed class CameraRunnerFactory(
             try
             {
                 var source = CreateSource(camera);
-                source.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                await source.DisposeAsync();
             }
             catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
             {

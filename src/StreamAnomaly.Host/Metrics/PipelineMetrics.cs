@@ -46,6 +46,40 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
 
     public CollectorRegistry Registry { get; }
 
+    /// <summary>
+    /// Publishes every labelled series the plant can have at 0 (dead-letter and drop reasons,
+    /// per-line alarm series, per-camera state), so dashboards and alerts see a value, not "no
+    /// data", before the first event.
+    /// </summary>
+    public void Initialise(IEnumerable<LineOptions> lines)
+    {
+        foreach (var reason in DeadLetterReasons.All)
+        {
+            DeadLetters.WithLabels(reason);
+        }
+
+        foreach (var reason in new[] { DropReasons.Stale, DropReasons.InferenceError })
+        {
+            DroppedFrames.WithLabels(reason);
+        }
+
+        foreach (var line in lines)
+        {
+            AlarmsRaised.WithLabels(line.Id);
+            ActiveAlarms.WithLabels(line.Id).Set(0);
+            FramesDecided.WithLabels(line.Id);
+            foreach (var camera in line.Cameras)
+            {
+                FramesIngested.WithLabels(camera.Id, line.Id);
+            }
+        }
+
+        foreach (var role in NodeOptions.KnownRoles)
+        {
+            ClusterMembers.WithLabels(role).Set(0);
+        }
+    }
+
     public Counter FramesIngested { get; }
 
     public Counter CameraErrors { get; }
