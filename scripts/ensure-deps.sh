@@ -11,6 +11,7 @@ runtime_packages=(
 test_packages=(
   kcat           # Kafka tests read topics of the embedded broker from another process
   ffmpeg # camera tests: serves a real MJPEG stream over HTTP and backs FfmpegSource
+  prometheus     # the scrape test evaluates the Grafana dashboard's queries on a real server
 )
 
 wanted=("${runtime_packages[@]}")
