@@ -22,11 +22,10 @@ public sealed class BundleRolloutTests : IDisposable
         DetectorCatalog.CreateBundle(detector, calibration, new Dictionary<string, string>(), createdAt).Save(path);
     }
 
-    [Fact]
-    public async Task A_new_bundle_version_replaces_the_running_detector_without_a_restart()
+    /// <summary>A one-camera plant whose worker loads a bundle file (version 1: nothing is anomalous), polled every 200 ms.</summary>
+    private async Task<(string Path, PlantNode Node, PlantRecorder Recorder, System.Collections.Concurrent.ConcurrentQueue<string> Log)> StartOnVersionOneAsync()
     {
         var path = Path.Combine(_root, "model.sabundle");
-        // version 1 calls nothing anomalous; version 2 calls everything anomalous
         WriteBundle(path, new ScoreCalibration(Threshold: 1e12, Min: 0, Max: 1, Percentile: 99), DateTimeOffset.UnixEpoch);
         var settings = PlantFixture.Plant(lines: 1, perLine: 1) with
         {
@@ -34,7 +33,16 @@ public sealed class BundleRolloutTests : IDisposable
         };
         var recorder = new PlantRecorder();
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        await using var node = await PlantNode.StartAsync(settings, new NodeServices { Observer = recorder, Log = log.Enqueue });
+        var node = await PlantNode.StartAsync(settings, new NodeServices { Observer = recorder, Log = log.Enqueue });
+        return (path, node, recorder, log);
+    }
+
+    [Fact]
+    public async Task A_new_bundle_version_replaces_the_running_detector_without_a_restart()
+    {
+        // version 1 calls nothing anomalous; version 2 calls everything anomalous
+        var (path, node, recorder, log) = await StartOnVersionOneAsync();
+        await using var running = node;
         Assert.True(await Eventually.True(() => recorder.Decided >= 10, TimeSpan.FromSeconds(60)), "frames decided with version 1");
         Assert.Empty(recorder.Alarms);
 
@@ -46,15 +54,8 @@ public sealed class BundleRolloutTests : IDisposable
     [Fact]
     public async Task A_corrupt_new_bundle_is_refused_and_the_running_version_keeps_scoring()
     {
-        var path = Path.Combine(_root, "model.sabundle");
-        WriteBundle(path, new ScoreCalibration(Threshold: 1e12, Min: 0, Max: 1, Percentile: 99), DateTimeOffset.UnixEpoch);
-        var settings = PlantFixture.Plant(lines: 1, perLine: 1) with
-        {
-            Worker = new WorkerConfig { Bundles = [path], BundlePollInterval = TimeSpan.FromMilliseconds(200) },
-        };
-        var recorder = new PlantRecorder();
-        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        await using var node = await PlantNode.StartAsync(settings, new NodeServices { Observer = recorder, Log = log.Enqueue });
+        var (path, node, recorder, log) = await StartOnVersionOneAsync();
+        await using var running = node;
         Assert.True(await Eventually.True(() => recorder.Decided >= 5, TimeSpan.FromSeconds(60)));
 
         await File.WriteAllTextAsync(path, "not a bundle");
