@@ -74,8 +74,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             if (!_stop.IsCancellationRequested)
             {
-                _log.Error(stopped.Error, "frame feed stopped; restarting the worker");
-                throw new InvalidOperationException("frame feed stopped", stopped.Error);
+                // A feed runs once: without it the worker is useless, so it stops and the node
+                // reports itself unhealthy (its orchestrator restarts it; Kafka hands the
+                // unacknowledged frames to the other workers).
+                _log.Error(stopped.Error, "frame feed stopped; stopping the worker");
+                Context.Stop(Self);
             }
         });
     }

@@ -49,6 +49,7 @@ public sealed class PlantNode : IAsyncDisposable
     private readonly List<IAsyncDisposable> _ownedAsync = [];
     private readonly CancellationTokenSource _stop = new();
     private volatile bool _ready;
+    private volatile string? _failure;
 
     private PlantNode(PlantSettings settings, NodeServices services)
     {
@@ -161,7 +162,7 @@ public sealed class PlantNode : IAsyncDisposable
                 Metrics.ClusterMembers.WithLabels(role).Set(count);
             }
         }), "cluster-members");
-        Http = await StatusServer.StartAsync(Settings.Http.Endpoint, Metrics.Registry, Readiness, MapCommands);
+        Http = await StatusServer.StartAsync(Settings.Http.Endpoint, Metrics.Registry, Readiness, MapCommands, () => _failure);
         Log($"status server at {Http.Address} (/metrics, /healthz, /readyz)");
         await up.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
         Log($"node {ClusterAddress} is up with roles {string.Join(",", node.Roles)}");
@@ -207,6 +208,16 @@ public sealed class PlantNode : IAsyncDisposable
         Worker = System.ActorOf(
             WorkerActor.Props(feed, InferenceActor.Props(scorers), Lines, new WorkerSettings(worker.Batching, worker.AckTimeout), live.Contains, observer, time),
             "worker");
+        _ = Worker.WatchAsync().ContinueWith(
+            _ =>
+            {
+                if (!_stop.IsCancellationRequested)
+                {
+                    _failure = "the worker stopped (its Kafka feed failed)";
+                    Log(_failure);
+                }
+            },
+            TaskScheduler.Default);
         if (Services.Scorers is null && worker.Bundles.Length > 0)
         {
             _ = WatchBundlesAsync(Worker, time, _stop.Token);
@@ -281,8 +292,16 @@ public sealed class PlantNode : IAsyncDisposable
                 : Results.BadRequest(new { error = reply.Error });
         });
 
+    /// <summary>Null while the node's parts run, else what failed (then /healthz and /readyz answer 503).</summary>
+    public string? Failure => _failure;
+
     private string? Readiness()
     {
+        if (_failure is not null)
+        {
+            return _failure;
+        }
+
         if (!_ready)
         {
             return "starting";

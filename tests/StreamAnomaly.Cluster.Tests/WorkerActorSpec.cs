@@ -76,4 +76,24 @@ public sealed class WorkerActorSpec() : TestKit("""
         feed.Push("c1", 1);
         Assert.Equal("new", ExpectMsg<PartialResult>().Detector);
     }
+
+    private sealed class BrokenFeed : IFrameFeed
+    {
+        public int InFlight => 0;
+
+        public Task RunAsync(Action<IncomingFrame> onFrame, CancellationToken cancellationToken) =>
+            Task.FromException(new InvalidOperationException("broker gone for good"));
+
+        public void Acknowledge(FrameReceipt receipt) { }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public void A_worker_whose_feed_fails_stops_instead_of_running_without_frames()
+    {
+        var worker = Sys.ActorOf(WorkerActor.Props(new BrokenFeed(), InferenceActor.Props([new SequenceScorer()]), TestActor, Settings(), _ => false, NullPipelineObserver.Instance, TimeProvider.System));
+        Watch(worker);
+        ExpectTerminated(worker, TimeSpan.FromSeconds(5));
+    }
 }

@@ -11,8 +11,8 @@ using Prometheus;
 namespace StreamAnomaly.Host.Http;
 
 /// <summary>
-/// The node's HTTP side: <c>/metrics</c> (Prometheus text format), <c>/healthz</c> (the process
-/// answers) and <c>/readyz</c> (503 until the node's roles run, with the reason in the body).
+/// The node's HTTP side: <c>/metrics</c> (Prometheus text format), <c>/healthz</c> (503 once an
+/// essential part failed, so an orchestrator restarts the node) and <c>/readyz</c> (503 until the node's roles run, with the reason in the body).
 /// Listens on 127.0.0.1 unless configured otherwise; port 0 picks a free one.
 /// </summary>
 public sealed class StatusServer : IAsyncDisposable
@@ -29,13 +29,13 @@ public sealed class StatusServer : IAsyncDisposable
     public Uri Address { get; }
 
     /// <summary>Starts serving; <paramref name="readiness"/> returns null when ready, else why not.</summary>
-    public static async Task<StatusServer> StartAsync(IPEndPoint listen, CollectorRegistry registry, Func<string?> readiness, Action<WebApplication>? extra = null)
+    public static async Task<StatusServer> StartAsync(IPEndPoint listen, CollectorRegistry registry, Func<string?> readiness, Action<WebApplication>? extra = null, Func<string?>? failure = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(listen));
         var app = builder.Build();
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/healthz", () => failure?.Invoke() is { } failed ? Results.Text($"failed: {failed}\n", statusCode: StatusCodes.Status503ServiceUnavailable) : Results.Text("ok\n"));
         app.MapGet("/readyz", () => readiness() is { } reason ? Results.Text($"not ready: {reason}\n", statusCode: StatusCodes.Status503ServiceUnavailable) : Results.Text("ready\n"));
         app.MapMetrics("/metrics", registry);
         extra?.Invoke(app);
