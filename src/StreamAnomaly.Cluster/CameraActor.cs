@@ -87,9 +87,9 @@ public sealed class CameraActor : ReceiveActor
         _stop.Dispose();
     }
 
-    private sealed record StateReported(CameraState State);
+    private sealed record StateReported(CameraState State) : INoSerializationVerificationNeeded;
 
-    private sealed record RunnerStopped(Exception? Error);
+    private sealed record RunnerStopped(Exception? Error) : INoSerializationVerificationNeeded;
 }
 
 /// <summary>

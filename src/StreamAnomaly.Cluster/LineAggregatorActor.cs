@@ -99,5 +99,5 @@ public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
         public static Tick Instance { get; } = new();
     }
 
-    private sealed record PublishAlarm(AlarmEvent Alarm);
+    private sealed record PublishAlarm(AlarmEvent Alarm) : INoSerializationVerificationNeeded;
 }

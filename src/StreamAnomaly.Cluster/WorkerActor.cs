@@ -202,5 +202,5 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         public static ResendDue Instance { get; } = new();
     }
 
-    private sealed record FeedStopped(Exception? Error);
+    private sealed record FeedStopped(Exception? Error) : INoSerializationVerificationNeeded;
 }
