@@ -12,6 +12,8 @@ test_packages=(
   kcat           # Kafka tests read topics of the embedded broker from another process
   ffmpeg # camera tests: serves a real MJPEG stream over HTTP and backs FfmpegSource
   prometheus     # the scrape test evaluates the Grafana dashboard's queries on a real server
+  nodejs npm     # deployment tests: k8s manifests validated offline with npm kubernetes-models
+  yamllint       # deployment tests: lints the compose, Prometheus, Helm values and k8s YAML
 )
 
 wanted=("${runtime_packages[@]}")
