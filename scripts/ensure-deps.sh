@@ -23,6 +23,11 @@ fi
 
 missing=()
 for pkg in "${wanted[@]}"; do
+  # A tool already on PATH under the package's name counts (e.g. npm bundled with a NodeSource
+  # nodejs, which conflicts with Debian's npm package).
+  if command -v "$pkg" >/dev/null 2>&1; then
+    continue
+  fi
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$pkg")
   fi

@@ -71,6 +71,10 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
             foreach (var camera in line.Cameras)
             {
                 FramesIngested.WithLabels(camera.Id, line.Id);
+                foreach (var kind in CameraErrorKinds)
+                {
+                    CameraErrors.WithLabels(camera.Id, kind);
+                }
             }
         }
 
@@ -78,7 +82,15 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
         {
             ClusterMembers.WithLabels(role).Set(0);
         }
+
+        foreach (var operation in new[] { "commit", "consume", "dead-letter" })
+        {
+            KafkaErrors.WithLabels(operation);
+        }
     }
+
+    /// <summary>Values of the kind label of <see cref="CameraErrors"/>.</summary>
+    private static readonly string[] CameraErrorKinds = ["source", "frameerror", "sinkerror"];
 
     public Counter FramesIngested { get; }
 
@@ -149,7 +161,7 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
         }
     }
 
-    public void SourceFailed(string camera, Exception error, TimeSpan reconnectDelay) => CameraErrors.WithLabels(camera, "source").Inc();
+    public void SourceFailed(string camera, Exception error, TimeSpan reconnectDelay) => CameraErrors.WithLabels(camera, CameraErrorKinds[0]).Inc();
 
     public void CameraStateChanged(string camera, string line, CameraState state)
     {
