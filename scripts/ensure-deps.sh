@@ -11,6 +11,8 @@ runtime_packages=(
 test_packages=(
   kcat           # Kafka tests read topics of the embedded broker from another process
   ffmpeg # camera tests: serves a real MJPEG stream over HTTP and backs FfmpegSource
+  chromium        # dashboard test: headless browser driven by Selenium
+  chromium-driver # its WebDriver (/usr/bin/chromedriver)
 )
 
 wanted=("${runtime_packages[@]}")
