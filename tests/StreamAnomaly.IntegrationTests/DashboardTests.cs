@@ -25,6 +25,8 @@ public sealed class DashboardTests(PlantFixture fixture, ITestOutputHelper outpu
         var settings = PlantFixture.Plant(lines: 2, perLine: 2);
         await using var node = await PlantNode.StartAsync(settings, new NodeServices { Scorers = () => [fixture.Scorer()], Observer = recorder, Log = _ => { } });
         Assert.NotNull(node.DashboardAddress);
+        output.WriteLine($"plant up after {watch.Elapsed.TotalSeconds:F1} s (the first test of the collection also trains the shared autoencoder)");
+        watch.Restart();
         using var driver = StartBrowser();
         driver.Navigate().GoToUrl(node.DashboardAddress);
 
@@ -46,6 +48,14 @@ public sealed class DashboardTests(PlantFixture fixture, ITestOutputHelper outpu
         Assert.True(await Eventually.True(() => recorder.DecidedPerLine.GetValueOrDefault("line-a") > 10 && recorder.DecidedPerLine.GetValueOrDefault("line-b") > 10, TimeSpan.FromSeconds(30)), "frames of both lines are decided");
         output.WriteLine($"tiles update after {watch.Elapsed.TotalSeconds:F1} s");
 
+        using (var http = new HttpClient { BaseAddress = node.StatusAddress })
+        {
+            using var jpeg = await http.GetAsync("dashboard/cameras/line-a-cam1/frame.jpg");
+            Assert.Equal("image/jpeg", jpeg.Content.Headers.ContentType?.MediaType);
+            Assert.Equal([0xFF, 0xD8], (await jpeg.Content.ReadAsByteArrayAsync())[..2]);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("dashboard/cameras/no-such-cam/frame.jpg")).StatusCode);
+        }
+
         var injection = await node.InjectAsync("line-b-cam1", "foreign-object-beside-belt");
         Assert.Null(injection.Error);
         var alarm = By.CssSelector("section[data-line='line-b'][data-state='alarm']");
@@ -61,6 +71,7 @@ public sealed class DashboardTests(PlantFixture fixture, ITestOutputHelper outpu
         var local = Path.Combine(AppContext.BaseDirectory, "dashboard.png");
         shot.SaveAsFile(local);
         shot.SaveAsFile(Path.Combine(RepositoryRoot(), "docs", "dashboard.png"));
+        Assert.Equal(1280, Convert.ToInt32(((IJavaScriptExecutor)driver).ExecuteScript("return window.innerWidth"), System.Globalization.CultureInfo.InvariantCulture));
         output.WriteLine($"screenshot {local} and docs/dashboard.png; {watch.Elapsed.TotalSeconds:F1} s in all");
     }
 
@@ -71,7 +82,20 @@ public sealed class DashboardTests(PlantFixture fixture, ITestOutputHelper outpu
         service.SuppressInitialDiagnosticInformation = true;
         var options = new ChromeOptions { BinaryLocation = Chromium };
         options.AddArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900", "--hide-scrollbars");
-        return new ChromeDriver(service, options, TimeSpan.FromSeconds(30));
+        var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(30));
+        try
+        {
+            // --window-size is the outer size: grow the window so the page itself (and the screenshot) is 1280x900
+            var inner = Convert.ToInt32(driver.ExecuteScript("return window.innerHeight"), System.Globalization.CultureInfo.InvariantCulture);
+            var outer = driver.Manage().Window.Size;
+            driver.Manage().Window.Size = new System.Drawing.Size(outer.Width, outer.Height + (900 - inner));
+            return driver;
+        }
+        catch
+        {
+            driver.Dispose();
+            throw;
+        }
     }
 
     private static string RepositoryRoot()
