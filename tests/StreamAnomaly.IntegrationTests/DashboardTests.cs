@@ -75,6 +75,50 @@ public sealed class DashboardTests(PlantFixture fixture, ITestOutputHelper outpu
         output.WriteLine($"screenshot {local} and docs/dashboard.png; {watch.Elapsed.TotalSeconds:F1} s in all");
     }
 
+    [Fact]
+    public async Task The_event_stream_pushes_json_snapshots_and_does_not_hold_up_the_node_shutdown()
+    {
+        var node = await PlantNode.StartAsync(PlantFixture.Plant(lines: 2, perLine: 1), new NodeServices { Scorers = () => [fixture.Scorer()], Log = _ => { } });
+        var stopped = false;
+        try
+        {
+            using var http = new HttpClient { BaseAddress = node.StatusAddress };
+            using var page = await http.GetAsync("dashboard");
+            Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("/dashboard/events", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+            using var events = await http.GetAsync("dashboard/events", HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal("text/event-stream", events.Content.Headers.ContentType?.MediaType);
+            using var reader = new StreamReader(await events.Content.ReadAsStreamAsync());
+            var snapshots = new List<System.Text.Json.JsonElement>();
+            while (snapshots.Count < 2 && await reader.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    snapshots.Add(System.Text.Json.JsonDocument.Parse(line["data: ".Length..]).RootElement);
+                }
+            }
+
+            Assert.Equal(2, snapshots.Count);
+            Assert.True(snapshots[1].GetProperty("at").GetInt64() > snapshots[0].GetProperty("at").GetInt64(), "snapshots follow each other");
+            Assert.Equal(["line-a-cam1", "line-b-cam1"], snapshots[1].GetProperty("cameras").EnumerateArray().Select(c => c.GetProperty("id").GetString()));
+
+            // the stream is still open while the node stops
+            var watch = Stopwatch.StartNew();
+            stopped = true;
+            await node.DisposeAsync();
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"node stopped in {watch.Elapsed.TotalSeconds:F1} s with an open event stream");
+            output.WriteLine($"node stopped in {watch.Elapsed.TotalSeconds:F1} s with an open event stream");
+        }
+        finally
+        {
+            if (!stopped)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
     private static ChromeDriver StartBrowser()
     {
         var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriver)!, Path.GetFileName(ChromeDriver));
