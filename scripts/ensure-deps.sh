@@ -14,6 +14,8 @@ test_packages=(
   prometheus     # the scrape test evaluates the Grafana dashboard's queries on a real server
   nodejs npm     # deployment tests: k8s manifests validated offline with npm kubernetes-models
   yamllint       # deployment tests: lints the compose, Prometheus, Helm values and k8s YAML
+  chromium        # dashboard test: headless browser driven by Selenium
+  chromium-driver # its WebDriver (/usr/bin/chromedriver)
 )
 
 wanted=("${runtime_packages[@]}")

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using StreamAnomaly.Cluster;
 using StreamAnomaly.Core.Streaming;
 using StreamAnomaly.Host.Cameras;
+using StreamAnomaly.Host.Dashboard;
 using StreamAnomaly.Host.Http;
 using StreamAnomaly.Host.Metrics;
 using StreamAnomaly.Host.Settings;
@@ -72,6 +73,12 @@ public sealed class PlantNode : IAsyncDisposable
     /// <summary>Base address of /metrics, /healthz, /readyz.</summary>
     public Uri StatusAddress => Http.Address;
 
+    /// <summary>The live dashboard's state (nodes with the aggregator role), else null.</summary>
+    public DashboardState? Dashboard { get; private set; }
+
+    /// <summary>The live dashboard page (nodes with the aggregator role), else null.</summary>
+    public Uri? DashboardAddress => Dashboard is null ? null : new Uri(StatusAddress, "dashboard");
+
     /// <summary>Cluster address of this node, host:port.</summary>
     public string ClusterAddress => $"{Akka.Cluster.Cluster.Get(System).SelfAddress.Host}:{Akka.Cluster.Cluster.Get(System).SelfAddress.Port}";
 
@@ -118,7 +125,14 @@ public sealed class PlantNode : IAsyncDisposable
     {
         var node = Settings.Node;
         var time = Services.Time;
-        var observer = Services.Observer is null ? (IPipelineObserver)Metrics : new FanOutObserver(Metrics, Services.Observer);
+        List<IPipelineObserver> observers = [Metrics, .. Services.Observer is null ? [] : new[] { Services.Observer }];
+        if (node.Has(PlantSharding.AggregatorRole))
+        {
+            Dashboard = new DashboardState(Settings.CameraLines, time, Settings.Aggregation);
+            observers.Add(Dashboard);
+        }
+
+        var observer = observers.Count == 1 ? (IPipelineObserver)Metrics : new FanOutObserver([.. observers]);
         Metrics.Initialise(Settings.Lines);
 
         // Kafka first: a node that cannot reach its broker should fail before joining the cluster.
@@ -131,6 +145,10 @@ public sealed class PlantNode : IAsyncDisposable
 
         BootstrapServers = embedded?.BootstrapServers ?? Settings.Kafka.BootstrapServers!;
         await TopicProvisioner.EnsureTopicsAsync(Settings.Kafka with { BootstrapServers = BootstrapServers }, embedded, cancellationToken);
+        if (Dashboard is not null)
+        {
+            _ownedAsync.Add(new DashboardFrameFeed(Settings.Kafka, BootstrapServers, Dashboard, Log));
+        }
 
         // Camera sources are checked before start so a missing file is a start-up error, not a crash loop.
         CameraRunnerFactory? cameraFactory = null;
@@ -163,7 +181,7 @@ public sealed class PlantNode : IAsyncDisposable
             }
         }), "cluster-members");
         Http = await StatusServer.StartAsync(Settings.Http.Endpoint, Metrics.Registry, Readiness, MapCommands, () => _failure);
-        Log($"status server at {Http.Address} (/metrics, /healthz, /readyz)");
+        Log($"status server at {Http.Address} (/metrics, /healthz, /readyz{(Dashboard is null ? "" : ", /dashboard")})");
         await up.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
         Log($"node {ClusterAddress} is up with roles {string.Join(",", node.Roles)}");
 
@@ -273,7 +291,13 @@ public sealed class PlantNode : IAsyncDisposable
     }
 
     /// <summary>POST /cameras/{camera}/anomalies?kind=KIND: inject an anomaly on a synthetic camera (any node can take it).</summary>
-    private void MapCommands(WebApplication app) =>
+    private void MapCommands(WebApplication app)
+    {
+        if (Dashboard is not null)
+        {
+            DashboardEndpoints.Map(app, Dashboard, Services.Time);
+        }
+
         app.MapPost("/cameras/{camera}/anomalies", async (string camera, string? kind) =>
         {
             if (string.IsNullOrEmpty(kind))
@@ -291,6 +315,7 @@ public sealed class PlantNode : IAsyncDisposable
                 ? Results.Ok(new { camera, kind, at = reply.At })
                 : Results.BadRequest(new { error = reply.Error });
         });
+    }
 
     /// <summary>Null while the node's parts run, else what failed (then /healthz and /readyz answer 503).</summary>
     public string? Failure => _failure;

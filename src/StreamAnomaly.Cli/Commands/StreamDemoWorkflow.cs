@@ -62,6 +62,10 @@ internal static class StreamDemoWorkflow
             new NodeServices { Time = time, Scorers = () => [scorer], Observer = recorder, Log = line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]") },
             cancellationToken);
         AnsiConsole.MarkupLine($"metrics: [bold]{node.StatusAddress}metrics[/]   Kafka: [bold]{Markup.Escape(node.BootstrapServers)}[/]");
+        if (node.DashboardAddress is { } dashboard)
+        {
+            AnsiConsole.MarkupLine($"dashboard: [bold]{dashboard}[/] (live camera tiles, residual heatmaps, alarms)");
+        }
 
         var injections = new List<(string Line, string Camera, string Kind, DateTimeOffset At)>();
         var start = time.GetUtcNow();

@@ -1,0 +1,80 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace StreamAnomaly.Host.Dashboard;
+
+/// <summary>
+/// The dashboard's routes on the node's status server: <c>GET /dashboard</c> (one static page,
+/// no build step), <c>GET /dashboard/events</c> (Server-Sent Events: a JSON snapshot every
+/// <see cref="Interval"/>), <c>GET /dashboard/snapshot</c> (the same JSON once) and
+/// <c>GET /dashboard/cameras/{camera}/frame.jpg</c> (latest JPEG, 404 when none yet).
+/// </summary>
+public static class DashboardEndpoints
+{
+    /// <summary>Time between two pushed snapshots.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
+
+    private static readonly Lazy<byte[]> Page = new(() =>
+    {
+        using var stream = typeof(DashboardEndpoints).Assembly.GetManifestResourceStream("StreamAnomaly.dashboard.html")
+            ?? throw new InvalidOperationException("embedded resource StreamAnomaly.dashboard.html is missing");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    });
+
+    public static void Map(WebApplication app, DashboardState state, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(time);
+        app.MapGet("/dashboard", () => Results.Bytes(Page.Value, "text/html; charset=utf-8"));
+        app.MapGet("/dashboard/snapshot", (HttpContext context) =>
+        {
+            context.Response.Headers.CacheControl = "no-store";
+            return Results.Bytes(state.SnapshotJson(), "application/json");
+        });
+        app.MapGet("/dashboard/cameras/{camera}/frame.jpg", (string camera, HttpContext context) =>
+        {
+            if (state.LatestFrame(camera) is not { } frame)
+            {
+                return Results.NotFound();
+            }
+
+            context.Response.Headers.CacheControl = "no-store";
+            context.Response.Headers["X-Frame-Version"] = frame.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Bytes(frame.Jpeg, "image/jpeg");
+        });
+        app.MapGet("/dashboard/events", (HttpContext context) => StreamAsync(context, state, time, app.Lifetime.ApplicationStopping));
+    }
+
+    private static async Task StreamAsync(HttpContext context, DashboardState state, TimeProvider time, CancellationToken stopping)
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-store";
+        response.Headers["X-Accel-Buffering"] = "no";
+        var prefix = "data: "u8.ToArray();
+        var suffix = "\n\n"u8.ToArray();
+        try
+        {
+            await response.WriteAsync("retry: 2000\n\n", cancel.Token);
+            while (!cancel.IsCancellationRequested)
+            {
+                await response.Body.WriteAsync(prefix, cancel.Token);
+                await response.Body.WriteAsync(state.SnapshotJson(), cancel.Token);
+                await response.Body.WriteAsync(suffix, cancel.Token);
+                await response.Body.FlushAsync(cancel.Token);
+                await Task.Delay(Interval, time, cancel.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
