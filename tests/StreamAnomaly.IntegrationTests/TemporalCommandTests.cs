@@ -93,12 +93,19 @@ public sealed class TemporalCommandTests(TemporalCliFixture fixture) : IClassFix
             Assert.Equal(60, metrics.RootElement.GetProperty("frames").GetInt32());
         }
 
+        using (var iou = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "mask-iou.json"))))
+        {
+            Assert.Equal(60, iou.RootElement.GetProperty("frames").GetInt32());
+            Assert.InRange(iou.RootElement.GetProperty("learnedVsRegionOfInterest").GetDouble(), 0, 1);
+        }
+
         var single = fixture.PathOf("temporal-report-none");
         Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", await TrainedBundle(), "--data", fixture.Data("test"), "--out", single, "--masking", "none"]));
         Assert.Equal(
             File.ReadAllLines(Path.Combine(report, "masking-none", "scores.csv")),
             File.ReadAllLines(Path.Combine(single, "scores.csv")));
         Assert.False(Directory.Exists(Path.Combine(single, "masking-ideal")));
+        Assert.False(File.Exists(Path.Combine(single, "mask-iou.json")), "no learned masking, no mask IoU");
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Spectre.Console;
 using StreamAnomaly.Cli.Reports;
 using StreamAnomaly.Core.Bundles;
 using StreamAnomaly.Core.Data;
+using StreamAnomaly.Core.Evaluation;
 using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Ingest.Clips;
@@ -76,6 +77,7 @@ internal static class TemporalEvalWorkflow
             masking == TemporalMasking.Learned ? manifest.Calibration : detector.MaskingCalibrations[masking];
 
         var total = clips.Sum(c => c.Labels!.Count);
+        var maskIoUs = new List<double>();
         using var output = new OutputFolder(request.Out);
         var stopwatch = Stopwatch.StartNew();
         var rows = ConsoleProgress.Run("scoring", total, update =>
@@ -86,6 +88,13 @@ internal static class TemporalEvalWorkflow
             {
                 var frames = clip.ReadFrames().ToList();
                 var scores = detector.ScoreAll(frames, rois.GetValueOrDefault(clip.Name));
+                if (maskings.Contains(TemporalMasking.Learned) && clip.ReadRoi() is { } roi)
+                {
+                    // the learned mask keeps what it does not ignore; the region of interest is the ideal keep-mask
+                    maskIoUs.AddRange(scores.Select(s => s.Learned.Ignored).OfType<BinaryMask>()
+                        .Select(ignored => MaskMetrics.IoU(ignored.Inverted(), roi.Resized(ignored.Width, ignored.Height))));
+                }
+
                 foreach (var masking in maskings)
                 {
                     var calibration = Calibration(masking);
@@ -118,10 +127,22 @@ internal static class TemporalEvalWorkflow
             main = masking == primary ? m : main;
         }
 
+        if (maskIoUs.Count > 0)
+        {
+            File.WriteAllText(
+                Path.Combine(output.StagingPath, "mask-iou.json"),
+                System.Text.Json.JsonSerializer.Serialize(new { learnedVsRegionOfInterest = maskIoUs.Average(), frames = maskIoUs.Count }));
+        }
+
         output.Commit();
         metrics.Remove(main!);
         metrics.Insert(0, main!);
         EvalWorkflow.PrintTables(metrics);
+        if (maskIoUs.Count > 0)
+        {
+            AnsiConsole.MarkupLine($"learned background mask vs region of interest: mean IoU [bold]{maskIoUs.Average():F3}[/] over {maskIoUs.Count} frames");
+        }
+
         AnsiConsole.MarkupLine($"{main!.Frames} frames from {main.Clips} clips at {framesPerSecond:F1} frames/s (all maskings in one pass, whole clips); report [bold]{Markup.Escape(output.FinalPath)}[/]");
         return main;
     }

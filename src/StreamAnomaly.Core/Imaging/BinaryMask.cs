@@ -32,4 +32,25 @@ public sealed record BinaryMask
 
     /// <summary>An all-false mask.</summary>
     public static BinaryMask Empty(int width, int height) => new(width, height, new bool[width * height]);
+
+    /// <summary>The mask sampled at <paramref name="width"/> x <paramref name="height"/>: each target pixel takes the source pixel under its centre.</summary>
+    public BinaryMask Resized(int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        var data = new bool[width * height];
+        for (var y = 0; y < height; y++)
+        {
+            var sy = (int)((y + 0.5) * Height / height);
+            for (var x = 0; x < width; x++)
+            {
+                data[(y * width) + x] = Data[(sy * Width) + (int)((x + 0.5) * Width / width)];
+            }
+        }
+
+        return new BinaryMask(width, height, data);
+    }
+
+    /// <summary>The complement: true where this mask is false.</summary>
+    public BinaryMask Inverted() => new(Width, Height, Data.Select(static v => !v).ToArray());
 }

@@ -60,4 +60,17 @@ public class MaskMetricsTests
     [Property(Arbitrary = [typeof(EvaluationArbitraries)])]
     public bool IoU_of_a_mask_with_itself_is_one(MaskPair pair) =>
         MaskMetrics.IoU(pair.A, pair.A) == 1.0;
+
+    [Fact]
+    public void A_resized_mask_takes_the_source_pixel_under_each_target_centre()
+    {
+        // 2x2 checker (top-left and bottom-right set) -> 4x4: each source pixel becomes a 2x2 block
+        var mask = new BinaryMask(2, 2, [true, false, false, true]);
+        var big = mask.Resized(4, 4);
+        Assert.Equal(
+            new[] { true, true, false, false, true, true, false, false, false, false, true, true, false, false, true, true },
+            big.Data);
+        Assert.Equal(mask.Data, big.Resized(2, 2).Data);
+        Assert.Equal(1.0, MaskMetrics.IoU(mask.Inverted(), new BinaryMask(2, 2, [false, true, true, false])));
+    }
 }
