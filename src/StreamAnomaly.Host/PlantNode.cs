@@ -98,6 +98,11 @@ public sealed class PlantNode : IAsyncDisposable
     {
         settings.EnsureValid();
         services ??= new NodeServices();
+        if (settings.Node.Has(PlantSharding.WorkerRole) && services.Scorers is null && settings.Worker.Bundles.Length == 0)
+        {
+            throw new InvalidConfigurationException(["Worker:Bundles must name at least one model bundle on a node with the worker role (train one with `streamanomaly train`)"]);
+        }
+
         var node = new PlantNode(settings, services);
         try
         {
@@ -215,14 +220,10 @@ public sealed class PlantNode : IAsyncDisposable
     {
         var worker = Settings.Worker;
         var scorers = Services.Scorers?.Invoke() ?? LoadBundles();
-        if (scorers.Count == 0)
-        {
-            throw new InvalidConfigurationException(["Worker:Bundles must name at least one model bundle on a node with the worker role"]);
-        }
 
         var feed = new KafkaFrameFeed(Settings.Kafka, BootstrapServers, Settings.CameraLines, time, Metrics);
         _ownedAsync.Add(feed);
-        var live = Settings.Lines.SelectMany(static l => l.Cameras).Where(static c => IsLiveSource(c.Source)).Select(static c => c.Id).ToHashSet(StringComparer.Ordinal);
+        var live = Settings.Lines.SelectMany(static l => l.Cameras).Where(static c => CameraSources.IsLive(c.Source)).Select(static c => c.Id).ToHashSet(StringComparer.Ordinal);
         Worker = System.ActorOf(
             WorkerActor.Props(feed, InferenceActor.Props(scorers), Lines, new WorkerSettings(worker.Batching, worker.AckTimeout), live.Contains, observer, time),
             "worker");
@@ -241,9 +242,6 @@ public sealed class PlantNode : IAsyncDisposable
             _ = WatchBundlesAsync(Worker, time, _stop.Token);
         }
     }
-
-    private static bool IsLiveSource(string source) =>
-        !(source.StartsWith("file:", StringComparison.OrdinalIgnoreCase) || source.StartsWith("folder:", StringComparison.OrdinalIgnoreCase));
 
     private IReadOnlyList<IFrameScorer> LoadBundles()
     {

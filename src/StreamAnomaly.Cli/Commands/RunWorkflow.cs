@@ -17,11 +17,6 @@ internal static class RunWorkflow
             settings.EnsureValid();
         }
 
-        if (settings.Node.Has(Cluster.PlantSharding.WorkerRole) && settings.Worker.Bundles.Length == 0)
-        {
-            throw new InvalidConfigurationException(["Worker:Bundles must name at least one model bundle on a node with the worker role (train one with `streamanomaly train`)"]);
-        }
-
         await using var node = await PlantNode.StartAsync(settings, new NodeServices { Time = time }, cancellationToken);
         Console.WriteLine($"node {node.ClusterAddress} up: roles {string.Join(",", settings.Node.Roles)}, status {node.StatusAddress}, Kafka {node.BootstrapServers}");
         await WaitUntilStopped(cancellationToken);

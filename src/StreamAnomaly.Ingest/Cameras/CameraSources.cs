@@ -19,6 +19,14 @@ public static class CameraSources
     public static IReadOnlyList<string> BuiltInSchemes { get; } = ["file", "folder", "mjpeg", "ffmpeg"];
 
     /// <summary>
+    /// Whether a source URI names a live source (the newest frame wins when the pipeline falls
+    /// behind), decided from the scheme alone so nodes that never open the source (workers) agree
+    /// with <see cref="ICameraSource.IsLive"/>: files and folders are not live, everything else is.
+    /// </summary>
+    public static bool IsLive(string source) =>
+        !(source.StartsWith("file:", StringComparison.OrdinalIgnoreCase) || source.StartsWith("folder:", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
     /// The source for <paramref name="camera"/>. <paramref name="extraSchemes"/>, when given, is asked
     /// first and wins when it returns a source (return null to leave a URI to the built-in schemes).
     /// An unknown scheme or a malformed URI is an <see cref="ArgumentException"/> naming the camera

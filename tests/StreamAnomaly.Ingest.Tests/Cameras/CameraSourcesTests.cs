@@ -20,6 +20,7 @@ public sealed class CameraSourcesTests : IDisposable
     {
         await using var source = CameraSources.Create(new CameraOptions("cam-1", uri), _http);
         Assert.IsType(expected, source);
+        Assert.Equal(source.IsLive, CameraSources.IsLive(uri));
         if (expected == typeof(VideoFileSource) || expected == typeof(ImageFolderSource))
         {
             Assert.Equal(loopOrLive, source.Description.EndsWith("(loop)", StringComparison.Ordinal));
