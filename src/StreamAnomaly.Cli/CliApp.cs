@@ -23,6 +23,7 @@ internal static class CliApp
         root.Subcommands.Add(TrainCommand(time));
         root.Subcommands.Add(EvalCommand());
         root.Subcommands.Add(PseudolabelCommand());
+        root.Subcommands.Add(EvalMasksCommand(time));
         root.Subcommands.Add(new Command("bench", "Performance benchmarks") { BenchIntegratedCommand(), BenchPipelineCommand() });
         root.Subcommands.Add(LabelsCommand());
         return root;
@@ -237,6 +238,31 @@ internal static class CliApp
         var command = new Command("pseudolabel", "Turn the integrated CNN's residual into normal-object instance labels (PNGs + contact sheet)") { bundle, data, output, category, threshold, variant, device };
         command.SetAction(r => Guarded(() => PseudolabelWorkflow.Run(new PseudolabelRequest(
             r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(category) ?? string.Empty, r.GetValue(threshold), r.GetValue(variant), r.GetValue(device)!))));
+        return command;
+    }
+
+    private static Command EvalMasksCommand(TimeProvider time)
+    {
+        var bundle = new Option<string>("--bundle") { Description = "Integrated-CNN bundle (its backbone and decoder are shared by every row)", Required = true };
+        var data = new Option<string>("--data") { Description = "Training clips with normal-object frames and their masks (e.g. SUITE/train)", Required = true };
+        var evalData = new Option<string?>("--eval-data") { Description = "Clips to score the heads on (default: DATA/../val)" };
+        var output = new Option<string>("--out") { Description = "Report folder (table3.csv, table3.json)", DefaultValueFactory = _ => "mask-report" };
+        var epochs = new Option<int>("--epochs") { Description = "Segmentation-head epochs per label source", DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch") { Description = "Frames per optimisation step", DefaultValueFactory = _ => 8 };
+        var learningRate = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => 1e-3 };
+        var seed = new Option<int>("--seed") { Description = "Seed of every head's initialisation and shuffling", DefaultValueFactory = _ => 0 };
+        var threshold = new Option<double?>("--threshold") { Description = "Pseudo-label residual threshold (default: the bundle's training threshold)" };
+        var freeze = new Option<bool>("--freeze-backbone") { Description = "Train only the heads, on the frozen backbone (faster; the paper trains the backbone with them)" };
+        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("eval-masks", "Table 3: segmentation mask AP of heads trained on ground truth vs each pseudo-label variant, and labelling speed")
+        {
+            bundle, data, evalData, output, epochs, batch, learningRate, seed, threshold, freeze, device,
+        };
+        command.SetAction(r => Guarded(() => EvalMasksWorkflow.Run(
+            new EvalMasksRequest(
+                r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(evalData), r.GetValue(output)!, Positive(r.GetValue(epochs), "--epochs"), Positive(r.GetValue(batch), "--batch"),
+                r.GetValue(learningRate), r.GetValue(seed), r.GetValue(threshold), r.GetValue(freeze), r.GetValue(device)!),
+            time)));
         return command;
     }
 

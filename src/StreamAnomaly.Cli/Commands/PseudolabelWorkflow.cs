@@ -41,9 +41,7 @@ internal static class PseudolabelWorkflow
             throw new ArgumentException($"{request.Bundle}: pseudo-labels come from an integrated-CNN bundle, this one is '{loaded.Manifest.Detector}'");
         }
 
-        var threshold = request.Threshold
-            ?? (loaded.Manifest.Training.TryGetValue("pseudoLabelThreshold", out var text) ? double.Parse(text, CultureInfo.InvariantCulture)
-            : throw new ArgumentException($"{request.Bundle}: the bundle records no pseudo-label threshold; give --threshold"));
+        var threshold = Threshold(loaded, request.Bundle, request.Threshold);
         var options = new PseudoLabelOptions(threshold, Variant: request.Variant);
         options.Validate();
         var clips = ClipDataset.Open(request.Data, requireLabels: false);
@@ -95,4 +93,10 @@ internal static class PseudolabelWorkflow
             $"at {frames / Math.Max(seconds, 1e-9):F1} frames/s on {request.Device}; labels in [bold]{Markup.Escape(output.FinalPath)}[/]");
         return frames;
     }
+
+    /// <summary>The pseudo-label threshold asked for, else the one the bundle was trained with.</summary>
+    public static double Threshold(LoadedDetector loaded, string bundle, double? requested) =>
+        requested
+        ?? (loaded.Manifest.Training.TryGetValue("pseudoLabelThreshold", out var text) ? double.Parse(text, CultureInfo.InvariantCulture)
+        : throw new ArgumentException($"{bundle}: the bundle records no pseudo-label threshold; give --threshold"));
 }

@@ -52,6 +52,17 @@ public static class PseudoLabeler
     }
 
     /// <summary>
+    /// Instances of a ground-truth object mask: each 8-connected component is one instance, as it is
+    /// (the labels a person would draw, for training the segmentation head on ground truth).
+    /// </summary>
+    public static SegmentationTargets FromMask(BinaryMask mask)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        var binary = mask.Data.Select(static v => v ? (byte)255 : (byte)0).ToArray();
+        return new SegmentationTargets(WholeComponents(binary, mask.Width, mask.Height, minArea: 1));
+    }
+
+    /// <summary>
     /// The label image of one frame: per pixel the 1-based index of the instance covering it
     /// (<c>Instances[k]</c> is value k + 1), 0 for background; where instances overlap the later one
     /// wins. Row-major, <paramref name="width"/> x <paramref name="height"/>, which every mask must match.

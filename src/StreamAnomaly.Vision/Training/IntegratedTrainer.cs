@@ -68,7 +68,7 @@ public static class IntegratedTrainer
         {
             Reconstruction(network, background, TrainingStage.Autoencoder, training.AutoencoderEpochs, "autoencoder", training, device, generator, progress, cancellationToken);
             var (targets, facts) = PseudoLabel(network, background, withObjects, training, device);
-            Segmentation(network, withObjects, targets, training, device, generator, progress, cancellationToken);
+            Segmentation(network, withObjects, targets, training, device, generator, progress, cancellationToken, freezeBackbone: false);
             Reconstruction(network, background, TrainingStage.DecoderRefit, training.RefitEpochs, "decoder refit", training, device, generator, progress, cancellationToken);
             network.eval();
             return (new IntegratedDetector(network, device, peak: training.Peak), facts);
@@ -78,6 +78,41 @@ public static class IntegratedTrainer
             network.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Stage 2 on its own: trains the segmentation head on <paramref name="labels"/> (one per frame of
+    /// <paramref name="frames"/>, uint8 [N, 3, H, W]; frames without instances are skipped), the backbone
+    /// frozen when <paramref name="freezeBackbone"/> (then reconstruction is untouched). Used to compare
+    /// label sources on one trained backbone (<c>eval-masks</c>).
+    /// </summary>
+    public static void TrainSegmentationHead(
+        IntegratedNetwork network,
+        Tensor frames,
+        IReadOnlyList<SegmentationTargets> labels,
+        IntegratedTraining training,
+        Device device,
+        bool freezeBackbone,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(training);
+        if (labels.Count != frames.shape[0])
+        {
+            throw new ArgumentException($"{labels.Count} labels for {frames.shape[0]} frames", nameof(labels));
+        }
+
+        var targets = labels.Select((t, i) => ((long)i, t)).Where(p => p.t.Instances.Count > 0).ToList();
+        if (targets.Count == 0)
+        {
+            throw new ArgumentException($"none of the {labels.Count} frames has a labelled instance to train the segmentation head on", nameof(labels));
+        }
+
+        using var generator = new Generator((ulong)training.Seed);
+        Segmentation(network, frames, targets, training, device, generator, progress, cancellationToken, freezeBackbone);
     }
 
     /// <summary>Residual maps of <paramref name="frames"/> (uint8 [N, 3, H, W]) under the current decoder.</summary>
@@ -167,7 +202,8 @@ public static class IntegratedTrainer
         Device device,
         Generator generator,
         IProgress<TrainingProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool freezeBackbone)
     {
         if (training.SegmentationEpochs <= 0)
         {
@@ -175,9 +211,10 @@ public static class IntegratedTrainer
         }
 
         network.train();
-        network.ConfigureForStage(TrainingStage.Segmentation);
+        network.ConfigureForStage(TrainingStage.Segmentation, freezeBackbone);
         using var optimizer = optim.Adam(network.TrainableParameters(), training.LearningRate);
-        using var priors = network.CreatePriors().to(device);
+        using var cpuPriors = network.CreatePriors();
+        using var priors = cpuPriors.to(device);
         MiniBatchLoop.Run(optimizer, targets.Count, training.BatchSize, training.SegmentationEpochs, "segmentation", generator, progress, cancellationToken, picks =>
         {
             var chosen = picks.Select(i => targets[(int)i]).ToArray();

@@ -247,6 +247,24 @@ public sealed class IntegratedNetwork : Module<Tensor, IntegratedOutput>
         return trained;
     }
 
+    /// <summary>
+    /// Re-initialises the segmentation head as a new network seeded with <paramref name="seed"/> would
+    /// have it (same shapes, same device), leaving backbone, pyramid and reconstruction head as they are:
+    /// the starting point for comparing segmentation heads trained on different labels.
+    /// </summary>
+    public void ResetSegmentationHead(long seed)
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(seed);
+        using var fresh = new SegmentationHead(Options.PyramidChannels, Options.Prototypes, Options.Classes, Options.Anchors.AnchorsPerLocation);
+        using var noGrad = no_grad();
+        var target = segmentation_head.state_dict();
+        foreach (var (name, value) in fresh.state_dict())
+        {
+            target[name].copy_(value);
+        }
+    }
+
     /// <summary>Parameters that currently require gradients.</summary>
     public IEnumerable<TorchSharp.Modules.Parameter> TrainableParameters() => parameters().Where(p => p.requires_grad);
 

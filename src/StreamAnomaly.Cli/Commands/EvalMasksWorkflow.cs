@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Text.Json;
+using CsvHelper;
+using Spectre.Console;
+using StreamAnomaly.Core.Data;
+using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Ingest.Clips;
+using StreamAnomaly.Vision;
+using StreamAnomaly.Vision.Detectors;
+using StreamAnomaly.Vision.Imaging;
+using StreamAnomaly.Vision.Training;
+
+namespace StreamAnomaly.Cli.Commands;
+
+/// <summary>What <c>eval-masks</c> compares and where.</summary>
+/// <param name="Bundle">Integrated-CNN bundle: its backbone and decoder are shared by every row.</param>
+/// <param name="Data">Training clips: their normal-object frames are labelled (ground truth from CLIP.masks/normal-object, and pseudo-labels).</param>
+/// <param name="EvalData">Held-out clips whose normal-object frames with a non-empty ground-truth mask are scored (null = DATA/../val).</param>
+/// <param name="Out">Report folder (table3.csv, table3.json).</param>
+/// <param name="Epochs">Segmentation-head epochs per row.</param>
+/// <param name="BatchSize">Frames per optimisation step.</param>
+/// <param name="LearningRate">Adam learning rate.</param>
+/// <param name="Seed">Seed of every row's head initialisation and shuffling.</param>
+/// <param name="Threshold">Pseudo-label residual threshold (null = the bundle's).</param>
+/// <param name="FreezeBackbone">Train the heads on the frozen backbone (faster) instead of with it, as in the paper's stage 2.</param>
+/// <param name="Device">cpu or cuda.</param>
+internal sealed record EvalMasksRequest(
+    string Bundle, string Data, string? EvalData, string Out, int Epochs, int BatchSize, double LearningRate, int Seed, double? Threshold, bool FreezeBackbone, string Device);
+
+/// <summary>
+/// <c>eval-masks</c>: the integrated-CNN paper's Table 3. The segmentation head is trained once per label
+/// source (ground-truth masks, then the three pseudo-label variants) on the same frames, from the same
+/// initialisation (the bundle's weights, the head re-initialised), and each is scored by instance-mask AP at IoU .50/.55/.60
+/// on held-out frames; the last column is AP@.50 relative to the ground-truth row. Pseudo-labelling speed
+/// (decoder residual + labelling) is reported per variant. AP ranks every detection above YOLACT's
+/// evaluation score threshold (0.05), not only those above the detector's own alarm-time threshold.
+/// </summary>
+internal static class EvalMasksWorkflow
+{
+    public static IReadOnlyList<LabelSourceResult> Run(EvalMasksRequest request, TimeProvider time)
+    {
+        var device = TorchDevices.Parse(request.Device);
+        using var loaded = DetectorCatalog.Load(request.Bundle, device);
+        var integrated = loaded.Detector as IntegratedDetector
+            ?? throw new ArgumentException($"{request.Bundle}: eval-masks needs an integrated-CNN bundle, this one is '{loaded.Manifest.Detector}'");
+        var threshold = PseudolabelWorkflow.Threshold(loaded, request.Bundle, request.Threshold);
+        var evalFolder = request.EvalData ?? TrainWorkflow.SiblingValidationFolder(request.Data)
+            ?? throw new ArgumentException($"{request.Data}: no validation folder beside it; give --eval-data");
+        var network = integrated.Network;
+        var (w, h) = (network.Options.InputWidth, network.Options.InputHeight);
+
+        var (trainFrames, trainMasks) = NormalObjectFrames(request.Data, keepEmpty: true);
+        var (evalFrames, evalMasks) = NormalObjectFrames(evalFolder, keepEmpty: false);
+        using var trainTensor = FrameTensors.ToByteTensor(trainFrames, w, h);
+        using var evalTensor = FrameTensors.ToByteTensor(evalFrames, w, h);
+        var evalTruth = evalMasks.Select(m => PseudoLabelerInstances(m, w, h)).ToArray();
+        var sources = new List<LabelSource> { LabelSourceComparison.GroundTruth(trainMasks, w, h) };
+        sources.AddRange(LabelSourceComparison.PseudoLabels(network, trainTensor, threshold, device, time));
+        AnsiConsole.MarkupLine(
+            $"segmentation head on {trainFrames.Count} normal-object frames of {Markup.Escape(request.Data)} per label source, " +
+            $"{request.Epochs} epochs each{(request.FreezeBackbone ? ", backbone frozen" : string.Empty)}; scored on {evalFrames.Count} frames of {Markup.Escape(evalFolder)} " +
+            $"({evalTruth.Sum(t => t.Count)} objects); pseudo-label threshold {threshold:G4}");
+
+        var training = new IntegratedTraining(SegmentationEpochs: request.Epochs, BatchSize: request.BatchSize, LearningRate: request.LearningRate, Seed: request.Seed);
+        var stepsPerRow = sources.Select(s => (s.LabelledFrames + request.BatchSize - 1) / request.BatchSize * request.Epochs).ToArray();
+        var epochLosses = new List<(string Stage, int Epoch, double Loss)>();
+        var results = ConsoleProgress.Run("segmentation heads", stepsPerRow.Sum(), update => LabelSourceComparison.Compare(
+            network, trainTensor, sources, evalTensor, evalTruth, training, request.FreezeBackbone, device,
+            source => new RowProgress(new ConsoleProgress.Training(update, epochLosses), stepsPerRow.Take(sources.IndexOf(source)).Sum(), source.Name)));
+
+        using var output = new OutputFolder(request.Out);
+        Write(output.StagingPath, results, request.Device);
+        output.Commit();
+        Print(results, request.Device);
+        AnsiConsole.MarkupLine($"report [bold]{Markup.Escape(output.FinalPath)}[/]");
+        return results;
+    }
+
+    /// <summary>AP@.50 of <paramref name="row"/> as a percentage of the ground-truth row's (NaN when that is 0).</summary>
+    public static double Relative(LabelSourceResult row, LabelSourceResult groundTruth) =>
+        groundTruth.Ap.Ap50 > 0 ? 100 * row.Ap.Ap50 / groundTruth.Ap.Ap50 : double.NaN;
+
+    private static List<BinaryMask> PseudoLabelerInstances(BinaryMask mask, int width, int height) =>
+        Vision.PseudoLabels.PseudoLabeler.FromMask(mask.Resized(width, height)).Instances.Select(i => i.Mask).ToList();
+
+    /// <summary>Normal-object frames of every clip under <paramref name="folder"/> with their ground-truth masks.</summary>
+    private static (List<Frame> Frames, List<BinaryMask> Masks) NormalObjectFrames(string folder, bool keepEmpty)
+    {
+        var frames = new List<Frame>();
+        var masks = new List<BinaryMask>();
+        foreach (var clip in ClipDataset.Open(folder, requireLabels: true))
+        {
+            var index = 0;
+            foreach (var frame in clip.ReadFrames())
+            {
+                var i = index++;
+                if (clip.Labels![i].Category != IntegratedTrainWorkflow.NormalObjectCategory)
+                {
+                    continue;
+                }
+
+                var mask = clip.ReadMask(IntegratedTrainWorkflow.NormalObjectCategory, i)
+                    ?? throw new InvalidDataFileException(clip.MediaPath, $"no {IntegratedTrainWorkflow.NormalObjectCategory} masks: eval-masks needs the ground-truth masks of normal-object frames");
+                if (keepEmpty || mask.Area > 0)
+                {
+                    frames.Add(frame);
+                    masks.Add(mask);
+                }
+            }
+        }
+
+        if (frames.Count == 0)
+        {
+            throw new InvalidDataFileException(folder, $"no {IntegratedTrainWorkflow.NormalObjectCategory} frames{(keepEmpty ? string.Empty : " with a ground-truth object")}");
+        }
+
+        return (frames, masks);
+    }
+
+    private static void Print(IReadOnlyList<LabelSourceResult> results, string device)
+    {
+        var table = new Table { Title = new TableTitle("Table 3: segmentation mask AP by training labels") }
+            .AddColumns("labels", "AP@.50", "AP@.55", "AP@.60", "relative @.50", "labelled frames", "instances", $"labelling frames/s ({device})");
+        foreach (var row in results)
+        {
+            table.AddRow(
+                Markup.Escape(row.Source.Name),
+                Percent(row.Ap.Ap50),
+                Percent(row.Ap.Ap55),
+                Percent(row.Ap.Ap60),
+                Percent(Relative(row, results[0]) / 100),
+                row.Source.LabelledFrames.ToString(CultureInfo.InvariantCulture),
+                row.Source.Instances.ToString(CultureInfo.InvariantCulture),
+                row.Source.FramesPerSecond?.ToString("F1", CultureInfo.InvariantCulture) ?? "(people)");
+        }
+
+        AnsiConsole.Write(table);
+    }
+
+    private static string Percent(double value) => double.IsNaN(value) ? "n/a" : (100 * value).ToString("F2", CultureInfo.InvariantCulture);
+
+    private static void Write(string folder, IReadOnlyList<LabelSourceResult> results, string device)
+    {
+        var rows = results.Select(r => new
+        {
+            labels = r.Source.Name,
+            ap50 = Finite(r.Ap.Ap50),
+            ap55 = Finite(r.Ap.Ap55),
+            ap60 = Finite(r.Ap.Ap60),
+            relativeAp50 = Finite(Relative(r, results[0])),
+            labelledFrames = r.Source.LabelledFrames,
+            instances = r.Source.Instances,
+            labellingFramesPerSecond = r.Source.FramesPerSecond,
+            device,
+        }).ToArray();
+        File.WriteAllText(Path.Combine(folder, "table3.json"), JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+        using var csv = CsvWriter.ToFile(Path.Combine(folder, "table3.csv"), CsvWriterOptions.Default with { NewLine = "\n" });
+        csv.WriteRecord(["labels", "ap50", "ap55", "ap60", "relative_ap50", "labelled_frames", "instances", "labelling_fps", "device"]);
+        foreach (var r in rows)
+        {
+            csv.WriteRecord([
+                r.labels,
+                Number(r.ap50),
+                Number(r.ap55),
+                Number(r.ap60),
+                Number(r.relativeAp50),
+                r.labelledFrames.ToString(CultureInfo.InvariantCulture),
+                r.instances.ToString(CultureInfo.InvariantCulture),
+                Number(r.labellingFramesPerSecond),
+                r.device]);
+        }
+
+        csv.Flush();
+
+        static double? Finite(double value) => double.IsFinite(value) ? value : null;
+        static string Number(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? string.Empty;
+    }
+
+    /// <summary>Shifts a row's steps behind the rows before it on the one bar and names the stage after the row.</summary>
+    private sealed class RowProgress(ConsoleProgress.Training inner, int offset, string row) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => inner.Report(value with { Stage = row }, offset);
+    }
+}

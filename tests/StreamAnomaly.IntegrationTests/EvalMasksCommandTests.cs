@@ -1,0 +1,135 @@
+using System.Text.Json;
+using StreamAnomaly.Cli;
+using StreamAnomaly.Core.Data;
+using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Ingest.Clips;
+using StreamAnomaly.Vision.Detectors;
+using StreamAnomaly.Vision.Imaging;
+using StreamAnomaly.Vision.Models;
+using StreamAnomaly.Vision.Models.Integrated;
+using StreamAnomaly.Vision.Training;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.IntegrationTests;
+
+[Collection(nameof(ConsoleCollection))]
+public sealed class EvalMasksCommandTests : IDisposable
+{
+    private const int Size = 64;
+
+    private static readonly IntegratedNetworkOptions Tiny = new()
+    {
+        Depth = "resnet18", WidthDivisor = 8, PyramidChannels = 16, InputHeight = Size, InputWidth = Size,
+        CodeSize = 32, DecoderWidth = 8, SqueezeChannels = 8, Prototypes = 4,
+    };
+
+    private readonly string root = Directory.CreateTempSubdirectory("eval-masks-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    /// <summary>The magenta square of <see cref="CliFixture.Scene"/>.</summary>
+    private static BinaryMask SquareMask() =>
+        new(Size, Size, Enumerable.Range(0, Size * Size).Select(p => p % Size is >= 12 and < 24 && p / Size is >= 8 and < 20).ToArray());
+
+    /// <summary>A clip in SPLIT: even frames background, odd frames the square (normal-object) with its mask unless <paramref name="withMasks"/> is false.</summary>
+    private string WriteSplit(string split, int seed, bool withMasks = true)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(root, "suite", split)).FullName;
+        using var writer = new ClipWriter(folder, "cam", fps: 5, ClipStorage.PngFolder);
+        for (var f = 0; f < 8; f++)
+        {
+            var square = f % 2 == 1;
+            var masks = withMasks ? new Dictionary<string, BinaryMask> { ["normal-object"] = square ? SquareMask() : BinaryMask.Empty(Size, Size) } : null;
+            writer.Append(CliFixture.Scene(Size, seed + f, square), new FrameLabel(f, 0, square ? "normal-object" : "background"), masks);
+        }
+
+        writer.Complete();
+        return folder;
+    }
+
+    private string TrainBundle(string name = "int.sabundle")
+    {
+        using var background = FrameTensors.ToByteTensor(Enumerable.Range(0, 24).Select(i => CliFixture.Scene(Size, i, false)).ToArray(), Size, Size);
+        using var objects = FrameTensors.ToByteTensor(Enumerable.Range(0, 8).Select(i => CliFixture.Scene(Size, 100 + i, true)).ToArray(), Size, Size);
+        var (detector, facts) = IntegratedTrainer.Train(background, objects, Tiny, new IntegratedTraining(12, 1, 1, 8, 3e-3, Seed: 1), CPU);
+        var bundle = Path.Combine(root, name);
+        using (detector)
+        {
+            var calibration = new ScoreCalibration(1, 0, 2, 99);
+            DetectorCatalog.CreateBundle(detector, calibration, new Dictionary<string, string> { ["pseudoLabelThreshold"] = facts.PseudoLabelThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture) },
+                DateTimeOffset.UnixEpoch, detector.Variants.ToDictionary(v => v, _ => calibration)).Save(bundle);
+        }
+
+        return bundle;
+    }
+
+    [Fact]
+    public async Task Eval_masks_writes_table3_with_ground_truth_first_and_the_three_pseudo_label_variants()
+    {
+        var train = WriteSplit("train", 300);
+        WriteSplit("val", 500);
+        var bundle = TrainBundle();
+        var output = Path.Combine(root, "report");
+
+        var code = await CliApp.RunAsync(["eval-masks", "--bundle", bundle, "--data", train, "--out", output, "--epochs", "2", "--batch", "4"]);
+
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "table3.json")));
+        var rows = json.RootElement.EnumerateArray().ToArray();
+        Assert.Equal(
+            ["ground truth", "pseudo-labels: no noise removal", "pseudo-labels: noise removal before blobs", "pseudo-labels: noise removal after blobs"],
+            rows.Select(r => r.GetProperty("labels").GetString()));
+        Assert.Equal(4, rows[0].GetProperty("labelledFrames").GetInt32());
+        Assert.Equal(4, rows[0].GetProperty("instances").GetInt32());
+        Assert.Equal(JsonValueKind.Null, rows[0].GetProperty("labellingFramesPerSecond").ValueKind);
+        Assert.All(rows.Skip(1), r => Assert.True(r.GetProperty("labellingFramesPerSecond").GetDouble() > 0));
+        Assert.All(rows, r => Assert.InRange(r.GetProperty("ap50").ValueKind == JsonValueKind.Null ? 0 : r.GetProperty("ap50").GetDouble(), 0, 1));
+        var csv = File.ReadAllLines(Path.Combine(output, "table3.csv"));
+        Assert.Equal("labels,ap50,ap55,ap60,relative_ap50,labelled_frames,instances,labelling_fps,device", csv[0]);
+        Assert.Equal(5, csv.Length);
+    }
+
+    [Fact]
+    public async Task Eval_masks_refuses_a_bundle_of_another_detector()
+    {
+        var train = WriteSplit("train", 300);
+        var bundle = Path.Combine(root, "ae.sabundle");
+        using (var detector = new AutoencoderDetector(new ConvAutoencoder(32, 8, 16), new AutoencoderShape(32, 8, 16), CPU))
+        {
+            DetectorCatalog.CreateBundle(detector, new ScoreCalibration(1, 0, 2, 99), new Dictionary<string, string>(), DateTimeOffset.UnixEpoch).Save(bundle);
+        }
+
+        var (code, error) = await ConsoleCapture.Run(["eval-masks", "--bundle", bundle, "--data", train, "--eval-data", train, "--out", Path.Combine(root, "x")]);
+
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("eval-masks needs an integrated-CNN bundle, this one is 'autoencoder'", error);
+        Assert.False(Directory.Exists(Path.Combine(root, "x")));
+    }
+
+    [Fact]
+    public async Task Eval_masks_names_the_clip_that_has_no_ground_truth_masks()
+    {
+        var train = WriteSplit("train", 300, withMasks: false);
+        var bundle = TrainBundle();
+
+        var (code, error) = await ConsoleCapture.Run(["eval-masks", "--bundle", bundle, "--data", train, "--eval-data", train, "--out", Path.Combine(root, "x")]);
+
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("cam", error);
+        Assert.Contains("no normal-object masks", error);
+        Assert.False(Directory.Exists(Path.Combine(root, "x")));
+    }
+
+    [Fact]
+    public async Task Eval_masks_without_a_validation_folder_asks_for_eval_data()
+    {
+        var train = WriteSplit("train", 300);
+        var bundle = TrainBundle();
+
+        var (code, error) = await ConsoleCapture.Run(["eval-masks", "--bundle", bundle, "--data", train, "--out", Path.Combine(root, "x")]);
+
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("give --eval-data", error);
+    }
+}
