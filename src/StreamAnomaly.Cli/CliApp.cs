@@ -273,8 +273,11 @@ internal static class CliApp
         var output = new Option<string>("--out") { Description = "Report folder to write (scores.csv, metrics.json, roc.png, timelines/)", DefaultValueFactory = _ => "report" };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var masking = new Option<string?>("--masking") { Description = "temporal bundles: none, learned, ideal (the clip's roi.png) or all (default: all)" };
-        var command = new Command("eval", "Score labelled clips with a bundle; print the papers' tables and write a report") { bundle, data, output, device, masking };
-        command.SetAction(r => Guarded(() => EvalWorkflow.Run(new EvalRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!, r.GetValue(masking)))));
+        var ablation = new Option<bool>("--ablation") { Description = "temporal bundles: the paper's ablations of the learned mask (Eigen-CAM layers 1/2/4, threshold 0/0.1/0.2, window 3/7/11), each setting calibrated on --val; writes ablation.csv" };
+        var validation = new Option<string?>("--val") { Description = "with --ablation: folder of normal clips to calibrate each mask setting on (default: DATA/../val)" };
+        var command = new Command("eval", "Score labelled clips with a bundle; print the papers' tables and write a report") { bundle, data, output, device, masking, ablation, validation };
+        command.SetAction(r => Guarded(() => EvalWorkflow.Execute(new EvalRequest(
+            r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!, r.GetValue(masking), r.GetValue(ablation), r.GetValue(validation)))));
         return command;
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using StreamAnomaly.Cli;
 using StreamAnomaly.Core.Data;
@@ -117,6 +118,88 @@ public sealed class TemporalCommandTests(TemporalCliFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Eval_ablation_writes_nine_settings_each_varying_one_of_the_bundles_settings()
+    {
+        var report = fixture.PathOf("ablation-report");
+        var code = await CliApp.RunAsync(["eval", "--bundle", await TrainedBundle(), "--data", fixture.Data("test"), "--out", report, "--ablation"]);
+        Assert.Equal(0, code);
+        var lines = File.ReadAllLines(Path.Combine(report, "ablation.csv"));
+        Assert.Equal("group,value,layers,threshold,window,raw_threshold,tp,fn,fp,tn,auroc,aupr,mask_iou", lines[0]);
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.Equal(9, rows.Length);
+
+        // the bundle's own Eigen-CAM settings are the defaults: last 2 layers, threshold 0.1, window 5
+        Assert.Equal(
+            [
+                "layers,1,1,0.1,5", "layers,2,2,0.1,5", "layers,4,4,0.1,5",
+                "threshold,0,2,0,5", "threshold,0.1,2,0.1,5", "threshold,0.2,2,0.2,5",
+                "window,3,2,0.1,3", "window,7,2,0.1,7", "window,11,2,0.1,11",
+            ],
+            rows.Select(r => string.Join(',', r[..5])));
+        Assert.All(rows, r =>
+        {
+            Assert.Equal(60, r[6..10].Sum(v => int.Parse(v, CultureInfo.InvariantCulture)));
+            Assert.InRange(double.Parse(r[10], CultureInfo.InvariantCulture), 0, 1);
+            Assert.InRange(double.Parse(r[12], CultureInfo.InvariantCulture), 0, 1);
+            Assert.True(double.Parse(r[5], CultureInfo.InvariantCulture) > 0);
+        });
+        Assert.Empty(Directory.GetDirectories(fixture.Root, ".ablation-report*"));
+    }
+
+    [Fact]
+    public async Task Ablation_row_with_the_bundles_own_settings_reproduces_its_calibration_and_learned_eval()
+    {
+        var bundle = await TrainedBundle();
+        var ablation = fixture.PathOf("ablation-own");
+        var learned = fixture.PathOf("ablation-own-learned");
+        Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", bundle, "--data", fixture.Data("test"), "--out", ablation, "--ablation", "--val", fixture.Data("val")]));
+        Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", bundle, "--data", fixture.Data("test"), "--out", learned, "--masking", "learned"]));
+
+        // layers = 2 keeps the bundle's threshold 0.1 and window 5; the bundle was calibrated on the same val folder
+        var own = File.ReadAllLines(Path.Combine(ablation, "ablation.csv")).Skip(1).Select(l => l.Split(',')).Single(r => r[0] == "layers" && r[1] == "2");
+        var calibration = Core.Bundles.ModelBundle.Load(bundle).Manifest.Calibration;
+        Assert.Equal(calibration.Threshold, double.Parse(own[5], CultureInfo.InvariantCulture), 1e-6 * calibration.Threshold);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(learned, "metrics.json")));
+        var root = metrics.RootElement;
+        Assert.Equal(
+            (root.GetProperty("tp").GetInt32(), root.GetProperty("fn").GetInt32(), root.GetProperty("fp").GetInt32(), root.GetProperty("auroc").GetDouble().ToString("F6", CultureInfo.InvariantCulture)),
+            (int.Parse(own[6], CultureInfo.InvariantCulture), int.Parse(own[7], CultureInfo.InvariantCulture), int.Parse(own[8], CultureInfo.InvariantCulture), own[10]));
+    }
+
+    [Fact]
+    public async Task Eval_ablation_of_a_non_temporal_bundle_is_refused()
+    {
+        var autoencoder = fixture.PathOf("autoencoder.sabundle");
+        Assert.Equal(0, await CliApp.RunAsync([
+            "train", "--data", fixture.Data("train"), "--out", autoencoder, "--epochs", "1", "--size", "32", "--width", "4", "--bottleneck", "8", "--batch", "16"]));
+        var report = fixture.PathOf("ablation-autoencoder");
+        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", autoencoder, "--data", fixture.Data("test"), "--out", report, "--ablation"]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Equal("error: --ablation applies to temporal bundles only, this bundle is 'autoencoder'", error.Trim());
+        Assert.False(Directory.Exists(report));
+    }
+
+    [Fact]
+    public async Task Eval_ablation_without_validation_clips_asks_for_val()
+    {
+        var test = Path.Combine(fixture.PathOf("no-val"), "test");
+        Copy(fixture.Data("test"), test);
+        var report = fixture.PathOf("ablation-no-val");
+        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", await TrainedBundle(), "--data", test, "--out", report, "--ablation"]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Equal($"error: --ablation calibrates every setting on normal validation clips: give --val (there is no 'val' folder next to {test})", error.Trim());
+        Assert.False(Directory.Exists(report));
+    }
+
+    [Fact]
+    public async Task Eval_refuses_val_without_ablation()
+    {
+        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", fixture.PathOf("unused.sabundle"), "--data", fixture.Data("test"), "--out", fixture.PathOf("r-val"), "--val", fixture.Data("val")]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Equal("error: --val applies to eval --ablation only (the bundle is already calibrated)", error.Trim());
+    }
+
+    [Fact]
     public async Task Labels_writes_a_csv_and_a_plot_per_clip()
     {
         var output = fixture.PathOf("labels");
@@ -131,6 +214,20 @@ public sealed class TemporalCommandTests(TemporalCliFixture fixture) : IClassFix
             Assert.True(new FileInfo(Path.Combine(output, clip + ".png")).Length > 1000);
             var classes = lines.Skip(1).Select(l => l.Split(',')[3]).Distinct().Count();
             Assert.Equal(4, classes);
+        }
+    }
+
+    private static void Copy(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(from))
+        {
+            Copy(folder, Path.Combine(to, Path.GetFileName(folder)));
         }
     }
 }

@@ -215,6 +215,77 @@ public sealed class TemporalDetectorTests(TrainedTemporalFixture fixture) : ICla
     }
 
     [Fact]
+    public void Learned_variants_with_the_detectors_own_settings_score_exactly_as_ScoreAll()
+    {
+        // Asking for 4 layers too makes R3D-18 return more activations than the own 2-layer setting needs:
+        // the own setting must still average the LAST 2 conv layers, as ScoreAll does.
+        var frames = Sequence(13, person: true);
+        var own = fixture.Detector.Shape.Cam;
+        var variants = fixture.Detector.ScoreLearnedVariants(frames, [new CamSettings(4, 0.2, 5), own, new CamSettings(1, 0.0, 1)]);
+        var expected = fixture.Detector.ScoreAll(frames, null);
+        Assert.Equal(3, variants.Count);
+        Assert.All(variants, v => Assert.Equal(frames.Length, v.Count));
+        for (var i = 0; i < frames.Length; i++)
+        {
+            Assert.Equal(expected[i].Learned.RawScore, variants[1][i].RawScore, 1e-6 * expected[i].Learned.RawScore);
+            Assert.Equal(expected[i].Learned.Ignored!.Data, variants[1][i].Ignored!.Data);
+        }
+    }
+
+    [Fact]
+    public void Learned_variants_do_not_depend_on_the_other_settings_asked_for()
+    {
+        var frames = Sequence(11);
+        var one = new CamSettings(1, 0.1, 3);
+        var alone = fixture.Detector.ScoreLearnedVariants(frames, [one])[0];
+        var among = fixture.Detector.ScoreLearnedVariants(frames, [new CamSettings(8, 0.0, 7), one, new CamSettings(2, 0.3, 1)])[1];
+        Assert.Equal(alone.Select(s => s.RawScore), among.Select(s => s.RawScore));
+    }
+
+    [Fact]
+    public void A_higher_Eigen_CAM_threshold_never_keeps_more_of_a_frame()
+    {
+        var frames = Sequence(12, person: true);
+        var thresholds = new[] { 0.0, 0.3, 0.6 };
+        var variants = fixture.Detector.ScoreLearnedVariants(frames, thresholds.Select(t => new CamSettings(2, t, 3)).ToArray());
+        for (var v = 1; v < thresholds.Length; v++)
+        {
+            for (var i = 0; i < frames.Length; i++)
+            {
+                var (lower, higher) = (variants[v - 1][i], variants[v][i]);
+                Assert.True(higher.RawScore <= lower.RawScore * (1 + 1e-6), $"frame {i}: threshold {thresholds[v]} scores {higher.RawScore} > {lower.RawScore} at {thresholds[v - 1]}");
+                var ignoredLower = lower.Ignored!.Data;
+                var ignoredHigher = higher.Ignored!.Data;
+                Assert.All(Enumerable.Range(0, ignoredLower.Length).Where(p => ignoredLower[p]), p => Assert.True(ignoredHigher[p], $"frame {i} pixel {p} ignored at {thresholds[v - 1]} but kept at {thresholds[v]}"));
+            }
+        }
+
+        Assert.Contains(Enumerable.Range(0, frames.Length), i => variants[2][i].RawScore < variants[0][i].RawScore * (1 - 1e-3));
+    }
+
+    [Fact]
+    public void Learned_variants_refuse_invalid_settings_and_score_no_frames_as_empty()
+    {
+        var frames = Sequence(4);
+        Assert.Throws<ArgumentException>(() => fixture.Detector.ScoreLearnedVariants(frames, [new CamSettings(2, 0.1, 4)]));
+        Assert.Throws<ArgumentException>(() => fixture.Detector.ScoreLearnedVariants(frames, [new CamSettings(9, 0.1, 3)]));
+        Assert.Throws<ArgumentException>(() => fixture.Detector.ScoreLearnedVariants(frames, [new CamSettings(2, 1.0, 3)]));
+        Assert.Throws<ArgumentException>(() => fixture.Detector.ScoreLearnedVariants(frames, []));
+        Assert.All(fixture.Detector.ScoreLearnedVariants([], [new CamSettings(1, 0, 1), new CamSettings(2, 0, 1)]), Assert.Empty);
+    }
+
+    [Fact]
+    public void Scoring_learned_variants_leaves_no_live_tensor_behind()
+    {
+        var frames = Sequence(9);
+        CamSettings[] settings = [new(1, 0.0, 3), new(4, 0.2, 7), new(2, 0.1, 11)];
+        fixture.Detector.ScoreLearnedVariants(frames, settings);
+        var before = LeakProbe.LiveTensors;
+        fixture.Detector.ScoreLearnedVariants(frames, settings);
+        Assert.Equal(before, LeakProbe.LiveTensors);
+    }
+
+    [Fact]
     public void A_saved_bundle_loads_into_a_detector_that_scores_identically_three_ways()
     {
         var path = Path.Combine(Path.GetTempPath(), $"temporal-{Guid.NewGuid():N}.sabundle");

@@ -18,7 +18,9 @@ namespace StreamAnomaly.Cli.Commands;
 /// <param name="Out">Report folder.</param>
 /// <param name="Device">cpu or cuda.</param>
 /// <param name="Masking">Temporal bundles only: none, learned, ideal or all (null = all).</param>
-internal sealed record EvalRequest(string Bundle, string Data, string Out, string Device, string? Masking = null);
+/// <param name="Ablation">Temporal bundles only: the learned mask's Eigen-CAM ablations instead of the usual report.</param>
+/// <param name="Validation">With <paramref name="Ablation"/>: folder of normal clips to calibrate every setting on (null = DATA/../val).</param>
+internal sealed record EvalRequest(string Bundle, string Data, string Out, string Device, string? Masking = null, bool Ablation = false, string? Validation = null);
 
 /// <summary>
 /// Scores every frame of a labelled clip folder with a bundle and writes the report
@@ -29,8 +31,42 @@ internal static class EvalWorkflow
     /// <summary>Frames scored per detector call: bounds memory whatever the clip length.</summary>
     private const int Chunk = 64;
 
+    /// <summary>The <c>eval</c> command: the report of <see cref="Run"/>, or with <c>--ablation</c> the temporal mask ablation.</summary>
+    public static void Execute(EvalRequest request)
+    {
+        if (!request.Ablation)
+        {
+            if (request.Validation is not null)
+            {
+                throw new ArgumentException("--val applies to eval --ablation only (the bundle is already calibrated)");
+            }
+
+            Run(request);
+            return;
+        }
+
+        if (request.Masking is not null)
+        {
+            throw new ArgumentException("--ablation varies the learned mask only: leave out --masking");
+        }
+
+        var device = TorchDevices.Parse(request.Device);
+        using var loaded = DetectorCatalog.Load(request.Bundle, device);
+        if (loaded.Detector is not TemporalDetector temporal)
+        {
+            throw new ArgumentException($"--ablation applies to temporal bundles only, this bundle is '{loaded.Manifest.Detector}'");
+        }
+
+        TemporalAblationWorkflow.Run(request, temporal, loaded.Manifest);
+    }
+
     public static EvaluationMetrics Run(EvalRequest request)
     {
+        if (request.Ablation)
+        {
+            throw new InvalidOperationException("an ablation has no single report: run it through Execute");
+        }
+
         var device = TorchDevices.Parse(request.Device);
         using var loaded = DetectorCatalog.Load(request.Bundle, device);
         if (loaded.Detector is TemporalDetector temporal)

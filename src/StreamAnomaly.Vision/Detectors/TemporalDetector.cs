@@ -66,24 +66,42 @@ public sealed record TemporalShape(
             throw new ArgumentException($"partitions {Partitions} must be at least 2");
         }
 
-        if (CamLayers is < 1 or > R3D18.MaxActivationLayers)
-        {
-            throw new ArgumentException($"Eigen-CAM layers {CamLayers} must be in 1 .. {R3D18.MaxActivationLayers}");
-        }
-
-        if (CamWindow < 1 || CamWindow % 2 == 0)
-        {
-            throw new ArgumentException($"Eigen-CAM window {CamWindow} must be odd and positive");
-        }
-
-        if (CamThreshold is < 0 or >= 1 || double.IsNaN(CamThreshold))
-        {
-            throw new ArgumentException($"Eigen-CAM threshold {CamThreshold} must lie in [0, 1)");
-        }
-
+        Cam.Validate();
         if (AutoencoderWidth <= 0 || AutoencoderHidden <= 0 || MaskWidthDivisor < 1 || 64 % MaskWidthDivisor != 0)
         {
             throw new ArgumentException("autoencoder width and hidden must be positive and the mask width divisor must divide 64");
+        }
+    }
+
+    /// <summary>The learned mask's Eigen-CAM settings (<see cref="CamLayers"/>, <see cref="CamThreshold"/>, <see cref="CamWindow"/>).</summary>
+    public CamSettings Cam => new(CamLayers, CamThreshold, CamWindow);
+}
+
+/// <summary>
+/// How the learned background mask is made from R3D-18's activations (the settings the paper ablates;
+/// the networks do not depend on them, so they can change without retraining).
+/// </summary>
+/// <param name="Layers">How many of R3D-18's last conv layers are averaged (1 .. 8).</param>
+/// <param name="Threshold">Map values below this become 0, in [0, 1).</param>
+/// <param name="Window">Odd moving-average window along time, frames.</param>
+public sealed record CamSettings(int Layers, double Threshold, int Window)
+{
+    /// <summary>Throws <see cref="ArgumentException"/> for settings the mask cannot take.</summary>
+    public void Validate()
+    {
+        if (Layers is < 1 or > R3D18.MaxActivationLayers)
+        {
+            throw new ArgumentException($"Eigen-CAM layers {Layers} must be in 1 .. {R3D18.MaxActivationLayers}");
+        }
+
+        if (Window < 1 || Window % 2 == 0)
+        {
+            throw new ArgumentException($"Eigen-CAM window {Window} must be odd and positive");
+        }
+
+        if (Threshold is < 0 or >= 1 || double.IsNaN(Threshold))
+        {
+            throw new ArgumentException($"Eigen-CAM threshold {Threshold} must lie in [0, 1)");
         }
     }
 }
@@ -217,6 +235,44 @@ public sealed class TemporalDetector : IBundledDetector
         return Score(frames, learned: true, roi);
     }
 
+    /// <summary>
+    /// Scores consecutive frames under the learned mask made with each of several Eigen-CAM settings
+    /// (the paper's ablations, without retraining): one autoencoder pass and one R3D-18 pass (with the
+    /// activations of the most layers any setting asks for); only the Eigen-CAM maps are combined,
+    /// thresholded, pooled and resized per setting. Result [setting][frame]; with the detector's own
+    /// <see cref="TemporalShape.Cam"/> the scores are those of <see cref="ScoreAll"/>'s learned masking.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<RawFrameScore>> ScoreLearnedVariants(IReadOnlyList<Frame> frames, IReadOnlyList<CamSettings> settings)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Count == 0)
+        {
+            throw new ArgumentException("at least one Eigen-CAM setting is needed", nameof(settings));
+        }
+
+        foreach (var setting in settings)
+        {
+            ArgumentNullException.ThrowIfNull(setting, nameof(settings));
+            setting.Validate();
+        }
+
+        if (frames.Count == 0)
+        {
+            return settings.Select(_ => (IReadOnlyList<RawFrameScore>)[]).ToArray();
+        }
+
+        var size = Shape.InputSize;
+        networks.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var input = FrameTensors.ToBatch(frames, size, size, device);                 // [n, 3, S, S]
+        var residual = (input - Reconstruct(input)).square().mean([1]);               // [n, S, S]
+        return LearnedMaskTensors(input, settings)
+            .Select(mask => (IReadOnlyList<RawFrameScore>)Results(residual * mask.square(), mask))
+            .ToArray();
+    }
+
     /// <summary>Learned masks [n, S, S] in [0, 1] for consecutive frames (1 = keep), on the CPU as floats, row-major per frame.</summary>
     public float[][] LearnedMasks(IReadOnlyList<Frame> frames)
     {
@@ -282,8 +338,16 @@ public sealed class TemporalDetector : IBundledDetector
         return cat(parts, 0);
     }
 
-    /// <summary>Learned masks [n, S, S] (see the remarks).</summary>
-    private Tensor LearnedMaskTensor(Tensor input)
+    /// <summary>Learned masks [n, S, S] with the detector's own Eigen-CAM settings (see the remarks).</summary>
+    private Tensor LearnedMaskTensor(Tensor input) => LearnedMaskTensors(input, [Shape.Cam])[0];
+
+    /// <summary>
+    /// Learned masks [n, S, S], one per setting (see the remarks): R3D-18 runs once with the activations of
+    /// the most layers any setting needs; each layer's Eigen-CAM maps are computed once; a setting of k layers
+    /// averages the LAST k of them (the list runs from the earliest layer to the network's final one, as
+    /// <see cref="R3D18.ForwardWithActivations"/> returns it), then is thresholded, pooled and resized.
+    /// </summary>
+    private Tensor[] LearnedMaskTensors(Tensor input, IReadOnlyList<CamSettings> settings)
     {
         var n = input.shape[0];
         var window = (int)Math.Min(Shape.Window, n);
@@ -293,29 +357,38 @@ public sealed class TemporalDetector : IBundledDetector
             starts.Add(Math.Min(s, n - window));
         }
 
-        var perFrame = new Tensor?[n];
+        var most = settings.Max(s => s.Layers);
+        var layerCounts = settings.Select(s => s.Layers).Distinct().ToArray();
+        var perFrame = layerCounts.ToDictionary(k => k, _ => new Tensor?[n]);            // combined maps [h, w] per layer count and frame
         for (var b = 0; b < starts.Count; b += batchSize)
         {
             var group = starts.Skip(b).Take(batchSize).ToArray();
             var clips = stack(group.Select(s => input.narrow(0, s, window)).ToArray(), 0); // [B, T, 3, S, S]
-            var (logits, activations) = networks.Masker.ForwardWithActivations(clips, Shape.CamLayers);
+            var (logits, activations) = networks.Masker.ForwardWithActivations(clips, most);
             logits.Dispose();
-            var maps = EigenCam.Threshold(EigenCam.Combine(activations.Select(EigenCam.FrameMaps).ToArray()), Shape.CamThreshold); // [B, T, h, w]
-            for (var i = 0; i < group.Length; i++)
+            var layerMaps = activations.Select(EigenCam.FrameMaps).ToArray();              // [B, T, h_i, w_i] per layer, earliest first
+            foreach (var layers in layerCounts)
             {
-                for (var t = 0; t < window; t++)
+                var maps = EigenCam.Combine(layerMaps[^layers..]);                          // [B, T, h, w]
+                for (var i = 0; i < group.Length; i++)
                 {
-                    perFrame[group[i] + t] = maps[i, t];
+                    for (var t = 0; t < window; t++)
+                    {
+                        perFrame[layers][group[i] + t] = maps[i, t];
+                    }
                 }
             }
         }
 
-        var sequence = stack(perFrame.Select(m => m!).ToArray(), 0).unsqueeze(0);      // [1, n, h, w]
-        var poolWindow = (int)Math.Min(Shape.CamWindow, n % 2 == 1 ? n : n - 1);       // libtorch wants window <= n
-        var pooled = EigenCam.TemporalPool(sequence, poolWindow).squeeze(0);           // [n, h, w]
         var size = Shape.InputSize;
-        var resized = interpolate(pooled.unsqueeze(1), size: [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
-        return resized.squeeze(1).clamp(0, 1);
+        var sequences = layerCounts.ToDictionary(k => k, k => stack(perFrame[k].Select(m => m!).ToArray(), 0).unsqueeze(0)); // [1, n, h, w]
+        return settings.Select(setting =>
+        {
+            var poolWindow = (int)Math.Min(setting.Window, n % 2 == 1 ? n : n - 1);    // libtorch wants window <= n
+            var pooled = EigenCam.TemporalPool(EigenCam.Threshold(sequences[setting.Layers], setting.Threshold), poolWindow).squeeze(0); // [n, h, w]
+            var resized = interpolate(pooled.unsqueeze(1), size: [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
+            return resized.squeeze(1).clamp(0, 1);
+        }).ToArray();
     }
 
     /// <summary>The region of interest as a float mask [S, S] in [0, 1] (area-averaged to the input size).</summary>
