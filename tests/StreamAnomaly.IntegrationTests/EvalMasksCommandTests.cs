@@ -48,12 +48,12 @@ public sealed class EvalMasksCommandTests : IDisposable
         return folder;
     }
 
-    private string TrainBundle(string name = "int.sabundle")
+    private string TrainBundle()
     {
         using var background = FrameTensors.ToByteTensor(Enumerable.Range(0, 24).Select(i => CliFixture.Scene(Size, i, false)).ToArray(), Size, Size);
         using var objects = FrameTensors.ToByteTensor(Enumerable.Range(0, 8).Select(i => CliFixture.Scene(Size, 100 + i, true)).ToArray(), Size, Size);
         var (detector, facts) = IntegratedTrainer.Train(background, objects, Tiny, new IntegratedTraining(12, 1, 1, 8, 3e-3, Seed: 1), CPU);
-        var bundle = Path.Combine(root, name);
+        var bundle = Path.Combine(root, "int.sabundle");
         using (detector)
         {
             var calibration = new ScoreCalibration(1, 0, 2, 99);
@@ -61,6 +61,17 @@ public sealed class EvalMasksCommandTests : IDisposable
                 DateTimeOffset.UnixEpoch, detector.Variants.ToDictionary(v => v, _ => calibration)).Save(bundle);
         }
 
+        return bundle;
+    }
+
+    /// <summary>An untrained integrated network in a bundle: enough for the paths that fail before training.</summary>
+    private string UntrainedBundle()
+    {
+        var bundle = Path.Combine(root, "untrained.sabundle");
+        using var detector = new IntegratedDetector(new IntegratedNetwork(Tiny), CPU);
+        var calibration = new ScoreCalibration(1, 0, 2, 99);
+        DetectorCatalog.CreateBundle(detector, calibration, new Dictionary<string, string> { ["pseudoLabelThreshold"] = "0.1" },
+            DateTimeOffset.UnixEpoch, detector.Variants.ToDictionary(v => v, _ => calibration)).Save(bundle);
         return bundle;
     }
 
@@ -111,7 +122,7 @@ public sealed class EvalMasksCommandTests : IDisposable
     public async Task Eval_masks_names_the_clip_that_has_no_ground_truth_masks()
     {
         var train = WriteSplit("train", 300, withMasks: false);
-        var bundle = TrainBundle();
+        var bundle = UntrainedBundle();
 
         var (code, error) = await ConsoleCapture.Run(["eval-masks", "--bundle", bundle, "--data", train, "--eval-data", train, "--out", Path.Combine(root, "x")]);
 
@@ -125,7 +136,7 @@ public sealed class EvalMasksCommandTests : IDisposable
     public async Task Eval_masks_without_a_validation_folder_asks_for_eval_data()
     {
         var train = WriteSplit("train", 300);
-        var bundle = TrainBundle();
+        var bundle = UntrainedBundle();
 
         var (code, error) = await ConsoleCapture.Run(["eval-masks", "--bundle", bundle, "--data", train, "--out", Path.Combine(root, "x")]);
 
