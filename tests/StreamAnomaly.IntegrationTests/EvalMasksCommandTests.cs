@@ -16,13 +16,7 @@ namespace StreamAnomaly.IntegrationTests;
 [Collection(nameof(ConsoleCollection))]
 public sealed class EvalMasksCommandTests : IDisposable
 {
-    private const int Size = 64;
-
-    private static readonly IntegratedNetworkOptions Tiny = new()
-    {
-        Depth = "resnet18", WidthDivisor = 8, PyramidChannels = 16, InputHeight = Size, InputWidth = Size,
-        CodeSize = 32, DecoderWidth = 8, SqueezeChannels = 8, Prototypes = 4,
-    };
+    private const int Size = IntegratedBundles.Size;
 
     private readonly string root = Directory.CreateTempSubdirectory("eval-masks-tests-").FullName;
 
@@ -48,39 +42,12 @@ public sealed class EvalMasksCommandTests : IDisposable
         return folder;
     }
 
-    private string TrainBundle()
-    {
-        using var background = FrameTensors.ToByteTensor(Enumerable.Range(0, 24).Select(i => CliFixture.Scene(Size, i, false)).ToArray(), Size, Size);
-        using var objects = FrameTensors.ToByteTensor(Enumerable.Range(0, 8).Select(i => CliFixture.Scene(Size, 100 + i, true)).ToArray(), Size, Size);
-        var (detector, facts) = IntegratedTrainer.Train(background, objects, Tiny, new IntegratedTraining(12, 1, 1, 8, 3e-3, Seed: 1), CPU);
-        var bundle = Path.Combine(root, "int.sabundle");
-        using (detector)
-        {
-            var calibration = new ScoreCalibration(1, 0, 2, 99);
-            DetectorCatalog.CreateBundle(detector, calibration, new Dictionary<string, string> { ["pseudoLabelThreshold"] = facts.PseudoLabelThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture) },
-                DateTimeOffset.UnixEpoch, detector.Variants.ToDictionary(v => v, _ => calibration)).Save(bundle);
-        }
-
-        return bundle;
-    }
-
-    /// <summary>An untrained integrated network in a bundle: enough for the paths that fail before training.</summary>
-    private string UntrainedBundle()
-    {
-        var bundle = Path.Combine(root, "untrained.sabundle");
-        using var detector = new IntegratedDetector(new IntegratedNetwork(Tiny), CPU);
-        var calibration = new ScoreCalibration(1, 0, 2, 99);
-        DetectorCatalog.CreateBundle(detector, calibration, new Dictionary<string, string> { ["pseudoLabelThreshold"] = "0.1" },
-            DateTimeOffset.UnixEpoch, detector.Variants.ToDictionary(v => v, _ => calibration)).Save(bundle);
-        return bundle;
-    }
-
     [Fact]
     public async Task Eval_masks_writes_table3_with_ground_truth_first_and_the_three_pseudo_label_variants()
     {
         var train = WriteSplit("train", 300);
         WriteSplit("val", 500);
-        var bundle = TrainBundle();
+        var bundle = IntegratedBundles.Trained(Path.Combine(root, "int.sabundle"));
         var output = Path.Combine(root, "report");
 
         var code = await CliApp.RunAsync(["eval-masks", "--bundle", bundle, "--data", train, "--out", output, "--epochs", "2", "--batch", "4"]);
@@ -122,7 +89,7 @@ public sealed class EvalMasksCommandTests : IDisposable
     public async Task Eval_masks_names_the_clip_that_has_no_ground_truth_masks()
     {
         var train = WriteSplit("train", 300, withMasks: false);
-        var bundle = UntrainedBundle();
+        var bundle = IntegratedBundles.Untrained(Path.Combine(root, "untrained.sabundle"));
 
         var (code, error) = await ConsoleCapture.Run(["eval-masks", "--bundle", bundle, "--data", train, "--eval-data", train, "--out", Path.Combine(root, "x")]);
 
@@ -136,7 +103,7 @@ public sealed class EvalMasksCommandTests : IDisposable
     public async Task Eval_masks_without_a_validation_folder_asks_for_eval_data()
     {
         var train = WriteSplit("train", 300);
-        var bundle = UntrainedBundle();
+        var bundle = IntegratedBundles.Untrained(Path.Combine(root, "untrained.sabundle"));
 
         var (code, error) = await ConsoleCapture.Run(["eval-masks", "--bundle", bundle, "--data", train, "--out", Path.Combine(root, "x")]);
 

@@ -18,12 +18,6 @@ public sealed class PseudolabelCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
-    private static readonly IntegratedNetworkOptions Tiny = new()
-    {
-        Depth = "resnet18", WidthDivisor = 8, PyramidChannels = 16, InputHeight = 64, InputWidth = 64,
-        CodeSize = 32, DecoderWidth = 8, SqueezeChannels = 8, Prototypes = 4,
-    };
-
     /// <summary>A clip of 6 frames: even frames plain background, odd frames with the magenta square (category normal-object).</summary>
     private string WriteClip()
     {
@@ -43,16 +37,7 @@ public sealed class PseudolabelCommandTests : IDisposable
     public async Task Pseudolabel_writes_one_label_png_per_normal_object_frame_and_a_contact_sheet()
     {
         var data = WriteClip();
-        using var background = FrameTensors.ToByteTensor(Enumerable.Range(0, 24).Select(i => CliFixture.Scene(64, i, false)).ToArray(), 64, 64);
-        using var objects = FrameTensors.ToByteTensor(Enumerable.Range(0, 8).Select(i => CliFixture.Scene(64, 100 + i, true)).ToArray(), 64, 64);
-        var (detector, facts) = IntegratedTrainer.Train(background, objects, Tiny, new IntegratedTraining(12, 1, 1, 8, 3e-3, Seed: 1), CPU);
-        var bundle = Path.Combine(root, "int.sabundle");
-        using (detector)
-        {
-            var calibration = new ScoreCalibration(1, 0, 2, 99);
-            DetectorCatalog.CreateBundle(detector, calibration, new Dictionary<string, string> { ["pseudoLabelThreshold"] = facts.PseudoLabelThreshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture) },
-                DateTimeOffset.UnixEpoch, detector.Variants.ToDictionary(v => v, _ => calibration)).Save(bundle);
-        }
+        var bundle = IntegratedBundles.Trained(Path.Combine(root, "int.sabundle"));
 
         var output = Path.Combine(root, "labels");
         var code = await CliApp.RunAsync(["pseudolabel", "--bundle", bundle, "--data", data, "--out", output]);
