@@ -126,6 +126,7 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
         ["decoderWidth"] = Network.Options.DecoderWidth.ToString(CultureInfo.InvariantCulture),
         ["squeezeChannels"] = Network.Options.SqueezeChannels.ToString(CultureInfo.InvariantCulture),
         ["prototypes"] = Network.Options.Prototypes.ToString(CultureInfo.InvariantCulture),
+        ["prototypeStride"] = Network.Options.ResolvedPrototypeStride.ToString(CultureInfo.InvariantCulture),
         ["detectionScore"] = Detection.ScoreThreshold.ToString("R", CultureInfo.InvariantCulture),
         ["peak"] = Peak.ToString(CultureInfo.InvariantCulture),
     };
@@ -227,6 +228,7 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
                 DecoderWidth = Int("decoderWidth"),
                 SqueezeChannels = Int("squeezeChannels"),
                 Prototypes = Int("prototypes"),
+                PrototypeStride = p.ContainsKey("prototypeStride") ? Int("prototypeStride") : 4,
                 InputHeight = bundle.Manifest.InputHeight,
                 InputWidth = bundle.Manifest.InputWidth,
             });

@@ -7,6 +7,8 @@ using static TorchSharp.torch;
 
 namespace StreamAnomaly.Vision.Tests.Training;
 
+/// <summary>Runs alone: the head-reset test seeds TorchSharp's global generator, which parallel tests would also draw from.</summary>
+[Collection(nameof(SeededTorchCollection))]
 public sealed class LabelSourceComparisonTests
 {
     private const int Size = TinyNetworks.Size;

@@ -15,26 +15,50 @@ public readonly record struct BoundingBox(float X1, float Y1, float X2, float Y2
 }
 
 /// <summary>
-/// Anchor (prior) settings, YOLACT style: per pyramid level P3..P7 one scale in pixels at a
-/// <see cref="ReferenceSize"/>-pixel input (YOLACT: 24, 48, 96, 192, 384 at 550), so the anchors
-/// keep the same size relative to the image at any input size; at every location one anchor per
-/// aspect ratio (width / height).
+/// Anchor (prior) settings. Every pyramid level P3..P7 has a nominal stride of 8, 16, 32, 64, 128
+/// input pixels; at every location of a level there is one anchor per (stride multiple, aspect
+/// ratio) pair, of side <c>multiple x stride</c> pixels (width / height = ratio, same area).
+/// <para>Why stride multiples and not YOLACT's pixel scales at a reference size: YOLACT's scales
+/// (24, 48, 96, 192, 384 at 550 px) are exactly 3 x the stride of their level, which is what lets an
+/// object of the anchor's size find an anchor with IoU &gt;= 0.5 wherever it lies (the worst
+/// offset, half a cell on both axes, still gives IoU 0.53). Shrinking those pixel scales with the
+/// input (as YOLACT's 400 px configuration does) keeps the anchors' size relative to the image but
+/// not relative to the grid: at 64 px the P3 anchors are 2.8 px on an 8 px grid and the P5 ones
+/// 11 px on a 2 x 2 grid, so a 14 px object matched no prior at IoU 0.5 in 94 % of positions and its
+/// only positive was a forced one, often on a coarse level at a fixed place in the image. Tied to
+/// the stride, the anchors tile every level at any input size (3 x stride at 550 px gives YOLACT's
+/// scales). The second multiple, 2 x stride, covers objects between 2 and 3 strides, the common size
+/// at 64-128 px inputs; objects below about 2 x 8 = 16 px (the finest stride) can still be missed
+/// at IoU 0.5 and then train through their forced best prior only.</para>
 /// </summary>
 public sealed record AnchorOptions
 {
-    public IReadOnlyList<double> Scales { get; init; } = [24, 48, 96, 192, 384];
+    /// <summary>Anchor sides in units of their level's stride (default 2 and 3; YOLACT: 3).</summary>
+    public IReadOnlyList<double> StrideMultiples { get; init; } = [2, 3];
 
+    /// <summary>Width / height of the anchors (YOLACT: 1, 1/2, 2).</summary>
     public IReadOnlyList<double> AspectRatios { get; init; } = [1, 0.5, 2];
 
-    public double ReferenceSize { get; init; } = 550;
+    /// <summary>Anchors per location (A): stride multiples x aspect ratios.</summary>
+    public int AnchorsPerLocation => StrideMultiples.Count * AspectRatios.Count;
 
-    /// <summary>Anchors per location (A).</summary>
-    public int AnchorsPerLocation => AspectRatios.Count;
+    /// <summary>Throws <see cref="ArgumentException"/> unless there is at least one stride multiple and one aspect ratio, all positive and finite.</summary>
+    public void Validate()
+    {
+        static bool Valid(IReadOnlyList<double> values) => values.Count > 0 && values.All(v => v > 0 && !double.IsInfinity(v));
+        if (!Valid(StrideMultiples) || !Valid(AspectRatios))
+        {
+            throw new ArgumentException($"anchors need at least one stride multiple and one aspect ratio, all positive and finite (got multiples [{string.Join(", ", StrideMultiples)}], ratios [{string.Join(", ", AspectRatios)}])");
+        }
+    }
 }
 
 /// <summary>Anchor generation: pure functions of the pyramid geometry.</summary>
 public static class PriorBoxes
 {
+    /// <summary>Nominal stride in input pixels of pyramid level <paramref name="level"/> (0 = P3): 8 x 2^level.</summary>
+    public static int Stride(int level) => 8 << level;
+
     /// <summary>
     /// Grid sizes of P3..P7 for an input of <paramref name="inputHeight"/> x <paramref name="inputWidth"/>:
     /// every stride-2 layer (stem conv, max pool, stride-2 convs) maps a side s to ceil(s / 2).
@@ -60,20 +84,18 @@ public static class PriorBoxes
     }
 
     /// <summary>
-    /// Priors as rows of [cx, cy, w, h] in relative coordinates, in the order the prediction head
-    /// emits them: level by level, then row y, column x, then aspect ratio. Centre of cell (x, y) on
-    /// a level of size (gh, gw) = ((x + 0.5) / gw, (y + 0.5) / gh); size for scale s and aspect
-    /// ratio r: w = s * sqrt(r) / reference, h = s / sqrt(r) / reference (YOLACT's pixel scales).
+    /// Priors of an input size as rows of [cx, cy, w, h] in relative coordinates, in the order the
+    /// prediction head emits them: level by level (P3..P7), then row y, column x, then stride
+    /// multiple, then aspect ratio. Centre of cell (x, y) on a level of size (gh, gw) =
+    /// ((x + 0.5) / gw, (y + 0.5) / gh); size for multiple m, stride s and aspect ratio r:
+    /// w = m s sqrt(r) / inputWidth, h = m s / sqrt(r) / inputHeight.
     /// </summary>
-    public static float[,] Generate(IReadOnlyList<(int Height, int Width)> levelSizes, AnchorOptions anchors)
+    public static float[,] Generate(int inputHeight, int inputWidth, AnchorOptions anchors)
     {
-        ArgumentNullException.ThrowIfNull(levelSizes);
         ArgumentNullException.ThrowIfNull(anchors);
-        if (anchors.Scales.Count != levelSizes.Count)
-        {
-            throw new ArgumentException($"{levelSizes.Count} levels need {levelSizes.Count} scales, got {anchors.Scales.Count}", nameof(anchors));
-        }
+        anchors.Validate();
 
+        var levelSizes = LevelSizes(inputHeight, inputWidth);
         var count = levelSizes.Sum(s => s.Height * s.Width) * anchors.AnchorsPerLocation;
         var priors = new float[count, 4];
         var row = 0;
@@ -84,14 +106,18 @@ public static class PriorBoxes
             {
                 for (var x = 0; x < gw; x++)
                 {
-                    foreach (var ratio in anchors.AspectRatios)
+                    foreach (var multiple in anchors.StrideMultiples)
                     {
-                        var r = Math.Sqrt(ratio);
-                        priors[row, 0] = (float)((x + 0.5) / gw);
-                        priors[row, 1] = (float)((y + 0.5) / gh);
-                        priors[row, 2] = (float)(anchors.Scales[l] * r / anchors.ReferenceSize);
-                        priors[row, 3] = (float)(anchors.Scales[l] / r / anchors.ReferenceSize);
-                        row++;
+                        var side = multiple * Stride(l);
+                        foreach (var ratio in anchors.AspectRatios)
+                        {
+                            var r = Math.Sqrt(ratio);
+                            priors[row, 0] = (float)((x + 0.5) / gw);
+                            priors[row, 1] = (float)((y + 0.5) / gh);
+                            priors[row, 2] = (float)(side * r / inputWidth);
+                            priors[row, 3] = (float)(side / r / inputHeight);
+                            row++;
+                        }
                     }
                 }
             }
@@ -102,7 +128,7 @@ public static class PriorBoxes
 
     /// <summary>The priors of an input size as a [P, 4] float tensor ([cx, cy, w, h], relative).</summary>
     public static Tensor ForInput(int inputHeight, int inputWidth, AnchorOptions anchors) =>
-        from_array(Generate(LevelSizes(inputHeight, inputWidth), anchors));
+        from_array(Generate(inputHeight, inputWidth, anchors));
 }
 
 /// <summary>Box arithmetic on tensors whose last dimension holds 4 coordinates.</summary>

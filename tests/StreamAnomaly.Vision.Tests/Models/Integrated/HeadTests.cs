@@ -40,7 +40,7 @@ public sealed class HeadTests
     [Fact]
     public void Segmentation_head_gives_per_prior_outputs_and_quarter_resolution_prototypes()
     {
-        using var head = new SegmentationHead(16, prototypes: 4, classes: 2, anchorsPerLocation: 3);
+        using var head = new SegmentationHead(16, prototypes: 4, classes: 2, anchorsPerLocation: 6);
         using var scope = NewDisposeScope();
         using var output = head.call(Pyramid());
         Assert.Equal(new long[] { 2, TinyNetworks.PriorCount, 2 }, output.ClassLogits.shape);
@@ -49,6 +49,20 @@ public sealed class HeadTests
         Assert.Equal(new long[] { 2, 4, 16, 16 }, output.Prototypes.shape);
         Assert.True(output.MaskCoefficients.abs().max().item<float>() <= 1f);
         Assert.True(output.Prototypes.min().item<float>() >= 0f);
+    }
+
+    [Fact]
+    public void Prototype_stride_2_gives_half_resolution_prototypes_with_the_same_parameters()
+    {
+        using var head = new SegmentationHead(16, prototypes: 4, classes: 2, anchorsPerLocation: 6, prototypeStride: 2);
+        using var yolact = new SegmentationHead(16, prototypes: 4, classes: 2, anchorsPerLocation: 6);
+        using var scope = NewDisposeScope();
+        using var output = head.call(Pyramid());
+        Assert.Equal(new long[] { 2, 4, 32, 32 }, output.Prototypes.shape);
+        Assert.Equal(
+            yolact.state_dict().Select(p => (p.Key, string.Join("x", p.Value.shape))),
+            head.state_dict().Select(p => (p.Key, string.Join("x", p.Value.shape))));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SegmentationHead(16, prototypeStride: 3));
     }
 
     [Fact]

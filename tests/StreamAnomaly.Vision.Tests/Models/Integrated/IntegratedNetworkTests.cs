@@ -20,7 +20,10 @@ public sealed class IntegratedNetworkTests(ITestOutputHelper output)
         Assert.Equal(new long[] { 2, TinyNetworks.PriorCount, 2 }, result.ClassLogits.shape);
         Assert.Equal(new long[] { 2, TinyNetworks.PriorCount, 4 }, result.BoxRegressions.shape);
         Assert.Equal(new long[] { 2, TinyNetworks.PriorCount, 4 }, result.MaskCoefficients.shape);
-        Assert.Equal(new long[] { 2, 4, 16, 16 }, result.Prototypes.shape);
+        // A 64 px input gets prototypes at stride 2 (32 x 32); 256 px and more YOLACT's stride 4.
+        Assert.Equal(new long[] { 2, 4, 32, 32 }, result.Prototypes.shape);
+        Assert.Equal(4, (TinyNetworks.Options(depth) with { InputHeight = 256, InputWidth = 256 }).ResolvedPrototypeStride);
+        Assert.Equal(8, (TinyNetworks.Options(depth) with { PrototypeStride = 8 }).ResolvedPrototypeStride);
         using var priors = network.CreatePriors();
         Assert.Equal(TinyNetworks.PriorCount, priors.shape[0]);
     }

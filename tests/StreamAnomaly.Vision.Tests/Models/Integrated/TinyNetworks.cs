@@ -20,6 +20,6 @@ internal static class TinyNetworks
         Prototypes = 4,
     };
 
-    /// <summary>Priors of a 64x64 input: (8x8 + 4x4 + 2x2 + 1x1 + 1x1) locations x 3 aspect ratios.</summary>
-    public const int PriorCount = (64 + 16 + 4 + 1 + 1) * 3;
+    /// <summary>Priors of a 64x64 input: (8x8 + 4x4 + 2x2 + 1x1 + 1x1) locations x 2 stride multiples x 3 aspect ratios.</summary>
+    public const int PriorCount = (64 + 16 + 4 + 1 + 1) * 6;
 }
