@@ -22,21 +22,8 @@ namespace StreamAnomaly.Vision.Tests.Detectors;
 [Collection(nameof(SeededTorchCollection))]
 public sealed class IntegratedVersusAutoencoderTests(ITestOutputHelper output)
 {
-    private const int Size = 64;
+    private const int Size = TinyNetworks.Size;
     private const int Side = 14;
-
-    private static readonly IntegratedNetworkOptions Tiny = new()
-    {
-        Depth = "resnet18",
-        WidthDivisor = 8,
-        PyramidChannels = 16,
-        InputHeight = Size,
-        InputWidth = Size,
-        CodeSize = 32,
-        DecoderWidth = 8,
-        SqueezeChannels = 8,
-        Prototypes = 4,
-    };
 
     /// <summary>A background frame with a green square painted at (x, y).</summary>
     private static Frame GreenSquare(int seed, int x, int y)
@@ -82,7 +69,7 @@ public sealed class IntegratedVersusAutoencoderTests(ITestOutputHelper output)
         var (detector, facts) = IntegratedTrainer.Train(
             background,
             withObjects,
-            Tiny,
+            TinyNetworks.Options(),
             new IntegratedTraining(AutoencoderEpochs: 12, SegmentationEpochs: 30, RefitEpochs: 1, BatchSize: 8, LearningRate: 3e-3, Seed: 3),
             CPU);
         using var trained = detector;
