@@ -53,7 +53,8 @@ internal static class EvalMasksWorkflow
         var (evalFrames, evalMasks) = NormalObjectFrames(evalFolder, keepEmpty: false);
         using var trainTensor = FrameTensors.ToByteTensor(trainFrames, w, h);
         using var evalTensor = FrameTensors.ToByteTensor(evalFrames, w, h);
-        var evalTruth = evalMasks.Select(m => PseudoLabelerInstances(m, w, h)).ToArray();
+        var evalTruth = LabelSourceComparison.GroundTruth(evalMasks, w, h).Labels
+            .Select(l => (IReadOnlyList<BinaryMask>)l.Instances.Select(i => i.Mask).ToArray()).ToArray();
         var sources = new List<LabelSource> { LabelSourceComparison.GroundTruth(trainMasks, w, h) };
         sources.AddRange(LabelSourceComparison.PseudoLabels(network, trainTensor, threshold, device, time));
         AnsiConsole.MarkupLine(
@@ -79,9 +80,6 @@ internal static class EvalMasksWorkflow
     /// <summary>AP@.50 of <paramref name="row"/> as a percentage of the ground-truth row's (NaN when that is 0).</summary>
     public static double Relative(LabelSourceResult row, LabelSourceResult groundTruth) =>
         groundTruth.Ap.Ap50 > 0 ? 100 * row.Ap.Ap50 / groundTruth.Ap.Ap50 : double.NaN;
-
-    private static List<BinaryMask> PseudoLabelerInstances(BinaryMask mask, int width, int height) =>
-        Vision.PseudoLabels.PseudoLabeler.FromMask(mask.Resized(width, height)).Instances.Select(i => i.Mask).ToList();
 
     /// <summary>Normal-object frames of every clip under <paramref name="folder"/> with their ground-truth masks.</summary>
     private static (List<Frame> Frames, List<BinaryMask> Masks) NormalObjectFrames(string folder, bool keepEmpty)

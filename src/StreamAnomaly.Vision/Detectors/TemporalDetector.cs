@@ -262,12 +262,9 @@ public sealed class TemporalDetector : IBundledDetector
             return settings.Select(_ => (IReadOnlyList<RawFrameScore>)[]).ToArray();
         }
 
-        var size = Shape.InputSize;
-        networks.eval();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var input = FrameTensors.ToBatch(frames, size, size, device);                 // [n, 3, S, S]
-        var residual = (input - Reconstruct(input)).square().mean([1]);               // [n, S, S]
+        var (input, residual) = InputAndResidual(frames);
         return LearnedMaskTensors(input, settings)
             .Select(mask => (IReadOnlyList<RawFrameScore>)Results(residual * mask.square(), mask))
             .ToArray();
@@ -293,12 +290,9 @@ public sealed class TemporalDetector : IBundledDetector
             return [];
         }
 
-        var size = Shape.InputSize;
-        networks.eval();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var input = FrameTensors.ToBatch(frames, size, size, device);                 // [n, 3, S, S]
-        var residual = (input - Reconstruct(input)).square().mean([1]);               // [n, S, S]
+        var (input, residual) = InputAndResidual(frames);
         var none = Results(residual, null);
         var learnedMask = learned ? LearnedMaskTensor(input) : null;
         var learnedScores = learnedMask is null ? null : Results(residual * learnedMask.square(), learnedMask);
@@ -307,6 +301,14 @@ public sealed class TemporalDetector : IBundledDetector
         return Enumerable.Range(0, frames.Count)
             .Select(i => new MaskedScores(none[i], learnedScores?[i] ?? none[i], idealScores?[i]))
             .ToArray();
+    }
+
+    /// <summary>The frames as a batch [n, 3, S, S] and their reconstruction residual [n, S, S] (in the caller's dispose scope, without gradients).</summary>
+    private (Tensor Input, Tensor Residual) InputAndResidual(IReadOnlyList<Frame> frames)
+    {
+        networks.eval();
+        var input = FrameTensors.ToBatch(frames, Shape.InputSize, Shape.InputSize, device);
+        return (input, (input - Reconstruct(input)).square().mean([1]));
     }
 
     /// <summary>Per-frame reconstruction [n, 3, S, S] from sliding windows (see the remarks).</summary>
