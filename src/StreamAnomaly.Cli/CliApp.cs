@@ -79,13 +79,15 @@ internal static class CliApp
         var backbone = new Option<string>("--backbone") { Description = "Integrated CNN: resnet18, resnet34 or resnet50", DefaultValueFactory = _ => "resnet18" };
         var widthDivisor = new Option<int>("--width-divisor") { Description = "Integrated CNN: divide every backbone width by this (1 = full; 2-4 for CPU)", DefaultValueFactory = _ => 1 };
         var peak = new Option<int>("--peak") { Description = "autoencoder, integrated: score = peak k x k residual window instead of the whole-frame sum (0 = sum, the papers')", DefaultValueFactory = _ => 0 };
+        var segmentationEpochs = new Option<int?>("--segmentation-epochs") { Description = "Integrated CNN: epochs of stage 2 (segmentation head; default --epochs)" };
+        var scaled = new Option<bool>("--scaled") { Description = "Integrated CNN: score the residual divided by its normal size at each pixel (fitted on background frames) instead of the raw residual" };
         var refitEpochs = new Option<int>("--refit-epochs") { Description = "Integrated CNN: epochs of stage 3 (decoder refit)", DefaultValueFactory = _ => 3 };
         var window = new Option<int>("--window") { Description = "temporal: frames per window T (ConvLSTM and R3D-18 clips)", DefaultValueFactory = _ => 8 };
         var partitions = new Option<int>("--partitions") { Description = "temporal: partitions C of the machine cycle (R3D-18 classes)", DefaultValueFactory = _ => 4 };
         var transition = new Option<int>("--transition") { Description = "temporal: ramp width of the smoothed partition labels, frames", DefaultValueFactory = _ => 2 };
         var command = new Command("train", "Train a detector on normal clips and write a calibrated model bundle")
         {
-            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, backbone, widthDivisor, refitEpochs, peak, window, partitions, transition,
+            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, backbone, widthDivisor, segmentationEpochs, refitEpochs, scaled, peak, window, partitions, transition,
         };
         command.SetAction(r => Guarded(() => TrainWorkflow.Run(
             new TrainRequest(
@@ -109,7 +111,9 @@ internal static class CliApp
             {
                 Backbone = r.GetValue(backbone)!,
                 WidthDivisor = Positive(r.GetValue(widthDivisor), "--width-divisor"),
+                SegmentationEpochs = r.GetValue(segmentationEpochs) is { } stage2 ? Positive(stage2, "--segmentation-epochs") : null,
                 RefitEpochs = r.GetValue(refitEpochs),
+                Scaled = r.GetValue(scaled),
                 Peak = r.GetValue(peak),
             },
             time)));

@@ -50,9 +50,10 @@ internal static class IntegratedTrainWorkflow
             $"training [bold]integrated[/] ({request.Backbone}, width/{request.WidthDivisor}, {request.Size} px) on {background.shape[0]} background and " +
             $"{withObjects.shape[0]} normal-object frames; calibrating on {validation.Count} frames from {Markup.Escape(valFolder)}");
 
-        var training = new IntegratedTraining(request.Epochs, request.Epochs, request.RefitEpochs, request.BatchSize, request.LearningRate, Seed: request.Seed, Peak: request.Peak);
+        var segmentationEpochs = request.SegmentationEpochs ?? request.Epochs;
+        var training = new IntegratedTraining(request.Epochs, segmentationEpochs, request.RefitEpochs, request.BatchSize, request.LearningRate, Seed: request.Seed, Peak: request.Peak, Scaled: request.Scaled);
         long StepsOf(long frames, int epochs) => (frames + request.BatchSize - 1) / request.BatchSize * epochs;
-        var steps = StepsOf(background.shape[0], request.Epochs + request.RefitEpochs) + StepsOf(withObjects.shape[0], request.Epochs);
+        var steps = StepsOf(background.shape[0], request.Epochs + request.RefitEpochs) + StepsOf(withObjects.shape[0], segmentationEpochs);
         var epochLosses = new List<(string Stage, int Epoch, double Loss)>();
         var stopwatch = Stopwatch.StartNew();
         var progress = new StageCounter();
@@ -76,6 +77,7 @@ internal static class IntegratedTrainWorkflow
             ["pseudoLabelInstances"] = facts.Instances.ToString(CultureInfo.InvariantCulture),
             ["validationFrames"] = validation.Count.ToString(CultureInfo.InvariantCulture),
             ["epochs"] = request.Epochs.ToString(CultureInfo.InvariantCulture),
+            ["segmentationEpochs"] = segmentationEpochs.ToString(CultureInfo.InvariantCulture),
             ["trainSeconds"] = trainSeconds.ToString("F1", CultureInfo.InvariantCulture),
             ["seed"] = request.Seed.ToString(CultureInfo.InvariantCulture),
             ["device"] = request.Device,

@@ -60,7 +60,7 @@ internal static class PseudolabelWorkflow
             foreach (var chunk in indexed.Chunk(Chunk))
             {
                 using var batch = FrameTensors.ToByteTensor(chunk.Select(c => c.Frame).ToArray(), w, h);
-                var residuals = IntegratedTrainer.Residuals(network, batch, device);
+                var residuals = IntegratedTrainer.PseudoLabelResiduals(network, batch, device);
                 for (var i = 0; i < chunk.Length; i++)
                 {
                     var labels = PseudoLabeler.Label(residuals[i], options);

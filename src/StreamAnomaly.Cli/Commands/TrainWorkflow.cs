@@ -43,6 +43,12 @@ internal sealed record TrainRequest(
     /// <summary>Autoencoder and integrated CNN: score by the peak k x k residual window instead of the whole-frame sum (0 = sum).</summary>
     public int Peak { get; init; }
 
+    /// <summary>Integrated CNN: score the residual divided by its normal per-pixel size instead of the raw residual.</summary>
+    public bool Scaled { get; init; }
+
+    /// <summary>Integrated CNN: epochs of stage 2 (segmentation head); null = <see cref="Epochs"/>.</summary>
+    public int? SegmentationEpochs { get; init; }
+
     /// <summary>Integrated CNN: epochs of stage 3 (decoder refit).</summary>
     public int RefitEpochs { get; init; } = 3;
 }
@@ -62,6 +68,11 @@ internal static class TrainWorkflow
         if (request.Detector == IntegratedDetector.Name)
         {
             return IntegratedTrainWorkflow.Run(request, time);
+        }
+
+        if (request.Scaled || request.SegmentationEpochs is not null)
+        {
+            throw new ArgumentException($"--scaled and --segmentation-epochs apply to --detector {IntegratedDetector.Name} only");
         }
 
         if (request.Size < 16 || request.Size % 16 != 0)

@@ -86,10 +86,11 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
     private readonly Device device;
     private readonly int batchSize;
 
-    public IntegratedDetector(IntegratedNetwork network, Device device, PostprocessOptions? detection = null, int batchSize = 16, int peak = 0)
+    public IntegratedDetector(IntegratedNetwork network, Device device, PostprocessOptions? detection = null, int batchSize = 16, int peak = 0, bool scaled = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(peak);
         Peak = peak;
+        Scaled = scaled;
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         Network = network;
@@ -107,6 +108,14 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
 
     /// <summary>Score reduction: 0 = the paper's sum over pixels; k = the peak k x k residual window.</summary>
     public int Peak { get; }
+
+    /// <summary>
+    /// Score the residual divided by the network's <see cref="IntegratedNetwork.ResidualScale"/> (how
+    /// many times its normal size each pixel's residual is) instead of the paper's raw squared residual:
+    /// parts of the scene that are never reconstructed well (a moving arm) then no longer drown a
+    /// small foreign object in the frame score.
+    /// </summary>
+    public bool Scaled { get; }
 
     /// <summary>Post-processing of the segmentation head (score threshold of a normal object, NMS).</summary>
     public PostprocessOptions Detection { get; }
@@ -129,6 +138,7 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
         ["prototypeStride"] = Network.Options.ResolvedPrototypeStride.ToString(CultureInfo.InvariantCulture),
         ["detectionScore"] = Detection.ScoreThreshold.ToString("R", CultureInfo.InvariantCulture),
         ["peak"] = Peak.ToString(CultureInfo.InvariantCulture),
+        ["scaled"] = Scaled ? "true" : "false",
     };
 
     public IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames) => ScoreVariants(frames, [IntegratedScoring.Table5[0]])[0];
@@ -151,6 +161,11 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
             var batch = FrameTensors.ToBatch(frames.Skip(start).Take(count).ToArray(), w, h, device);
             using var output = Network.call(batch);
             var residual = AutoencoderDetector.Residual(batch, output.Reconstruction);
+            if (Scaled)
+            {
+                residual = residual / Network.ResidualScale;
+            }
+
             var objects = NormalObjectMask(output, count);
             var objectPixels = objects.cpu().data<float>().ToArray();
             var ignored = Enumerable.Range(0, count)
@@ -242,7 +257,8 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
 
         var score = double.TryParse(Text("detectionScore"), CultureInfo.InvariantCulture, out var s) ? s : 0.5;
         var peak = p.TryGetValue("peak", out var peakText) && int.TryParse(peakText, CultureInfo.InvariantCulture, out var k) && k >= 0 ? k : 0;
-        return new IntegratedDetector(network, device, new PostprocessOptions { ScoreThreshold = score }, peak: peak);
+        var scaled = p.TryGetValue("scaled", out var scaledText) && scaledText == "true";
+        return new IntegratedDetector(network, device, new PostprocessOptions { ScoreThreshold = score }, peak: peak, scaled: scaled);
     }
 
     public void Dispose() => Network.Dispose();

@@ -14,9 +14,15 @@ namespace StreamAnomaly.Vision.Training;
 /// <param name="RefitEpochs">Stage 3: decoder alone, backbone and segmentation head frozen.</param>
 /// <param name="BatchSize">Frames per optimisation step.</param>
 /// <param name="LearningRate">Adam learning rate of every stage.</param>
-/// <param name="PseudoLabelPercentile">Pseudo-label threshold: this percentile of background residual pixels.</param>
+/// <param name="PseudoLabelPercentile">
+/// Pseudo-label threshold: this percentile of the background residual pixels, each divided by the
+/// network's <see cref="IntegratedNetwork.ResidualScale"/>.
+/// </param>
+/// <param name="ScalePixelPercentile">Residual scale: this percentile of each pixel's background residual (<see cref="NormalResidualScale"/>).</param>
+/// <param name="ScaleFloorPercentile">Residual scale: at least this percentile of all background residual pixels pooled.</param>
 /// <param name="Seed">Seeds initialisation, shuffling and augmentation.</param>
 /// <param name="Peak">Score reduction of the trained detector (0 = sum; k = peak k x k window).</param>
+/// <param name="Scaled">The trained detector scores the residual divided by the fitted residual scale (<see cref="IntegratedDetector.Scaled"/>).</param>
 public sealed record IntegratedTraining(
     int AutoencoderEpochs = 10,
     int SegmentationEpochs = 10,
@@ -24,24 +30,34 @@ public sealed record IntegratedTraining(
     int BatchSize = 8,
     double LearningRate = 1e-3,
     double PseudoLabelPercentile = 99.9,
+    double ScalePixelPercentile = 99,
+    double ScaleFloorPercentile = 90,
     int Seed = 0,
-    int Peak = 0);
+    int Peak = 0,
+    bool Scaled = false);
 
 /// <summary>What the trainer learnt besides the weights, for the bundle and the logs.</summary>
-/// <param name="PseudoLabelThreshold">Residual threshold used for pseudo-labels.</param>
-/// <param name="LabelledFrames">Normal-object frames that got at least one pseudo-label instance.</param>
+/// <param name="PseudoLabelThreshold">
+/// Threshold of the trained network's scaled residual (<see cref="IntegratedTrainer.PseudoLabelResiduals"/>)
+/// for pseudo-labelling more frames later; stage 2 used the same rule on the stage-1 decoder.
+/// </param>
+/// <param name="LabelledFrames">Normal-object frames that got at least one pseudo-label instance in stage 2.</param>
 /// <param name="Instances">Pseudo-label instances in all.</param>
 public sealed record IntegratedTrainingFacts(double PseudoLabelThreshold, int LabelledFrames, int Instances);
 
 /// <summary>
 /// Trains the integrated CNN in the paper's three stages: (1) backbone + decoder as an
 /// autoencoder on background-only frames with colour jitter; (2) pseudo-label the frames that hold
-/// normal objects from the stage-1 residual (<see cref="PseudoLabeler"/>) and train the
-/// segmentation head (and backbone) on them; (3) stage 2 moved the backbone, so freeze backbone and
+/// normal objects from the stage-1 residual, scaled per pixel (<see cref="NormalResidualScale"/>,
+/// <see cref="PseudoLabeler"/>), and train the segmentation head (and backbone) on them, each batch
+/// turned by a random <see cref="Dihedral"/> symmetry and colour-jittered; (3) stage 2 moved the backbone, so freeze backbone and
 /// segmentation head and refit the decoder.
 /// </summary>
 public static class IntegratedTrainer
 {
+    /// <summary>Most background frames whose residuals fit the residual scale (a per-pixel percentile needs them all in memory).</summary>
+    public const int ScaleSample = 1000;
+
     public static (IntegratedDetector Detector, IntegratedTrainingFacts Facts) Train(
         Tensor background,
         Tensor withObjects,
@@ -71,7 +87,8 @@ public static class IntegratedTrainer
             Segmentation(network, withObjects, targets, training, device, generator, progress, cancellationToken, freezeBackbone: false);
             Reconstruction(network, background, TrainingStage.DecoderRefit, training.RefitEpochs, "decoder refit", training, device, generator, progress, cancellationToken);
             network.eval();
-            return (new IntegratedDetector(network, device, peak: training.Peak), facts);
+            var threshold = FitResidualScale(network, background, training, device);
+            return (new IntegratedDetector(network, device, peak: training.Peak, scaled: training.Scaled), facts with { PseudoLabelThreshold = threshold });
         }
         catch
         {
@@ -115,8 +132,30 @@ public static class IntegratedTrainer
         Segmentation(network, frames, targets, training, device, generator, progress, cancellationToken, freezeBackbone);
     }
 
-    /// <summary>Residual maps of <paramref name="frames"/> (uint8 [N, 3, H, W]) under the current decoder.</summary>
-    public static List<AnomalyMap> Residuals(IntegratedNetwork network, Tensor frames, Device device, int batchSize = 16)
+    /// <summary>
+    /// The maps pseudo-labels are cut from: residuals of <paramref name="frames"/> (uint8 [N, 3, H, W])
+    /// under the current decoder, divided by the network's <see cref="IntegratedNetwork.ResidualScale"/>.
+    /// </summary>
+    public static List<AnomalyMap> PseudoLabelResiduals(IntegratedNetwork network, Tensor frames, Device device, int batchSize = 16) =>
+        Residuals(network, frames, device, scaled: true, batchSize);
+
+    /// <summary>
+    /// Fits the network's <see cref="IntegratedNetwork.ResidualScale"/> to the current decoder's
+    /// residuals on (at most <see cref="ScaleSample"/>, evenly spaced) background-only frames and
+    /// returns the pseudo-label threshold of the scaled residuals.
+    /// </summary>
+    private static double FitResidualScale(IntegratedNetwork network, Tensor background, IntegratedTraining training, Device device)
+    {
+        var count = background.shape[0];
+        using var picks = linspace(0, count - 1, Math.Min(count, ScaleSample)).round().to_type(ScalarType.Int64);
+        using var sample = background.index_select(0, picks);
+        var raw = Residuals(network, sample, device, scaled: false);
+        var scale = NormalResidualScale.FromNormalResiduals(raw, training.ScalePixelPercentile, training.ScaleFloorPercentile);
+        network.SetResidualScale(scale);
+        return PseudoLabelThreshold.FromNormalResiduals(raw.Select(m => NormalResidualScale.Normalise(m, scale)), training.PseudoLabelPercentile);
+    }
+
+    private static List<AnomalyMap> Residuals(IntegratedNetwork network, Tensor frames, Device device, bool scaled, int batchSize = 16)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(frames);
@@ -128,7 +167,13 @@ public static class IntegratedTrainer
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var batch = FrameTensors.ToUnitFloat(frames.narrow(0, start, Math.Min(batchSize, frames.shape[0] - start)), device);
-            var values = AutoencoderDetector.Residual(batch, network.Reconstruct(batch)).cpu().data<float>().ToArray();
+            var residual = AutoencoderDetector.Residual(batch, network.Reconstruct(batch));
+            if (scaled)
+            {
+                residual = residual / network.ResidualScale;
+            }
+
+            var values = residual.cpu().data<float>().ToArray();
             for (var i = 0; i < values.Length / (h * w); i++)
             {
                 maps.Add(new AnomalyMap(w, h, values.AsSpan(i * h * w, h * w).ToArray()));
@@ -141,10 +186,10 @@ public static class IntegratedTrainer
     private static (List<(long Index, SegmentationTargets Targets)> Targets, IntegratedTrainingFacts Facts) PseudoLabel(
         IntegratedNetwork network, Tensor background, Tensor withObjects, IntegratedTraining training, Device device)
     {
-        var threshold = PseudoLabelThreshold.FromNormalResiduals(Residuals(network, background, device), training.PseudoLabelPercentile);
+        var threshold = FitResidualScale(network, background, training, device);
         var options = new PseudoLabelOptions(threshold);
         var targets = new List<(long, SegmentationTargets)>();
-        var residuals = Residuals(network, withObjects, device);
+        var residuals = PseudoLabelResiduals(network, withObjects, device);
         for (var i = 0; i < residuals.Count; i++)
         {
             var labels = PseudoLabeler.Label(residuals[i], options);
@@ -215,11 +260,14 @@ public static class IntegratedTrainer
         using var optimizer = optim.Adam(network.TrainableParameters(), training.LearningRate);
         using var cpuPriors = network.CreatePriors();
         using var priors = cpuPriors.to(device);
+        var symmetries = Dihedral.Count(network.Options.InputWidth, network.Options.InputHeight);
         MiniBatchLoop.Run(optimizer, targets.Count, training.BatchSize, training.SegmentationEpochs, "segmentation", generator, progress, cancellationToken, picks =>
         {
             var chosen = picks.Select(i => targets[(int)i]).ToArray();
             var batch = FrameTensors.ToUnitFloat(frames.index_select(0, tensor(chosen.Select(c => c.Index).ToArray())), device);
-            return SegmentationLoss.Compute(network.Segment(batch), priors, chosen.Select(c => c.Targets).ToArray()).Total;
+            var symmetry = (int)randint(0, symmetries, [1], generator: generator).item<long>();
+            batch = ColourJitter.Apply(Dihedral.Apply(batch, symmetry), generator, device);
+            return SegmentationLoss.Compute(network.Segment(batch), priors, chosen.Select(c => Dihedral.Apply(c.Targets, symmetry)).ToArray()).Total;
         });
     }
 }

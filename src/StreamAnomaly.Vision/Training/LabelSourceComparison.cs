@@ -58,7 +58,7 @@ public static class LabelSourceComparison
         ArgumentNullException.ThrowIfNull(frames);
         ArgumentNullException.ThrowIfNull(time);
         var start = time.GetTimestamp();
-        var residuals = IntegratedTrainer.Residuals(network, frames, device);
+        var residuals = IntegratedTrainer.PseudoLabelResiduals(network, frames, device);
         var residualSeconds = time.GetElapsedTime(start).TotalSeconds;
         return PseudoLabelVariants.Select(v =>
         {

@@ -109,6 +109,7 @@ public sealed class IntegratedTrainerTests
         {
             Assert.Equal(["autoencoder", "segmentation", "decoder refit"], progress.Stages);
             Assert.True(facts.LabelledFrames >= 6, $"only {facts.LabelledFrames} of 12 frames got a pseudo-label");
+            Assert.True(detector.Network.ResidualScale.max().item<float>() > detector.Network.ResidualScale.min().item<float>(), "the residual scale was fitted per pixel");
 
             var path = Path.Combine(Path.GetTempPath(), $"int-{Guid.NewGuid():N}.sabundle");
             try

@@ -1,3 +1,4 @@
+using StreamAnomaly.Core.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -123,10 +124,13 @@ public sealed record ParameterComparison(long Backbone, long Pyramid, long Recon
 /// The integrated CNN: a ResNet backbone and a YOLACT feature pyramid shared by a
 /// <see cref="Integrated.ReconstructionHead"/> (autoencoder with a 2 KB fully-connected bottleneck)
 /// and a YOLACT-style <see cref="Integrated.SegmentationHead"/> for normal objects.
-/// State-dict prefixes: <c>backbone.</c>, <c>fpn.</c>, <c>reconstruction_head.</c>, <c>segmentation_head.</c>.
+/// State-dict prefixes: <c>backbone.</c>, <c>fpn.</c>, <c>reconstruction_head.</c>, <c>segmentation_head.</c>;
+/// the buffer <c>residual_scale</c> holds the normal residual level per pixel (see <see cref="ResidualScale"/>).
 /// </summary>
 public sealed class IntegratedNetwork : Module<Tensor, IntegratedOutput>
 {
+    private const string ResidualScaleBuffer = "residual_scale";
+
     private readonly ResNet backbone;
     private readonly FeaturePyramid fpn;
     private readonly ReconstructionHead reconstruction_head;
@@ -142,9 +146,37 @@ public sealed class IntegratedNetwork : Module<Tensor, IntegratedOutput>
         reconstruction_head = new ReconstructionHead(options.PyramidChannels, options.InputHeight, options.InputWidth, options.CodeSize, options.DecoderWidth, options.SqueezeChannels);
         segmentation_head = new SegmentationHead(options.PyramidChannels, options.Prototypes, options.Classes, options.Anchors.AnchorsPerLocation, options.ResolvedPrototypeStride);
         RegisterComponents();
+        register_buffer(ResidualScaleBuffer, ones(options.InputHeight, options.InputWidth));
     }
 
     public IntegratedNetworkOptions Options { get; }
+
+    /// <summary>
+    /// The reconstruction residual a normal frame shows at each pixel, [H, W] on the network's device
+    /// (all ones until training fits it with <see cref="SetResidualScale"/>): pseudo-labels threshold
+    /// the residual divided by it, so that parts that are never reconstructed well (a moving arm) do
+    /// not drown the objects. Saved with the weights.
+    /// </summary>
+    public Tensor ResidualScale => named_buffers(recurse: false).Single(b => b.name == ResidualScaleBuffer).buffer;
+
+    /// <summary>Replaces <see cref="ResidualScale"/> (positive values, row-major, <see cref="Options"/>' size).</summary>
+    public void SetResidualScale(AnomalyMap scale)
+    {
+        ArgumentNullException.ThrowIfNull(scale);
+        if (scale.Width != Options.InputWidth || scale.Height != Options.InputHeight)
+        {
+            throw new ArgumentException($"residual scale is {scale.Width}x{scale.Height}, the network takes {Options.InputWidth}x{Options.InputHeight}", nameof(scale));
+        }
+
+        if (scale.Values.Any(v => !(v > 0) || !float.IsFinite(v)))
+        {
+            throw new ArgumentException("residual scale values must be positive and finite", nameof(scale));
+        }
+
+        using var noGrad = no_grad();
+        using var values = tensor(scale.Values, [Options.InputHeight, Options.InputWidth]);
+        ResidualScale.copy_(values);
+    }
 
     /// <summary>Both heads on a batch [N, 3, H, W] (H, W as in <see cref="Options"/>).</summary>
     public override IntegratedOutput forward(Tensor input)

@@ -1,3 +1,5 @@
+using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Vision.Detectors;
 using StreamAnomaly.Vision.Models.Integrated;
 using TorchSharp.Modules;
 using Xunit.Abstractions;
@@ -49,6 +51,30 @@ public sealed class IntegratedNetworkTests(ITestOutputHelper output)
         }
 
         Assert.Equal(golden.Length, keys.Length);
+    }
+
+    [Fact]
+    public void Residual_scale_starts_at_one_and_travels_with_the_weights()
+    {
+        using var network = new IntegratedNetwork(TinyNetworks.Options());
+        using var loaded = new IntegratedNetwork(TinyNetworks.Options());
+        Assert.Equal(1f, network.ResidualScale.min().item<float>());
+        Assert.Equal(1f, network.ResidualScale.max().item<float>());
+        var scale = Enumerable.Range(0, 64 * 64).Select(static i => 0.5f + (i % 7)).ToArray();
+
+        network.SetResidualScale(new AnomalyMap(64, 64, scale));
+        ModuleWeights.Import(loaded, ModuleWeights.Export(network), "test.sabundle", "integrated");
+
+        Assert.Equal(scale, loaded.ResidualScale.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Residual_scale_of_another_size_or_not_positive_is_refused()
+    {
+        using var network = new IntegratedNetwork(TinyNetworks.Options());
+
+        Assert.Throws<ArgumentException>(() => network.SetResidualScale(new AnomalyMap(32, 64, new float[32 * 64])));
+        Assert.Throws<ArgumentException>(() => network.SetResidualScale(new AnomalyMap(64, 64, new float[64 * 64])));
     }
 
     [Fact]
