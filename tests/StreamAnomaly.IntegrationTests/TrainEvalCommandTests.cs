@@ -63,6 +63,15 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     }
 
     [Fact]
+    public async Task Integrated_only_options_are_refused_for_another_detector()
+    {
+        var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), "--scaled", "--out", fixture.PathOf("s.sabundle")]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Equal("error: --scaled and --segmentation-epochs apply to --detector integrated only", error.Trim());
+        Assert.False(File.Exists(fixture.PathOf("s.sabundle")));
+    }
+
+    [Fact]
     public async Task Training_on_a_category_no_frame_has_fails_naming_the_category()
     {
         var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), "--category", "hands", "--out", fixture.PathOf("z.sabundle")]);

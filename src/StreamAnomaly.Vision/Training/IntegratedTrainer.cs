@@ -18,6 +18,7 @@ namespace StreamAnomaly.Vision.Training;
 /// Pseudo-label threshold: this percentile of the background residual pixels, each divided by the
 /// network's <see cref="IntegratedNetwork.ResidualScale"/>.
 /// </param>
+/// <param name="CopyPasteProbability">Stage 2: chance that a frame gets a pasted piece of a labelled object (<see cref="CopyPaste"/>; 0 = off).</param>
 /// <param name="ScalePixelPercentile">Residual scale: this percentile of each pixel's background residual (<see cref="NormalResidualScale"/>).</param>
 /// <param name="ScaleFloorPercentile">Residual scale: at least this percentile of all background residual pixels pooled.</param>
 /// <param name="Seed">Seeds initialisation, shuffling and augmentation.</param>
@@ -30,6 +31,7 @@ public sealed record IntegratedTraining(
     int BatchSize = 8,
     double LearningRate = 1e-3,
     double PseudoLabelPercentile = 99.9,
+    double CopyPasteProbability = 0.5,
     double ScalePixelPercentile = 99,
     double ScaleFloorPercentile = 90,
     int Seed = 0,
@@ -49,8 +51,9 @@ public sealed record IntegratedTrainingFacts(double PseudoLabelThreshold, int La
 /// Trains the integrated CNN in the paper's three stages: (1) backbone + decoder as an
 /// autoencoder on background-only frames with colour jitter; (2) pseudo-label the frames that hold
 /// normal objects from the stage-1 residual, scaled per pixel (<see cref="NormalResidualScale"/>,
-/// <see cref="PseudoLabeler"/>), and train the segmentation head (and backbone) on them, each batch
-/// turned by a random <see cref="Dihedral"/> symmetry and colour-jittered; (3) stage 2 moved the backbone, so freeze backbone and
+/// <see cref="PseudoLabeler"/>), and train the segmentation head (and backbone) on them, with
+/// pieces of labelled objects pasted elsewhere (<see cref="CopyPaste"/>), each batch turned by a
+/// random <see cref="Dihedral"/> symmetry and colour-jittered; (3) stage 2 moved the backbone, so freeze backbone and
 /// segmentation head and refit the decoder.
 /// </summary>
 public static class IntegratedTrainer
@@ -261,13 +264,16 @@ public static class IntegratedTrainer
         using var cpuPriors = network.CreatePriors();
         using var priors = cpuPriors.to(device);
         var symmetries = Dihedral.Count(network.Options.InputWidth, network.Options.InputHeight);
+        var copyPaste = new CopyPasteOptions(training.CopyPasteProbability);
+        var pieces = new Random(training.Seed);
         MiniBatchLoop.Run(optimizer, targets.Count, training.BatchSize, training.SegmentationEpochs, "segmentation", generator, progress, cancellationToken, picks =>
         {
             var chosen = picks.Select(i => targets[(int)i]).ToArray();
             var batch = FrameTensors.ToUnitFloat(frames.index_select(0, tensor(chosen.Select(c => c.Index).ToArray())), device);
+            var (augmented, labels) = CopyPaste.Apply(batch, chosen.Select(c => c.Targets).ToArray(), pieces, copyPaste);
             var symmetry = (int)randint(0, symmetries, [1], generator: generator).item<long>();
-            batch = ColourJitter.Apply(Dihedral.Apply(batch, symmetry), generator, device);
-            return SegmentationLoss.Compute(network.Segment(batch), priors, chosen.Select(c => Dihedral.Apply(c.Targets, symmetry)).ToArray()).Total;
+            batch = ColourJitter.Apply(Dihedral.Apply(augmented, symmetry), generator, device);
+            return SegmentationLoss.Compute(network.Segment(batch), priors, labels.Select(t => Dihedral.Apply(t, symmetry)).ToArray()).Total;
         });
     }
 }

@@ -130,6 +130,25 @@ public sealed class IntegratedTrainerTests
     }
 
     [Fact]
+    public void A_scaled_detector_scores_the_residual_divided_by_the_residual_scale_and_keeps_that_in_its_bundle()
+    {
+        random.manual_seed(4);
+        var network = new IntegratedNetwork(Tiny);
+        using var plain = new IntegratedDetector(network, CPU, new PostprocessOptions { ScoreThreshold = 1.1 }); // owns the network
+        var scaled = new IntegratedDetector(network, CPU, new PostprocessOptions { ScoreThreshold = 1.1 }, scaled: true);
+        network.SetResidualScale(new Core.Imaging.AnomalyMap(64, 64, Enumerable.Repeat(4f, 64 * 64).ToArray()));
+        var frames = TestFrames.Normal(64, 2);
+
+        var expected = plain.ScoreSequence(frames).Select(s => s.RawScore / 4).ToArray();
+        var actual = scaled.ScoreSequence(frames).Select(s => s.RawScore).ToArray();
+
+        Assert.Equal(expected[0], actual[0], 3);
+        Assert.Equal(expected[1], actual[1], 3);
+        Assert.Equal("true", scaled.BundleParameters["scaled"]);
+        Assert.Equal("false", plain.BundleParameters["scaled"]);
+    }
+
+    [Fact]
     public void Scoring_every_variant_leaves_no_live_tensor_behind()
     {
         using var detector = new IntegratedDetector(new IntegratedNetwork(Tiny), CPU, new PostprocessOptions { ScoreThreshold = 0.0 });

@@ -137,12 +137,21 @@ public static class BoxCoding
     /// <summary>SSD's variances: 0.1 for the centre offsets, 0.2 for the log sizes.</summary>
     public static readonly (double Center, double Size) Variances = (0.1, 0.2);
 
+    // Held Scalars: TorchSharp 0.107 lets the finalizer free an implicitly converted Scalar while
+    // its native call still reads it ("Unknown scalar type" after many training steps).
+    private static readonly Scalar Zero = 0.ToScalar();
+    private static readonly Scalar Two = 2.ToScalar();
+    private static readonly Scalar CenterVariance = Variances.Center.ToScalar();
+    private static readonly Scalar SizeVariance = Variances.Size.ToScalar();
+    private static readonly Scalar TinySize = 1e-8.ToScalar();
+    private static readonly Scalar TinyArea = 1e-12.ToScalar();
+
     /// <summary>[cx, cy, w, h] -> [x1, y1, x2, y2].</summary>
     public static Tensor PointForm(Tensor centerForm)
     {
         using var scope = NewDisposeScope();
         var center = centerForm[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)];
-        var half = centerForm[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)] / 2;
+        var half = centerForm[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)].div(Two);
         return cat([center - half, center + half], -1).MoveToOuterDisposeScope();
     }
 
@@ -157,8 +166,8 @@ public static class BoxCoding
         var hi = matched[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)];
         var priorCenter = priors[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)];
         var priorSize = priors[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)];
-        var center = ((lo + hi) / 2 - priorCenter) / (Variances.Center * priorSize);
-        var size = ((hi - lo) / priorSize).clamp_min(1e-8).log() / Variances.Size;
+        var center = ((lo + hi).div(Two) - priorCenter) / priorSize.mul(CenterVariance);
+        var size = ((hi - lo) / priorSize).clamp_min(TinySize).log().div(SizeVariance);
         return cat([center, size], -1).MoveToOuterDisposeScope();
     }
 
@@ -168,9 +177,10 @@ public static class BoxCoding
         using var scope = NewDisposeScope();
         var priorCenter = priors[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)];
         var priorSize = priors[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)];
-        var center = priorCenter + regressions[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)] * Variances.Center * priorSize;
-        var size = priorSize * (regressions[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)] * Variances.Size).exp();
-        return cat([center - size / 2, center + size / 2], -1).MoveToOuterDisposeScope();
+        var center = priorCenter + (regressions[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)].mul(CenterVariance) * priorSize);
+        var size = priorSize * regressions[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)].mul(SizeVariance).exp();
+        var half = size.div(Two);
+        return cat([center - half, center + half], -1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -185,9 +195,9 @@ public static class BoxCoding
         var iy1 = maximum(Col(a, 1, -1), Col(b, 1, -2));
         var ix2 = minimum(Col(a, 2, -1), Col(b, 2, -2));
         var iy2 = minimum(Col(a, 3, -1), Col(b, 3, -2));
-        var inter = (ix2 - ix1).clamp_min(0) * (iy2 - iy1).clamp_min(0);
-        var areaA = ((Col(a, 2, -1) - Col(a, 0, -1)) * (Col(a, 3, -1) - Col(a, 1, -1))).clamp_min(0);
-        var areaB = ((Col(b, 2, -2) - Col(b, 0, -2)) * (Col(b, 3, -2) - Col(b, 1, -2))).clamp_min(0);
-        return (inter / (areaA + areaB - inter).clamp_min(1e-12)).MoveToOuterDisposeScope();
+        var inter = (ix2 - ix1).clamp_min(Zero) * (iy2 - iy1).clamp_min(Zero);
+        var areaA = ((Col(a, 2, -1) - Col(a, 0, -1)) * (Col(a, 3, -1) - Col(a, 1, -1))).clamp_min(Zero);
+        var areaB = ((Col(b, 2, -2) - Col(b, 0, -2)) * (Col(b, 3, -2) - Col(b, 1, -2))).clamp_min(Zero);
+        return (inter / (areaA + areaB - inter).clamp_min(TinyArea)).MoveToOuterDisposeScope();
     }
 }

@@ -63,6 +63,11 @@ public sealed record SegmentationLossResult(Tensor Total, Tensor Class, Tensor B
 /// </summary>
 public static class SegmentationLoss
 {
+    // Held Scalars (see BoxCoding): implicitly converted ones can be freed while native code reads them.
+    private static readonly Scalar Zero = 0.ToScalar();
+    private static readonly Scalar One = 1.ToScalar();
+    private static readonly Scalar Half = 0.5.ToScalar();
+
     /// <summary>Per-image matching result: class targets [P] (-1 neutral, 0 background, c class), box targets [P, 4], matched truth index [P].</summary>
     public static (Tensor Classes, Tensor Boxes, Tensor TruthIndex) Match(Tensor truths, Tensor labels, Tensor priors, double positiveIou = 0.5, double negativeIou = 0.4)
     {
@@ -83,13 +88,18 @@ public static class SegmentationLoss
         for (var g = 0; g < bestPrior.Length; g++)
         {
             using var at = tensor(new[] { bestPrior[g] });
-            bestOverlap.index_fill_(0, at, 2.0);
-            bestTruth.index_fill_(0, at, g);
+            using var forced = 2.0.ToScalar();
+            using var truth = g.ToScalar();
+            bestOverlap.index_fill_(0, at, forced);
+            bestTruth.index_fill_(0, at, truth);
         }
 
         var classes = labels.index_select(0, bestTruth).clone();
-        classes.masked_fill_(bestOverlap < positiveIou, -1);
-        classes.masked_fill_(bestOverlap < negativeIou, 0);
+        using var positiveBound = positiveIou.ToScalar();
+        using var negativeBound = negativeIou.ToScalar();
+        using var neutral = (-1).ToScalar();
+        classes.masked_fill_(bestOverlap.lt(positiveBound), neutral);
+        classes.masked_fill_(bestOverlap.lt(negativeBound), Zero);
         var boxes = BoxCoding.Encode(truths.index_select(0, bestTruth), priors);
         return (classes.MoveToOuterDisposeScope(), boxes.MoveToOuterDisposeScope(), bestTruth.MoveToOuterDisposeScope());
     }
@@ -113,6 +123,8 @@ public static class SegmentationLoss
         using var scope = NewDisposeScope();
         var device = output.ClassLogits.device;
         var (k, ph, pw) = (output.Prototypes.shape[1], output.Prototypes.shape[2], output.Prototypes.shape[3]);
+        using var width = pw.ToScalar();
+        using var height = ph.ToScalar();
         var classTargets = new List<Tensor>();
         var boxTargets = new List<Tensor>();
         var truthIndices = new List<Tensor>();
@@ -133,7 +145,7 @@ public static class SegmentationLoss
         }
 
         var classT = stack(classTargets);
-        var positive = classT > 0;
+        var positive = classT.gt(Zero);
         var positivesPerImage = positive.sum(1);
         var totalPositives = positivesPerImage.sum().item<long>();
         var normaliser = Math.Max(1, totalPositives);
@@ -143,11 +155,13 @@ public static class SegmentationLoss
         using (no_grad())
         {
             var background = output.ClassLogits.logsumexp(-1) - output.ClassLogits[TensorIndex.Ellipsis, 0];
-            background = background.masked_fill(classT != 0, 0);
+            background = background.masked_fill(classT.ne(Zero), Zero);
             var (_, order) = background.sort(1, descending: true);
             var (_, rank) = order.sort(1);
-            var negatives = (positivesPerImage * options.NegativesPerPositive).clamp_max(classT.shape[1] - 1).unsqueeze(1);
-            negative = (rank < negatives) & (classT == 0);
+            using var perPositive = options.NegativesPerPositive.ToScalar();
+            using var most = (classT.shape[1] - 1).ToScalar();
+            var negatives = positivesPerImage.mul(perPositive).clamp_max(most).unsqueeze(1);
+            negative = rank.lt(negatives) & classT.eq(Zero);
         }
 
         var chosen = (positive | negative).nonzero().T;
@@ -181,14 +195,17 @@ public static class SegmentationLoss
             var predicted = SegmentationPostprocessor.AssembleMasks(
                 output.Prototypes[i], output.MaskCoefficients[i].index_select(0, priorsOfImage), boxes, options.CropPadding);
             var expected = truthMasks[i].index_select(0, truth);
-            var perPixel = functional.binary_cross_entropy(predicted.clamp(0, 1), expected, reduction: Reduction.None);
-            var area = ((boxes[TensorIndex.Colon, 2] - boxes[TensorIndex.Colon, 0]) * pw * (boxes[TensorIndex.Colon, 3] - boxes[TensorIndex.Colon, 1]) * ph).clamp_min(1);
+            var perPixel = functional.binary_cross_entropy(predicted.clamp(Zero, One), expected, reduction: Reduction.None);
+            var area = ((boxes[TensorIndex.Colon, 2] - boxes[TensorIndex.Colon, 0]).mul(width) * (boxes[TensorIndex.Colon, 3] - boxes[TensorIndex.Colon, 1]).mul(height)).clamp_min(One);
             maskLoss = maskLoss + (perPixel.sum([1, 2]) / area).sum();
         }
 
-        var c = classLoss * (options.ClassWeight / normaliser);
-        var b = boxLoss * (options.BoxWeight / normaliser);
-        var m = maskLoss * (options.MaskWeight / normaliser);
+        using var classWeight = (options.ClassWeight / normaliser).ToScalar();
+        using var boxWeight = (options.BoxWeight / normaliser).ToScalar();
+        using var maskWeight = (options.MaskWeight / normaliser).ToScalar();
+        var c = classLoss.mul(classWeight);
+        var b = boxLoss.mul(boxWeight);
+        var m = maskLoss.mul(maskWeight);
         var total = c + b + m;
         return new SegmentationLossResult(
             total.MoveToOuterDisposeScope(), c.MoveToOuterDisposeScope(), b.MoveToOuterDisposeScope(), m.MoveToOuterDisposeScope(), totalPositives);
@@ -209,7 +226,7 @@ public static class SegmentationLoss
         {
             var full = tensor(t.Mask.Data.Select(v => v ? 1f : 0f).ToArray(), [1, 1, t.Mask.Height, t.Mask.Width], device: device);
             return functional.interpolate(full, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false).view(h, w);
-        })).ge(0.5).to_type(ScalarType.Float32);
+        })).ge(Half).to_type(ScalarType.Float32);
         return (boxes, labels, masks);
     }
 }
