@@ -236,7 +236,7 @@ internal static class CliApp
         var data = new Option<string>("--data") { Description = "Folder of clips (interchange format)", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for labels/CLIP/NNNNNN.png and contact-sheet.png", Required = true };
         var category = new Option<string>("--category") { Description = "Only frames of this label category (empty: every frame)", DefaultValueFactory = _ => "normal-object" };
-        var threshold = new Option<double?>("--threshold") { Description = "Residual threshold (default: the bundle's training threshold)" };
+        var threshold = new Option<double?>("--threshold") { Description = "Threshold of the residual divided by its normal per-pixel size (default: the bundle's, fitted in training)" };
         var variant = new Option<Vision.PseudoLabels.PseudoLabelVariant>("--variant") { Description = "Noise removal: NoiseRemovalAfterBlobs (paper's best), NoNoiseRemoval, NoiseRemovalBeforeBlobs", DefaultValueFactory = _ => Vision.PseudoLabels.PseudoLabelVariant.NoiseRemovalAfterBlobs };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var command = new Command("pseudolabel", "Turn the integrated CNN's residual into normal-object instance labels (PNGs + contact sheet)") { bundle, data, output, category, threshold, variant, device };
@@ -255,7 +255,7 @@ internal static class CliApp
         var batch = new Option<int>("--batch") { Description = "Frames per optimisation step", DefaultValueFactory = _ => 8 };
         var learningRate = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => 1e-3 };
         var seed = new Option<int>("--seed") { Description = "Seed of every head's initialisation and shuffling", DefaultValueFactory = _ => 0 };
-        var threshold = new Option<double?>("--threshold") { Description = "Pseudo-label residual threshold (default: the bundle's training threshold)" };
+        var threshold = new Option<double?>("--threshold") { Description = "Pseudo-label threshold of the scaled residual (default: the bundle's, fitted in training)" };
         var freeze = new Option<bool>("--freeze-backbone") { Description = "Train only the heads, on the frozen backbone (faster; the paper trains the backbone with them)" };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var command = new Command("eval-masks", "Table 3: segmentation mask AP of heads trained on ground truth vs each pseudo-label variant, and labelling speed")

@@ -17,14 +17,14 @@ namespace StreamAnomaly.Cli.Commands;
 /// <param name="Data">Folder of clips.</param>
 /// <param name="Out">Output folder: labels/CLIP/NNNNNN.png and contact-sheet.png.</param>
 /// <param name="Category">Only frames of this label category (clips without labels: every frame); empty = every frame.</param>
-/// <param name="Threshold">Residual threshold; null = the one the bundle was trained with.</param>
+/// <param name="Threshold">Threshold of the scaled residual (see IntegratedTrainer.PseudoLabelResiduals); null = the bundle's.</param>
 /// <param name="Variant">Noise removal order (the paper's ablation).</param>
 /// <param name="Device">cpu or cuda.</param>
 internal sealed record PseudolabelRequest(string Bundle, string Data, string Out, string Category, double? Threshold, PseudoLabelVariant Variant, string Device);
 
 /// <summary>
 /// <c>pseudolabel</c>: the integrated CNN's own residual turned into normal-object instance labels
-/// (threshold, connected components, per-region opening/closing), written as 8-bit label PNGs
+/// (divided by its normal per-pixel size, threshold, connected components, per-region opening/closing), written as 8-bit label PNGs
 /// (0 = background, k = instance k) with an overlay contact sheet, and the labelling speed.
 /// </summary>
 internal static class PseudolabelWorkflow
