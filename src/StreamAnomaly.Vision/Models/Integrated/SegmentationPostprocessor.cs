@@ -57,6 +57,12 @@ public static class SegmentationPostprocessor
 
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
+        // Held Scalars: TorchSharp 0.107's finalizer can free an implicitly converted Scalar while
+        // the native call still reads it, a crash that long-running workers would eventually meet.
+        using var scoreThreshold = options.ScoreThreshold.ToScalar();
+        using var maskThreshold = options.MaskThreshold.ToScalar();
+        using var zero = 0.ToScalar();
+        using var one = 1.ToScalar();
         var results = new List<IReadOnlyList<SegmentationDetection>>();
         var classes = output.ClassLogits.shape[2];
         for (long i = 0; i < output.ClassLogits.shape[0]; i++)
@@ -68,7 +74,7 @@ public static class SegmentationPostprocessor
             for (var c = 1; c < classes; c++)
             {
                 var classScores = scores[TensorIndex.Colon, c];
-                var candidates = (classScores > options.ScoreThreshold).nonzero().view(-1);
+                var candidates = classScores.gt(scoreThreshold).nonzero().view(-1);
                 if (candidates.shape[0] == 0)
                 {
                     continue;
@@ -89,10 +95,10 @@ public static class SegmentationPostprocessor
             }
 
             var index = tensor(top.Select(p => p.Prior).ToArray());
-            var keptBoxes = boxes.index_select(0, index).clamp(0, 1);
+            var keptBoxes = boxes.index_select(0, index).clamp(zero, one);
             var masks = AssembleMasks(output.Prototypes[i], output.MaskCoefficients[i].index_select(0, index), keptBoxes, options.CropPadding);
             var full = functional.interpolate(masks.unsqueeze(0), size: [inputHeight, inputWidth], mode: InterpolationMode.Bilinear, align_corners: false)[0];
-            var binary = (full >= options.MaskThreshold).contiguous();
+            var binary = full.ge(maskThreshold).contiguous();
             var boxValues = keptBoxes.contiguous().data<float>().ToArray();
             var maskValues = binary.data<bool>().ToArray();
             var pixels = inputHeight * inputWidth;
@@ -121,7 +127,8 @@ public static class SegmentationPostprocessor
         var sorted = boxes.index_select(0, order);
         var iou = BoxCoding.Iou(sorted, sorted).triu(1);
         var (maxIou, _) = iou.max(0);
-        return order.masked_select(maxIou < iouThreshold).MoveToOuterDisposeScope();
+        using var bound = iouThreshold.ToScalar();
+        return order.masked_select(maxIou.lt(bound)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
