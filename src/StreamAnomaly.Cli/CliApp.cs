@@ -257,15 +257,16 @@ internal static class CliApp
         var seed = new Option<int>("--seed") { Description = "Seed of every head's initialisation and shuffling", DefaultValueFactory = _ => 0 };
         var threshold = new Option<double?>("--threshold") { Description = "Pseudo-label threshold of the scaled residual (default: the bundle's, fitted in training)" };
         var freeze = new Option<bool>("--freeze-backbone") { Description = "Train only the heads, on the frozen backbone (faster; the paper trains the backbone with them)" };
+        var seeds = new Option<int>("--seeds") { Description = "Repeat the comparison with seeds --seed, --seed + 1, ... and report each row's mean AP (and every seed's AP@.50)", DefaultValueFactory = _ => 1 };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var command = new Command("eval-masks", "Table 3: segmentation mask AP of heads trained on ground truth vs each pseudo-label variant, and labelling speed")
         {
-            bundle, data, evalData, output, epochs, batch, learningRate, seed, threshold, freeze, device,
+            bundle, data, evalData, output, epochs, batch, learningRate, seed, seeds, threshold, freeze, device,
         };
         command.SetAction(r => Guarded(() => EvalMasksWorkflow.Run(
             new EvalMasksRequest(
                 r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(evalData), r.GetValue(output)!, Positive(r.GetValue(epochs), "--epochs"), Positive(r.GetValue(batch), "--batch"),
-                r.GetValue(learningRate), r.GetValue(seed), r.GetValue(threshold), r.GetValue(freeze), r.GetValue(device)!),
+                r.GetValue(learningRate), r.GetValue(seed), r.GetValue(threshold), r.GetValue(freeze), r.GetValue(device)!, Positive(r.GetValue(seeds), "--seeds")),
             time)));
         return command;
     }

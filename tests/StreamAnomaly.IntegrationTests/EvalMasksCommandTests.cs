@@ -64,8 +64,29 @@ public sealed class EvalMasksCommandTests : IDisposable
         Assert.All(rows.Skip(1), r => Assert.True(r.GetProperty("labellingFramesPerSecond").GetDouble() > 0));
         Assert.All(rows, r => Assert.InRange(r.GetProperty("ap50").ValueKind == JsonValueKind.Null ? 0 : r.GetProperty("ap50").GetDouble(), 0, 1));
         var csv = File.ReadAllLines(Path.Combine(output, "table3.csv"));
-        Assert.Equal("labels,ap50,ap55,ap60,relative_ap50,labelled_frames,instances,labelling_fps,device", csv[0]);
+        Assert.Equal("labels,ap50,ap55,ap60,relative_ap50,labelled_frames,instances,labelling_fps,device,ap50_per_seed", csv[0]);
         Assert.Equal(5, csv.Length);
+    }
+
+    [Fact]
+    public async Task Eval_masks_with_several_seeds_reports_each_rows_mean_and_every_seeds_ap()
+    {
+        var train = WriteSplit("train", 300);
+        WriteSplit("val", 500);
+        var bundle = IntegratedBundles.Trained(Path.Combine(root, "int.sabundle"));
+        var output = Path.Combine(root, "report");
+
+        var code = await CliApp.RunAsync(["eval-masks", "--bundle", bundle, "--data", train, "--out", output, "--epochs", "1", "--batch", "4", "--seeds", "2"]);
+
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "table3.json")));
+        Assert.All(json.RootElement.EnumerateArray(), row =>
+        {
+            var perSeed = row.GetProperty("ap50PerSeed").EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? double.NaN : v.GetDouble()).ToArray();
+            Assert.Equal(2, perSeed.Length);
+            var mean = row.GetProperty("ap50").ValueKind == JsonValueKind.Null ? double.NaN : row.GetProperty("ap50").GetDouble();
+            Assert.Equal(perSeed.Average(), mean, 9);
+        });
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Text.Json;
 using CsvHelper;
 using Spectre.Console;
 using StreamAnomaly.Core.Data;
+using StreamAnomaly.Core.Evaluation;
 using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Ingest.Clips;
 using StreamAnomaly.Vision;
@@ -20,12 +21,16 @@ namespace StreamAnomaly.Cli.Commands;
 /// <param name="Epochs">Segmentation-head epochs per row.</param>
 /// <param name="BatchSize">Frames per optimisation step.</param>
 /// <param name="LearningRate">Adam learning rate.</param>
-/// <param name="Seed">Seed of every row's head initialisation and shuffling.</param>
+/// <param name="Seed">Seed of every row's head initialisation and shuffling (the first, with <paramref name="Seeds"/> &gt; 1).</param>
 /// <param name="Threshold">Pseudo-label residual threshold (null = the bundle's).</param>
 /// <param name="FreezeBackbone">Train the heads on the frozen backbone (faster) instead of with it, as in the paper's stage 2.</param>
 /// <param name="Device">cpu or cuda.</param>
+/// <param name="Seeds">
+/// The whole comparison runs with seeds Seed, Seed + 1, ...; each row reports the mean AP over them
+/// (and every seed's AP@.50): trained on a few hundred frames, one head's AP swings with its seed.
+/// </param>
 internal sealed record EvalMasksRequest(
-    string Bundle, string Data, string? EvalData, string Out, int Epochs, int BatchSize, double LearningRate, int Seed, double? Threshold, bool FreezeBackbone, string Device);
+    string Bundle, string Data, string? EvalData, string Out, int Epochs, int BatchSize, double LearningRate, int Seed, double? Threshold, bool FreezeBackbone, string Device, int Seeds = 1);
 
 /// <summary>
 /// <c>eval-masks</c>: the integrated-CNN paper's Table 3. The segmentation head is trained once per label
@@ -62,17 +67,24 @@ internal static class EvalMasksWorkflow
             $"{request.Epochs} epochs each{(request.FreezeBackbone ? ", backbone frozen" : string.Empty)}; scored on {evalFrames.Count} frames of {Markup.Escape(evalFolder)} " +
             $"({evalTruth.Sum(t => t.Count)} objects); pseudo-label threshold {threshold:G4}");
 
-        var training = new IntegratedTraining(SegmentationEpochs: request.Epochs, BatchSize: request.BatchSize, LearningRate: request.LearningRate, Seed: request.Seed);
         var stepsPerRow = sources.Select(s => (s.LabelledFrames + request.BatchSize - 1) / request.BatchSize * request.Epochs).ToArray();
         var epochLosses = new List<(string Stage, int Epoch, double Loss)>();
-        var results = ConsoleProgress.Run("segmentation heads", stepsPerRow.Sum(), update => LabelSourceComparison.Compare(
-            network, trainTensor, sources, evalTensor, evalTruth, training, request.FreezeBackbone, device,
-            source => new RowProgress(new ConsoleProgress.Training(update, epochLosses), stepsPerRow.Take(sources.IndexOf(source)).Sum(), source.Name)));
+        var perSeed = ConsoleProgress.Run("segmentation heads", stepsPerRow.Sum() * request.Seeds, update => Enumerable.Range(request.Seed, request.Seeds).Select((seed, run) =>
+        {
+            var training = new IntegratedTraining(SegmentationEpochs: request.Epochs, BatchSize: request.BatchSize, LearningRate: request.LearningRate, Seed: seed);
+            var name = request.Seeds > 1 ? $" (seed {seed})" : string.Empty;
+            return LabelSourceComparison.Compare(
+                network, trainTensor, sources, evalTensor, evalTruth, training, request.FreezeBackbone, device,
+                source => new RowProgress(new ConsoleProgress.Training(update, epochLosses), (stepsPerRow.Sum() * run) + stepsPerRow.Take(sources.IndexOf(source)).Sum(), source.Name + name));
+        }).ToArray());
+        var results = sources.Select((source, row) => new LabelSourceResult(source, new MaskApReport(
+            perSeed.Average(r => r[row].Ap.Ap50), perSeed.Average(r => r[row].Ap.Ap55), perSeed.Average(r => r[row].Ap.Ap60)))).ToArray();
+        var ap50PerSeed = sources.Select((_, row) => perSeed.Select(r => r[row].Ap.Ap50).ToArray()).ToArray();
 
         using var output = new OutputFolder(request.Out);
-        Write(output.StagingPath, results, request.Device);
+        Write(output.StagingPath, results, ap50PerSeed, request.Device);
         output.Commit();
-        Print(results, request.Device);
+        Print(results, request.Seeds, request.Device);
         AnsiConsole.MarkupLine($"report [bold]{Markup.Escape(output.FinalPath)}[/]");
         return results;
     }
@@ -115,9 +127,10 @@ internal static class EvalMasksWorkflow
         return (frames, masks);
     }
 
-    private static void Print(IReadOnlyList<LabelSourceResult> results, string device)
+    private static void Print(IReadOnlyList<LabelSourceResult> results, int seeds, string device)
     {
-        var table = new Table { Title = new TableTitle("Table 3: segmentation mask AP by training labels") }
+        var title = "Table 3: segmentation mask AP by training labels" + (seeds > 1 ? $" (mean of {seeds} seeds)" : string.Empty);
+        var table = new Table { Title = new TableTitle(title) }
             .AddColumns("labels", "AP@.50", "AP@.55", "AP@.60", "relative @.50", "labelled frames", "instances", $"labelling frames/s ({device})");
         foreach (var row in results)
         {
@@ -137,9 +150,9 @@ internal static class EvalMasksWorkflow
 
     private static string Percent(double value) => double.IsNaN(value) ? "n/a" : (100 * value).ToString("F2", CultureInfo.InvariantCulture);
 
-    private static void Write(string folder, IReadOnlyList<LabelSourceResult> results, string device)
+    private static void Write(string folder, IReadOnlyList<LabelSourceResult> results, IReadOnlyList<double[]> ap50PerSeed, string device)
     {
-        var rows = results.Select(r => new
+        var rows = results.Select((r, i) => new
         {
             labels = r.Source.Name,
             ap50 = Finite(r.Ap.Ap50),
@@ -150,10 +163,11 @@ internal static class EvalMasksWorkflow
             instances = r.Source.Instances,
             labellingFramesPerSecond = r.Source.FramesPerSecond,
             device,
+            ap50PerSeed = ap50PerSeed[i].Select(Finite).ToArray(),
         }).ToArray();
         File.WriteAllText(Path.Combine(folder, "table3.json"), JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
         using var csv = CsvWriter.ToFile(Path.Combine(folder, "table3.csv"), CsvWriterOptions.Default with { NewLine = "\n" });
-        csv.WriteRecord(["labels", "ap50", "ap55", "ap60", "relative_ap50", "labelled_frames", "instances", "labelling_fps", "device"]);
+        csv.WriteRecord(["labels", "ap50", "ap55", "ap60", "relative_ap50", "labelled_frames", "instances", "labelling_fps", "device", "ap50_per_seed"]);
         foreach (var r in rows)
         {
             csv.WriteRecord([
@@ -165,7 +179,8 @@ internal static class EvalMasksWorkflow
                 r.labelledFrames.ToString(CultureInfo.InvariantCulture),
                 r.instances.ToString(CultureInfo.InvariantCulture),
                 Number(r.labellingFramesPerSecond),
-                r.device]);
+                r.device,
+                string.Join(';', r.ap50PerSeed.Select(Number))]);
         }
 
         csv.Flush();
