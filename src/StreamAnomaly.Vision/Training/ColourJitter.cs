@@ -10,13 +10,11 @@ namespace StreamAnomaly.Vision.Training;
 /// </summary>
 internal static class ColourJitter
 {
-    // Held Scalars: TorchSharp 0.107 can free an implicitly converted Scalar while native code reads it.
+    // Held constants (see HeldScalars).
     private static readonly Scalar ContrastRange = 0.4f.ToScalar();
     private static readonly Scalar ContrastLow = 0.8f.ToScalar();
     private static readonly Scalar BrightnessRange = 0.2f.ToScalar();
     private static readonly Scalar BrightnessHigh = 0.1f.ToScalar();
-    private static readonly Scalar Zero = 0f.ToScalar();
-    private static readonly Scalar One = 1f.ToScalar();
 
     public static Tensor Apply(Tensor batch, Generator generator, Device device)
     {
@@ -24,6 +22,6 @@ internal static class ColourJitter
         var contrast = rand([n, 1, 1, 1], generator: generator).mul(ContrastRange).add(ContrastLow).to(device);
         var brightness = rand([n, 1, 1, 1], generator: generator).mul(BrightnessRange).sub(BrightnessHigh).to(device);
         var mean = batch.mean([1, 2, 3], keepdim: true);
-        return (((batch - mean) * contrast) + mean + brightness).clamp(Zero, One);
+        return (((batch - mean) * contrast) + mean + brightness).clamp(HeldScalars.Zero, HeldScalars.One);
     }
 }

@@ -137,10 +137,7 @@ public static class BoxCoding
     /// <summary>SSD's variances: 0.1 for the centre offsets, 0.2 for the log sizes.</summary>
     public static readonly (double Center, double Size) Variances = (0.1, 0.2);
 
-    // Held Scalars: TorchSharp 0.107 lets the finalizer free an implicitly converted Scalar while
-    // its native call still reads it ("Unknown scalar type" after many training steps).
-    private static readonly Scalar Zero = 0.ToScalar();
-    private static readonly Scalar Two = 2.ToScalar();
+    // Held constants (see HeldScalars).
     private static readonly Scalar CenterVariance = Variances.Center.ToScalar();
     private static readonly Scalar SizeVariance = Variances.Size.ToScalar();
     private static readonly Scalar TinySize = 1e-8.ToScalar();
@@ -151,7 +148,7 @@ public static class BoxCoding
     {
         using var scope = NewDisposeScope();
         var center = centerForm[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)];
-        var half = centerForm[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)].div(Two);
+        var half = centerForm[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)].div(HeldScalars.Two);
         return cat([center - half, center + half], -1).MoveToOuterDisposeScope();
     }
 
@@ -166,7 +163,7 @@ public static class BoxCoding
         var hi = matched[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)];
         var priorCenter = priors[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)];
         var priorSize = priors[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)];
-        var center = ((lo + hi).div(Two) - priorCenter) / priorSize.mul(CenterVariance);
+        var center = ((lo + hi).div(HeldScalars.Two) - priorCenter) / priorSize.mul(CenterVariance);
         var size = ((hi - lo) / priorSize).clamp_min(TinySize).log().div(SizeVariance);
         return cat([center, size], -1).MoveToOuterDisposeScope();
     }
@@ -179,7 +176,7 @@ public static class BoxCoding
         var priorSize = priors[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)];
         var center = priorCenter + (regressions[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)].mul(CenterVariance) * priorSize);
         var size = priorSize * regressions[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)].mul(SizeVariance).exp();
-        var half = size.div(Two);
+        var half = size.div(HeldScalars.Two);
         return cat([center - half, center + half], -1).MoveToOuterDisposeScope();
     }
 
@@ -195,9 +192,9 @@ public static class BoxCoding
         var iy1 = maximum(Col(a, 1, -1), Col(b, 1, -2));
         var ix2 = minimum(Col(a, 2, -1), Col(b, 2, -2));
         var iy2 = minimum(Col(a, 3, -1), Col(b, 3, -2));
-        var inter = (ix2 - ix1).clamp_min(Zero) * (iy2 - iy1).clamp_min(Zero);
-        var areaA = ((Col(a, 2, -1) - Col(a, 0, -1)) * (Col(a, 3, -1) - Col(a, 1, -1))).clamp_min(Zero);
-        var areaB = ((Col(b, 2, -2) - Col(b, 0, -2)) * (Col(b, 3, -2) - Col(b, 1, -2))).clamp_min(Zero);
+        var inter = (ix2 - ix1).clamp_min(HeldScalars.Zero) * (iy2 - iy1).clamp_min(HeldScalars.Zero);
+        var areaA = ((Col(a, 2, -1) - Col(a, 0, -1)) * (Col(a, 3, -1) - Col(a, 1, -1))).clamp_min(HeldScalars.Zero);
+        var areaB = ((Col(b, 2, -2) - Col(b, 0, -2)) * (Col(b, 3, -2) - Col(b, 1, -2))).clamp_min(HeldScalars.Zero);
         return (inter / (areaA + areaB - inter).clamp_min(TinyArea)).MoveToOuterDisposeScope();
     }
 }

@@ -63,11 +63,6 @@ public sealed record SegmentationLossResult(Tensor Total, Tensor Class, Tensor B
 /// </summary>
 public static class SegmentationLoss
 {
-    // Held Scalars (see BoxCoding): implicitly converted ones can be freed while native code reads them.
-    private static readonly Scalar Zero = 0.ToScalar();
-    private static readonly Scalar One = 1.ToScalar();
-    private static readonly Scalar Half = 0.5.ToScalar();
-
     /// <summary>Per-image matching result: class targets [P] (-1 neutral, 0 background, c class), box targets [P, 4], matched truth index [P].</summary>
     public static (Tensor Classes, Tensor Boxes, Tensor TruthIndex) Match(Tensor truths, Tensor labels, Tensor priors, double positiveIou = 0.5, double negativeIou = 0.4)
     {
@@ -99,7 +94,7 @@ public static class SegmentationLoss
         using var negativeBound = negativeIou.ToScalar();
         using var neutral = (-1).ToScalar();
         classes.masked_fill_(bestOverlap.lt(positiveBound), neutral);
-        classes.masked_fill_(bestOverlap.lt(negativeBound), Zero);
+        classes.masked_fill_(bestOverlap.lt(negativeBound), HeldScalars.Zero);
         var boxes = BoxCoding.Encode(truths.index_select(0, bestTruth), priors);
         return (classes.MoveToOuterDisposeScope(), boxes.MoveToOuterDisposeScope(), bestTruth.MoveToOuterDisposeScope());
     }
@@ -145,7 +140,7 @@ public static class SegmentationLoss
         }
 
         var classT = stack(classTargets);
-        var positive = classT.gt(Zero);
+        var positive = classT.gt(HeldScalars.Zero);
         var positivesPerImage = positive.sum(1);
         var totalPositives = positivesPerImage.sum().item<long>();
         var normaliser = Math.Max(1, totalPositives);
@@ -155,13 +150,13 @@ public static class SegmentationLoss
         using (no_grad())
         {
             var background = output.ClassLogits.logsumexp(-1) - output.ClassLogits[TensorIndex.Ellipsis, 0];
-            background = background.masked_fill(classT.ne(Zero), Zero);
+            background = background.masked_fill(classT.ne(HeldScalars.Zero), HeldScalars.Zero);
             var (_, order) = background.sort(1, descending: true);
             var (_, rank) = order.sort(1);
             using var perPositive = options.NegativesPerPositive.ToScalar();
             using var most = (classT.shape[1] - 1).ToScalar();
             var negatives = positivesPerImage.mul(perPositive).clamp_max(most).unsqueeze(1);
-            negative = rank.lt(negatives) & classT.eq(Zero);
+            negative = rank.lt(negatives) & classT.eq(HeldScalars.Zero);
         }
 
         var chosen = (positive | negative).nonzero().T;
@@ -195,8 +190,8 @@ public static class SegmentationLoss
             var predicted = SegmentationPostprocessor.AssembleMasks(
                 output.Prototypes[i], output.MaskCoefficients[i].index_select(0, priorsOfImage), boxes, options.CropPadding);
             var expected = truthMasks[i].index_select(0, truth);
-            var perPixel = functional.binary_cross_entropy(predicted.clamp(Zero, One), expected, reduction: Reduction.None);
-            var area = ((boxes[TensorIndex.Colon, 2] - boxes[TensorIndex.Colon, 0]).mul(width) * (boxes[TensorIndex.Colon, 3] - boxes[TensorIndex.Colon, 1]).mul(height)).clamp_min(One);
+            var perPixel = functional.binary_cross_entropy(predicted.clamp(HeldScalars.Zero, HeldScalars.One), expected, reduction: Reduction.None);
+            var area = ((boxes[TensorIndex.Colon, 2] - boxes[TensorIndex.Colon, 0]).mul(width) * (boxes[TensorIndex.Colon, 3] - boxes[TensorIndex.Colon, 1]).mul(height)).clamp_min(HeldScalars.One);
             maskLoss = maskLoss + (perPixel.sum([1, 2]) / area).sum();
         }
 
@@ -226,7 +221,7 @@ public static class SegmentationLoss
         {
             var full = tensor(t.Mask.Data.Select(v => v ? 1f : 0f).ToArray(), [1, 1, t.Mask.Height, t.Mask.Width], device: device);
             return functional.interpolate(full, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false).view(h, w);
-        })).ge(Half).to_type(ScalarType.Float32);
+        })).ge(HeldScalars.Half).to_type(ScalarType.Float32);
         return (boxes, labels, masks);
     }
 }

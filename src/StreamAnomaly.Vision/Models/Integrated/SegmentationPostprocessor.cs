@@ -57,12 +57,9 @@ public static class SegmentationPostprocessor
 
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        // Held Scalars: TorchSharp 0.107's finalizer can free an implicitly converted Scalar while
-        // the native call still reads it, a crash that long-running workers would eventually meet.
+        // Held Scalars (see HeldScalars): this runs for every frame a worker scores.
         using var scoreThreshold = options.ScoreThreshold.ToScalar();
         using var maskThreshold = options.MaskThreshold.ToScalar();
-        using var zero = 0.ToScalar();
-        using var one = 1.ToScalar();
         var results = new List<IReadOnlyList<SegmentationDetection>>();
         var classes = output.ClassLogits.shape[2];
         for (long i = 0; i < output.ClassLogits.shape[0]; i++)
@@ -95,7 +92,7 @@ public static class SegmentationPostprocessor
             }
 
             var index = tensor(top.Select(p => p.Prior).ToArray());
-            var keptBoxes = boxes.index_select(0, index).clamp(zero, one);
+            var keptBoxes = boxes.index_select(0, index).clamp(HeldScalars.Zero, HeldScalars.One);
             var masks = AssembleMasks(output.Prototypes[i], output.MaskCoefficients[i].index_select(0, index), keptBoxes, options.CropPadding);
             var full = functional.interpolate(masks.unsqueeze(0), size: [inputHeight, inputWidth], mode: InterpolationMode.Bilinear, align_corners: false)[0];
             var binary = full.ge(maskThreshold).contiguous();
