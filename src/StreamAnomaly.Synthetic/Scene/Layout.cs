@@ -41,11 +41,13 @@ internal static class Layout
     /// <summary>The tool point holding a part standing on a surface at <paramref name="surfaceY"/>.</summary>
     public static double GraspY(double surfaceY) => surfaceY - (PartHeight / 2);
 
-    /// <summary>Region of interest rectangles (x0, y0, x1, y1): belt, robot workspace, tray.</summary>
+    /// <summary>
+    /// Region of interest rectangles (x0, y0, x1, y1): belt (with what rides on it) and the floor in front of
+    /// it (where dropped parts and foreign objects lie); robot workspace with the tray. Every anomaly of the scene lies inside it.
+    /// </summary>
     public static readonly (double X0, double Y0, double X1, double Y1)[] RegionOfInterest =
     [
-        (0.0, 0.62, 0.58, 0.80),
-        (0.38, 0.28, 0.96, 0.97),
-        (0.69, 0.64, 0.95, 0.87),
+        (0.0, 0.58, 0.58, 1.0),
+        (0.38, 0.28, 1.0, 1.0),
     ];
 }

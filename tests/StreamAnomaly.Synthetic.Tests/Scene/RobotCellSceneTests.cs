@@ -144,6 +144,38 @@ public sealed class RobotCellSceneTests
         }
     }
 
+    [Theory]
+    [InlineData(AnomalyKind.DroppedPart)]
+    [InlineData(AnomalyKind.MisplacedPart)]
+    [InlineData(AnomalyKind.StalledArm)]
+    [InlineData(AnomalyKind.MissedPick)]
+    [InlineData(AnomalyKind.ForeignObjectOnBelt)]
+    [InlineData(AnomalyKind.ForeignObjectBesideBelt)]
+    [InlineData(AnomalyKind.CycleTooFast)]
+    [InlineData(AnomalyKind.CycleTooSlow)]
+    public void Every_anomaly_lies_inside_the_region_of_interest(AnomalyKind kind)
+    {
+        // The "ideal" background mask of the temporal detector is this region: an anomaly outside it
+        // could never be found with that mask, so the benchmark's ideal row would be wrong.
+        var roi = RobotCellScene.RegionOfInterest(Size, Size);
+        for (var seed = 30; seed < 36; seed++)
+        {
+            var scene = new RobotCellScene(seed, SceneOptions.WithPeople with { Anomaly = new AnomalySpec(kind, 1) });
+            var start = scene.Schedule.Start(1);
+            var end = start + (1.5 * scene.Schedule.Duration(1));
+            var seen = 0;
+            for (var t = start; t < end; t += 0.2)
+            {
+                var anomaly = scene.Render(t, Size, Size).Anomaly;
+                seen += anomaly.Area;
+                var outside = Enumerable.Range(0, anomaly.Data.Length).Where(i => anomaly.Data[i] && !roi.Data[i]).Select(i => (i % Size, i / Size)).ToArray();
+                Assert.True(outside.Length == 0, $"seed {seed}, t {t:F1}: anomaly pixels outside the region of interest at (x, y) {string.Join(' ', outside)}");
+            }
+
+            Assert.True(seen > 0);
+        }
+    }
+
     [Fact]
     public void Region_of_interest_covers_belt_robot_and_tray_but_not_the_wall()
     {
