@@ -78,7 +78,7 @@ internal static class CliApp
         var categories = new Option<string[]>("--category") { Description = "Train and calibrate only on frames of this label category (repeatable)", AllowMultipleArgumentsPerToken = true };
         var backbone = new Option<string>("--backbone") { Description = "Integrated CNN: resnet18, resnet34 or resnet50", DefaultValueFactory = _ => "resnet18" };
         var widthDivisor = new Option<int>("--width-divisor") { Description = "Integrated CNN: divide every backbone width by this (1 = full; 2-4 for CPU)", DefaultValueFactory = _ => 1 };
-        var peak = new Option<int>("--peak") { Description = "autoencoder, integrated: score = peak k x k residual window instead of the whole-frame sum (0 = sum, the papers')", DefaultValueFactory = _ => 0 };
+        var peak = new Option<int>("--peak") { Description = "autoencoder, integrated, temporal: score = peak k x k residual window instead of the whole-frame sum (0 = sum, the papers')", DefaultValueFactory = _ => 0 };
         var segmentationEpochs = new Option<int?>("--segmentation-epochs") { Description = "Integrated CNN: epochs of stage 2 (segmentation head; default --epochs)" };
         var scaled = new Option<bool>("--scaled") { Description = "Integrated CNN: score the residual divided by its normal size at each pixel (fitted on background frames) instead of the raw residual" };
         var refitEpochs = new Option<int>("--refit-epochs") { Description = "Integrated CNN: epochs of stage 3 (decoder refit)", DefaultValueFactory = _ => 3 };

@@ -65,7 +65,7 @@ public sealed class TrainedTemporalFixture : IDisposable
         {
             Detector = TemporalTrainer.Train(
                 clips,
-                new TemporalShape(Size, Window: 4, Partitions: 4, AutoencoderWidth: 4, AutoencoderHidden: 8, MaskWidthDivisor: 16, CamLayers: 2, CamThreshold: 0.1, CamWindow: 3),
+                new TemporalShape(Size, Window: 4, Partitions: 4, AutoencoderWidth: 4, AutoencoderHidden: 8, AutoencoderCode: 64, MaskWidthDivisor: 16, CamLayers: 2, CamThreshold: 0.1, CamWindow: 3),
                 new TemporalTraining(Epochs: 3, MaskEpochs: 3, BatchSize: 8, LearningRate: 3e-3, Transition: 1, Seed: 3),
                 CPU,
                 progress);
@@ -130,15 +130,62 @@ public sealed class TemporalDetectorTests(TrainedTemporalFixture fixture) : ICla
     }
 
     [Fact]
-    public void Frame_t_is_scored_as_the_last_frame_of_its_window()
+    public void Frame_t_is_predicted_from_the_T_minus_1_frames_before_it()
     {
         var frames = Sequence(10);
         fixture.Detector.Masking = TemporalMasking.None;
         var whole = fixture.Detector.ScoreSequence(frames);
-        var alone = fixture.Detector.ScoreSequence(frames[4..8]);  // window of frame 7 (T = 4)
+        var window = fixture.Detector.ScoreSequence(frames[4..8]);  // frame 7 and the T - 1 = 3 frames before it
+        var longer = fixture.Detector.ScoreSequence(frames[2..8]);  // more history than T - 1 is not used
+        var first = fixture.Detector.ScoreSequence(frames[..1]);    // frame 0, predicted from itself
         fixture.Detector.Masking = TemporalMasking.Learned;
-        Assert.Equal(whole[7].RawScore, alone[3].RawScore, 1e-6 * whole[7].RawScore);
+        Assert.Equal(whole[7].RawScore, window[3].RawScore, 1e-6 * whole[7].RawScore);
+        Assert.Equal(whole[7].RawScore, longer[5].RawScore, 1e-6 * whole[7].RawScore);
         Assert.Equal(whole[2].RawScore, fixture.Detector.ScoreAll(frames[..4], null)[2].None.RawScore, 1e-6 * whole[2].RawScore);
+        Assert.Equal(whole[0].RawScore, first[0].RawScore, 1e-6 * whole[0].RawScore);
+    }
+
+    [Fact]
+    public void A_peak_detector_scores_the_largest_k_by_k_window_of_the_same_residual()
+    {
+        const int k = 5;
+        var peak = new TemporalDetector(fixture.Detector.Networks, fixture.Detector.Shape with { Peak = k }, fixture.Detector.Cycle, CPU) { Masking = TemporalMasking.None };
+        fixture.Detector.Masking = TemporalMasking.None;
+        try
+        {
+            var frames = Sequence(6);
+            var sums = fixture.Detector.ScoreSequence(frames);
+            var peaks = peak.ScoreSequence(frames);
+            for (var i = 0; i < frames.Length; i++)
+            {
+                var r = sums[i].Residual;
+                Assert.Equal(r.Values, peaks[i].Residual.Values);
+                var best = 0.0;
+                for (var y = 0; y + k <= Size; y++)
+                {
+                    for (var x = 0; x + k <= Size; x++)
+                    {
+                        var window = 0.0;
+                        for (var dy = 0; dy < k; dy++)
+                        {
+                            for (var dx = 0; dx < k; dx++)
+                            {
+                                window += r.Values[((y + dy) * Size) + x + dx];
+                            }
+                        }
+
+                        best = Math.Max(best, window);
+                    }
+                }
+
+                Assert.Equal(best, peaks[i].RawScore, 1e-4 * best);
+                Assert.True(peaks[i].RawScore < sums[i].RawScore);
+            }
+        }
+        finally
+        {
+            fixture.Detector.Masking = TemporalMasking.Learned;
+        }
     }
 
     [Fact]

@@ -34,7 +34,9 @@ internal static class TemporalTrainWorkflow
             request.Window,
             request.Partitions,
             AutoencoderWidth: request.Width,
-            AutoencoderHidden: 2 * request.Width);
+            AutoencoderHidden: 2 * request.Width,
+            AutoencoderCode: request.Bottleneck,
+            Peak: request.Peak);
         shape.Validate();
         var device = TorchDevices.Parse(request.Device);
         var clips = ClipDataset.Open(request.Data, requireLabels: false);

@@ -33,20 +33,24 @@ public enum TemporalMasking
 /// <param name="Partitions">Partitions C of the machine cycle (R3D-18 classes).</param>
 /// <param name="AutoencoderWidth">Channels of the ConvLSTM autoencoder's first convolution.</param>
 /// <param name="AutoencoderHidden">Channels of the ConvLSTM state.</param>
+/// <param name="AutoencoderCode">Floats in the ConvLSTM autoencoder's fully-connected bottleneck.</param>
 /// <param name="MaskWidthDivisor">Divides R3D-18's 64/128/256/512 channels (1 = full network).</param>
 /// <param name="CamLayers">Eigen-CAM: how many of R3D-18's last conv layers are averaged (1 .. 8).</param>
 /// <param name="CamThreshold">Eigen-CAM: map values below this become 0.</param>
 /// <param name="CamWindow">Eigen-CAM: odd moving-average window along time, frames.</param>
+/// <param name="Peak">Score reduction of the masked residual: 0 = the paper's sum; k &gt; 0 = the largest k x k window sum (see <see cref="AutoencoderShape.Peak"/>).</param>
 public sealed record TemporalShape(
     int InputSize = 64,
     int Window = 8,
     int Partitions = 4,
-    int AutoencoderWidth = 16,
-    int AutoencoderHidden = 32,
+    int AutoencoderWidth = 32,
+    int AutoencoderHidden = 64,
+    int AutoencoderCode = 512,
     int MaskWidthDivisor = 8,
     int CamLayers = 2,
     double CamThreshold = 0.1,
-    int CamWindow = 5)
+    int CamWindow = 5,
+    int Peak = 0)
 {
     /// <summary>Throws <see cref="ArgumentException"/> for values the networks cannot take.</summary>
     public void Validate()
@@ -67,9 +71,14 @@ public sealed record TemporalShape(
         }
 
         Cam.Validate();
-        if (AutoencoderWidth <= 0 || AutoencoderHidden <= 0 || MaskWidthDivisor < 1 || 64 % MaskWidthDivisor != 0)
+        if (Peak < 0 || Peak > InputSize)
         {
-            throw new ArgumentException("autoencoder width and hidden must be positive and the mask width divisor must divide 64");
+            throw new ArgumentException($"peak window {Peak} must lie in 0 .. {InputSize}");
+        }
+
+        if (AutoencoderWidth <= 0 || AutoencoderHidden <= 0 || AutoencoderCode <= 0 || MaskWidthDivisor < 1 || 64 % MaskWidthDivisor != 0)
+        {
+            throw new ArgumentException("autoencoder width, hidden and code must be positive and the mask width divisor must divide 64");
         }
     }
 
@@ -131,20 +140,22 @@ public sealed record MaskedScores(RawFrameScore None, RawFrameScore Learned, Raw
 
 /// <summary>
 /// The temporal masking detector of the background-masking paper (SEEDS.md section 2, issue 5): a ConvLSTM
-/// autoencoder reconstructs sliding windows of T frames; an R3D-18 trained on partition-order prediction
-/// gives per-frame background masks through Eigen-CAM; both the frame and its reconstruction are
+/// autoencoder predicts every frame from the frames before it; an R3D-18 trained on partition-order
+/// prediction gives per-frame background masks through Eigen-CAM; both the frame and its prediction are
 /// multiplied by the mask, and only what the mask keeps is scored.
 /// </summary>
 /// <remarks>
-/// <para>Windows: frame t (t &gt;= T - 1) is reconstructed as the LAST frame of the window
-/// [t - T + 1, t], so the ConvLSTM has seen the most history; the first T - 1 frames of a sequence, which
-/// have no full window of their own, take their positions in the first window [0, T - 1]. A sequence
-/// shorter than T is one short window. The detector keeps no state between calls: a call scores exactly the
-/// frames it is given, so a caller that splits a stream must pass overlapping context (eval scores whole clips).</para>
+/// <para>Windows: frame t (t &gt;= T - 1) is predicted from the T - 1 frames [t - T + 1, t - 1] before
+/// it, the history the ConvLSTM was trained on (windows of T frames: T - 1 seen, the last one guessed);
+/// an earlier frame from all the frames before it. Frame 0 of a sequence has no history and is predicted
+/// from itself, so its residual also holds one step of motion. The detector keeps no state between calls:
+/// a call scores exactly the frames it is given, so a caller that splits a stream must pass overlapping
+/// context (eval scores whole clips; a streaming worker passes each camera's last T frames).</para>
 /// <para>Residual of a frame: <c>r = mean_channels (x - x̂)^2</c>, [H, W]. With a mask m in [0, 1]
-/// (1 = keep), the paper's fusion multiplies both input and reconstruction:
+/// (1 = keep), the paper's fusion multiplies both input and prediction:
 /// <c>mean_channels (m x - m x̂)^2 = m^2 r</c>; that is the returned residual map and the raw score is its
-/// sum over pixels. Since m &lt;= 1, a masked score never exceeds the unmasked one.</para>
+/// sum over pixels (or, with <see cref="TemporalShape.Peak"/> k, its largest sum over a k x k window). Since
+/// m &lt;= 1, a masked score never exceeds the unmasked one.</para>
 /// <para>Learned masks: the sequence is cut into consecutive chunks of T frames (the last chunk ends at the
 /// sequence's end and may overlap the one before; a sequence shorter than T is one chunk), the clip length
 /// R3D-18 was trained on. Per frame, Eigen-CAM maps of the last <see cref="TemporalShape.CamLayers"/> conv layers
@@ -303,27 +314,30 @@ public sealed class TemporalDetector : IBundledDetector
             .ToArray();
     }
 
-    /// <summary>The frames as a batch [n, 3, S, S] and their reconstruction residual [n, S, S] (in the caller's dispose scope, without gradients).</summary>
+    /// <summary>The frames as a batch [n, 3, S, S] and their prediction residual [n, S, S] (in the caller's dispose scope, without gradients).</summary>
     private (Tensor Input, Tensor Residual) InputAndResidual(IReadOnlyList<Frame> frames)
     {
         networks.eval();
         var input = FrameTensors.ToBatch(frames, Shape.InputSize, Shape.InputSize, device);
-        return (input, (input - Reconstruct(input)).square().mean([1]));
+        return (input, (input - Predict(input)).square().mean([1]));
     }
 
-    /// <summary>Per-frame reconstruction [n, 3, S, S] from sliding windows (see the remarks).</summary>
-    private Tensor Reconstruct(Tensor input)
+    /// <summary>Per-frame prediction [n, 3, S, S], each frame from the (up to) T - 1 frames before it (see the remarks).</summary>
+    private Tensor Predict(Tensor input)
     {
+        // history[i] is the frame before frame i (frame 0 stands in for its own missing predecessor), so
+        // the autoencoder's step i over history predicts frame i.
         var n = input.shape[0];
-        var window = Shape.Window;
+        var history = cat([input.narrow(0, 0, 1), input.narrow(0, 0, n - 1)], 0);
+        var length = Shape.Window - 1;
         var autoencoder = networks.Autoencoder;
-        if (n <= window)
+        if (n <= length)
         {
-            return autoencoder.call(input.unsqueeze(0)).squeeze(0);
+            return autoencoder.call(history.unsqueeze(0)).squeeze(0);
         }
 
-        // windows[w] = frames w .. w + T - 1, for w = 0 .. n - T.
-        var windows = input.unfold(0, window, 1).permute(0, 4, 1, 2, 3);             // [n - T + 1, T, 3, S, S]
+        // windows[w] = history w .. w + T - 2, for w = 0 .. n - T + 1; its last step predicts frame w + T - 2.
+        var windows = history.unfold(0, length, 1).permute(0, 4, 1, 2, 3);            // [n - T + 2, T - 1, 3, S, S]
         var parts = new List<Tensor>();
         for (long start = 0; start < windows.shape[0]; start += batchSize)
         {
@@ -331,10 +345,10 @@ public sealed class TemporalDetector : IBundledDetector
             var output = autoencoder.call(windows.narrow(0, start, count).contiguous());
             if (start == 0)
             {
-                parts.Add(output.select(0, 0).narrow(0, 0, window - 1));                // frames 0 .. T - 2 from window 0
+                parts.Add(output.select(0, 0).narrow(0, 0, length - 1));                // frames 0 .. T - 3 from window 0
             }
 
-            parts.Add(output.select(1, window - 1));                                    // frame w + T - 1 from window w
+            parts.Add(output.select(1, length - 1));                                    // frame w + T - 2 from window w
         }
 
         return cat(parts, 0);
@@ -411,7 +425,7 @@ public sealed class TemporalDetector : IBundledDetector
     private RawFrameScore[] Results(Tensor residual, Tensor? keep)
     {
         var cpu = residual.cpu();
-        var scores = cpu.sum([1, 2]).to_type(ScalarType.Float64).data<double>().ToArray();
+        var scores = AutoencoderDetector.Reduce(cpu, Shape.Peak).to_type(ScalarType.Float64).data<double>().ToArray();
         var maps = cpu.data<float>().ToArray();
         var kept = keep?.cpu().data<float>().ToArray();
         var size = Shape.InputSize;
@@ -437,10 +451,12 @@ public sealed class TemporalDetector : IBundledDetector
                 ["partitions"] = Text(Shape.Partitions),
                 ["autoencoderWidth"] = Text(Shape.AutoencoderWidth),
                 ["autoencoderHidden"] = Text(Shape.AutoencoderHidden),
+                ["autoencoderCode"] = Text(Shape.AutoencoderCode),
                 ["maskWidthDivisor"] = Text(Shape.MaskWidthDivisor),
                 ["camLayers"] = Text(Shape.CamLayers),
                 ["camThreshold"] = Shape.CamThreshold.ToString("R", CultureInfo.InvariantCulture),
                 ["camWindow"] = Text(Shape.CamWindow),
+                ["peak"] = Text(Shape.Peak),
                 ["period"] = Cycle.Period.ToString("R", CultureInfo.InvariantCulture),
                 ["template"] = string.Join(' ', Cycle.Template.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
                 ["transition"] = Text(Cycle.Transition),
@@ -476,7 +492,7 @@ public sealed class TemporalDetector : IBundledDetector
 
         var shape = new TemporalShape(
             manifest.InputWidth, Int("window"), Int("partitions"), Int("autoencoderWidth"), Int("autoencoderHidden"),
-            Int("maskWidthDivisor"), Int("camLayers"), Doubles("camThreshold").Single(), Int("camWindow"));
+            Int("autoencoderCode"), Int("maskWidthDivisor"), Int("camLayers"), Doubles("camThreshold").Single(), Int("camWindow"), Int("peak"));
         try
         {
             shape.Validate();
@@ -509,7 +525,7 @@ public sealed class TemporalDetector : IBundledDetector
         ArgumentNullException.ThrowIfNull(shape);
         shape.Validate();
         return new TemporalNetworks(
-            new ConvLstmAutoencoder(shape.AutoencoderWidth, shape.AutoencoderHidden),
+            new ConvLstmAutoencoder(shape.InputSize, shape.AutoencoderWidth, shape.AutoencoderHidden, shape.AutoencoderCode),
             new R3D18(shape.Partitions, shape.MaskWidthDivisor));
     }
 

@@ -29,7 +29,7 @@ public sealed record WeakLabels(PeriodEstimate Cycle, int ReferenceClip, int Tra
 
 /// <summary>
 /// Trains the temporal masking detector on NORMAL clips: (a) the ConvLSTM autoencoder on windows of T
-/// consecutive frames (MSE), (b) weak partition labels per clip, (c) the R3D-18 on clips of T frames
+/// consecutive frames, to predict frames 1 .. T - 1 each from the frames before it (MSE), (b) weak partition labels per clip, (c) the R3D-18 on clips of T frames
 /// against the smoothed labels (soft-target cross entropy).
 /// </summary>
 /// <remarks>
@@ -214,7 +214,8 @@ public static class TemporalTrainer
         MiniBatchLoop.Run(optimizer, windows.Length, training.BatchSize, training.Epochs, AutoencoderStage, generator, progress, cancellationToken, picks =>
         {
             var batch = Batch(clips, windows, picks, window, device);
-            return nn.functional.mse_loss(model.call(batch), batch);
+            var seen = batch.narrow(1, 0, window - 1);
+            return nn.functional.mse_loss(model.call(seen), batch.narrow(1, 1, window - 1));     // step t guesses frame t + 1
         });
         model.eval();
     }

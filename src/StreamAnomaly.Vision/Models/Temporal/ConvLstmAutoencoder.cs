@@ -6,42 +6,82 @@ using static TorchSharp.torch.nn;
 namespace StreamAnomaly.Vision.Models.Temporal;
 
 /// <summary>
-/// The anomaly detector of the background-masking paper, after Luo et al. 2017 ("Remembering history
-/// with convolutional LSTM for anomaly detection"): every frame of a window goes through the same
-/// spatial conv encoder (two stride-2 convolutions: [3, H, W] -> [2w, H/4, W/4]); a
-/// <see cref="ConvLstmCell"/> runs over the T encoded frames in order (zero initial state), so each
-/// step sees the motion history; every hidden state is decoded by the same conv decoder (two stride-2
-/// transposed convolutions, sigmoid) back to a frame. Input and output are [N, T, 3, H, W] in [0, 1];
-/// H and W must be multiples of 4.
+/// The anomaly detector of the background-masking paper, a convolutional LSTM autoencoder after Luo et
+/// al. 2017 ("Remembering history with convolutional LSTM for anomaly detection"), made to PREDICT: every
+/// frame of a sequence goes through the same spatial encoder (four stride-2 convolutions with batch norm,
+/// [3, S, S] -> [2w, S/16, S/16]); a <see cref="ConvLstmCell"/> runs over the encoded frames in order
+/// (zero initial state); after step t its hidden state is squeezed through a small fully-connected
+/// bottleneck (<c>code</c> floats) and decoded (four stride-2 transposed convolutions, sigmoid) into
+/// the network's guess of frame t + 1. Input [N, T, 3, S, S] in [0, 1]; output [N, T, 3, S, S] in
+/// (0, 1), where output step t predicts input frame t + 1; S must be a multiple of 16.
 /// </summary>
+/// <remarks>
+/// Two choices make the residual of an anomaly stand out (README, temporal detector, for the figures):
+/// without a bottleneck (the ConvLSTM state decoded directly) the network learns to copy whatever it
+/// sees, foreign objects included; the bottleneck, as in the integrated CNN's autoencoder, keeps only what
+/// normal footage needs. Predicting the next frame instead of reconstructing the current one adds what a
+/// single frame cannot show: a stalled arm or a cycle at the wrong speed moves unlike its history says.
+/// Batch norm in the encoder and decoder (statistics over all frames of all windows) is what lets this
+/// deeper network train at all on a few hundred windows.
+/// </remarks>
 public sealed class ConvLstmAutoencoder : Module<Tensor, Tensor>
 {
     private readonly Sequential encoder;
     private readonly ConvLstmCell lstm;
+    private readonly Linear to_code;
+    private readonly Linear from_code;
     private readonly Sequential decoder;
+    private readonly long[] gridShape;
 
-    /// <param name="width">Channels of the first encoder convolution (the second has twice as many).</param>
+    /// <param name="inputSize">Side of the square input, a positive multiple of 16.</param>
+    /// <param name="width">Channels of the first encoder convolution (then 2w, 4w, 2w).</param>
     /// <param name="hidden">Channels of the ConvLSTM state.</param>
+    /// <param name="code">Floats in the fully-connected bottleneck.</param>
     /// <param name="kernelSize">Odd kernel of the ConvLSTM gate convolution.</param>
-    public ConvLstmAutoencoder(int width = 32, int hidden = 64, int kernelSize = 3) : base(nameof(ConvLstmAutoencoder))
+    public ConvLstmAutoencoder(int inputSize, int width = 32, int hidden = 64, int code = 512, int kernelSize = 3) : base(nameof(ConvLstmAutoencoder))
     {
+        if (inputSize < 16 || inputSize % 16 != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputSize), inputSize, "input size must be a positive multiple of 16");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hidden);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(code);
+        InputSize = inputSize;
         Width = width;
         Hidden = hidden;
-        encoder = Sequential(
-            ("0", Conv2d(3, width, kernel_size: 3, stride: 2, padding: 1)),
-            ("1", LeakyReLU(0.2)),
-            ("2", Conv2d(width, 2 * width, kernel_size: 3, stride: 2, padding: 1)),
-            ("3", LeakyReLU(0.2)));
-        lstm = new ConvLstmCell(2 * width, hidden, kernelSize);
-        decoder = Sequential(
-            ("0", ConvTranspose2d(hidden, width, kernel_size: 4, stride: 2, padding: 1)),
-            ("1", LeakyReLU(0.2)),
-            ("2", ConvTranspose2d(width, 3, kernel_size: 4, stride: 2, padding: 1)),
-            ("3", Sigmoid()));
+        Code = code;
+
+        int[] channels = [3, width, width * 2, width * 4, width * 2];
+        var grid = inputSize / 16;
+        gridShape = [channels[4], grid, grid];
+        encoder = Sequential(Enumerable.Range(0, 4).Select(i => (
+            $"{i}",
+            (Module<Tensor, Tensor>)Sequential(
+                Conv2d(channels[i], channels[i + 1], kernel_size: 4, stride: 2, padding: 1, bias: false),
+                BatchNorm2d(channels[i + 1]),
+                LeakyReLU(0.2)))));
+        lstm = new ConvLstmCell(channels[4], hidden, kernelSize);
+        to_code = Linear(hidden * grid * grid, code);
+        from_code = Linear(code, channels[4] * grid * grid);
+        decoder = Sequential(Enumerable.Range(0, 4).Select(i =>
+        {
+            var cin = channels[4 - i];
+            var cout = channels[3 - i];
+            Module<Tensor, Tensor> block = i < 3
+                ? Sequential(
+                    ConvTranspose2d(cin, cout, kernel_size: 4, stride: 2, padding: 1, bias: false),
+                    BatchNorm2d(cout),
+                    LeakyReLU(0.2))
+                : Sequential(ConvTranspose2d(cin, cout, kernel_size: 4, stride: 2, padding: 1), Sigmoid());
+            return ($"{i}", block);
+        }));
         RegisterComponents();
     }
+
+    /// <summary>Side of the square input in pixels.</summary>
+    public int InputSize { get; }
 
     /// <summary>Channels of the first encoder convolution.</summary>
     public int Width { get; }
@@ -49,17 +89,20 @@ public sealed class ConvLstmAutoencoder : Module<Tensor, Tensor>
     /// <summary>Channels of the ConvLSTM state.</summary>
     public int Hidden { get; }
 
-    /// <summary>Reconstruction of a window [N, T, 3, H, W] in [0, 1]: same shape, in (0, 1).</summary>
+    /// <summary>Floats in the fully-connected bottleneck.</summary>
+    public int Code { get; }
+
+    /// <summary>Next-frame predictions of a sequence [N, T, 3, S, S] in [0, 1]: step t guesses frame t + 1 from frames 0 .. t.</summary>
     public override Tensor forward(Tensor input)
     {
-        if (input.dim() != 5 || input.shape[2] != 3 || input.shape[3] % 4 != 0 || input.shape[4] % 4 != 0)
+        if (input.dim() != 5 || input.shape[2] != 3 || input.shape[3] != InputSize || input.shape[4] != InputSize)
         {
-            throw new ArgumentException($"expected [N, T, 3, H, W] with H and W multiples of 4, got [{string.Join(", ", input.shape)}]", nameof(input));
+            throw new ArgumentException($"expected [N, T, 3, {InputSize}, {InputSize}], got [{string.Join(", ", input.shape)}]", nameof(input));
         }
 
         using var scope = NewDisposeScope();
-        long n = input.shape[0], steps = input.shape[1], height = input.shape[3], width = input.shape[4];
-        var encoded = encoder.call(input.reshape(n * steps, 3, height, width));
+        long n = input.shape[0], steps = input.shape[1];
+        var encoded = encoder.call(input.reshape(n * steps, 3, InputSize, InputSize));
         encoded = encoded.reshape(n, steps, encoded.shape[1], encoded.shape[2], encoded.shape[3]);
 
         var (h, c) = lstm.ZeroState(encoded.select(1, 0));
@@ -70,8 +113,9 @@ public sealed class ConvLstmAutoencoder : Module<Tensor, Tensor>
             states[t] = h;
         }
 
-        var decoded = decoder.call(stack(states, 1).reshape(n * steps, Hidden, encoded.shape[3], encoded.shape[4]));
-        return decoded.reshape(n, steps, 3, height, width).MoveToOuterDisposeScope();
+        var codes = to_code.call(stack(states, 1).reshape(n * steps, -1));
+        var grid = from_code.call(codes).relu().view([n * steps, .. gridShape]);
+        return decoder.call(grid).reshape(n, steps, 3, InputSize, InputSize).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)
@@ -80,6 +124,8 @@ public sealed class ConvLstmAutoencoder : Module<Tensor, Tensor>
         {
             encoder.Dispose();
             lstm.Dispose();
+            to_code.Dispose();
+            from_code.Dispose();
             decoder.Dispose();
         }
 
