@@ -124,7 +124,7 @@ public sealed class TemporalCommandTests(TemporalCliFixture fixture) : IClassFix
         var code = await CliApp.RunAsync(["eval", "--bundle", await TrainedBundle(), "--data", fixture.Data("test"), "--out", report, "--ablation"]);
         Assert.Equal(0, code);
         var lines = File.ReadAllLines(Path.Combine(report, "ablation.csv"));
-        Assert.Equal("group,value,layers,threshold,window,raw_threshold,tp,fn,fp,tn,auroc,aupr,mask_iou", lines[0]);
+        Assert.Equal("group,value,layers,threshold,window,raw_threshold,tp,fn,fp,tn,fp_at_recall99,auroc,aupr,mask_iou", lines[0]);
         var rows = lines.Skip(1).Select(l => l.Split(',')).ToArray();
         Assert.Equal(9, rows.Length);
 
@@ -139,8 +139,9 @@ public sealed class TemporalCommandTests(TemporalCliFixture fixture) : IClassFix
         Assert.All(rows, r =>
         {
             Assert.Equal(60, r[6..10].Sum(v => int.Parse(v, CultureInfo.InvariantCulture)));
-            Assert.InRange(double.Parse(r[10], CultureInfo.InvariantCulture), 0, 1);
-            Assert.InRange(double.Parse(r[12], CultureInfo.InvariantCulture), 0, 1);
+            Assert.InRange(int.Parse(r[10], CultureInfo.InvariantCulture), 0, int.Parse(r[8], CultureInfo.InvariantCulture) + int.Parse(r[9], CultureInfo.InvariantCulture));
+            Assert.InRange(double.Parse(r[11], CultureInfo.InvariantCulture), 0, 1);
+            Assert.InRange(double.Parse(r[13], CultureInfo.InvariantCulture), 0, 1);
             Assert.True(double.Parse(r[5], CultureInfo.InvariantCulture) > 0);
         });
         Assert.Empty(Directory.GetDirectories(fixture.Root, ".ablation-report*"));
@@ -162,8 +163,8 @@ public sealed class TemporalCommandTests(TemporalCliFixture fixture) : IClassFix
         using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(learned, "metrics.json")));
         var root = metrics.RootElement;
         Assert.Equal(
-            (root.GetProperty("tp").GetInt32(), root.GetProperty("fn").GetInt32(), root.GetProperty("fp").GetInt32(), root.GetProperty("auroc").GetDouble().ToString("F6", CultureInfo.InvariantCulture)),
-            (int.Parse(own[6], CultureInfo.InvariantCulture), int.Parse(own[7], CultureInfo.InvariantCulture), int.Parse(own[8], CultureInfo.InvariantCulture), own[10]));
+            (root.GetProperty("tp").GetInt32(), root.GetProperty("fn").GetInt32(), root.GetProperty("fp").GetInt32(), root.GetProperty("fpAtRecall99").GetInt32(), root.GetProperty("auroc").GetDouble().ToString("F6", CultureInfo.InvariantCulture)),
+            (int.Parse(own[6], CultureInfo.InvariantCulture), int.Parse(own[7], CultureInfo.InvariantCulture), int.Parse(own[8], CultureInfo.InvariantCulture), int.Parse(own[10], CultureInfo.InvariantCulture), own[11]));
     }
 
     [Fact]

@@ -186,7 +186,7 @@ internal static class EvalWorkflow
 
         AnsiConsole.Write(accuracy);
 
-        var detection = new Table().Title("frame-level detection (seed-002 table)").AddColumns("model", "TP", "FN", "FP", "AUROC", "AUPR");
+        var detection = new Table().Title("frame-level detection (seed-002 table)").AddColumns("model", "TP", "FN", "FP", "FP @ 99 % recall", "AUROC", "AUPR");
         foreach (var m in metrics)
         {
             detection.AddRow(
@@ -194,6 +194,7 @@ internal static class EvalWorkflow
                 m.Tp.ToString(CultureInfo.InvariantCulture),
                 m.Fn.ToString(CultureInfo.InvariantCulture),
                 m.Fp.ToString(CultureInfo.InvariantCulture),
+                m.FpAtRecall99?.ToString(CultureInfo.InvariantCulture) ?? "-",
                 m.Auroc.ToString("F3", CultureInfo.InvariantCulture),
                 m.Aupr.ToString("F3", CultureInfo.InvariantCulture));
         }

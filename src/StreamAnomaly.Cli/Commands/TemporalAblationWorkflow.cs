@@ -49,7 +49,7 @@ internal static class TemporalAblationWorkflow
 
     /// <summary>The columns of ablation.csv.</summary>
     public static readonly IReadOnlyList<string> Columns =
-        ["group", "value", "layers", "threshold", "window", "raw_threshold", "tp", "fn", "fp", "tn", "auroc", "aupr", "mask_iou"];
+        ["group", "value", "layers", "threshold", "window", "raw_threshold", "tp", "fn", "fp", "tn", "fp_at_recall99", "auroc", "aupr", "mask_iou"];
 
     /// <summary>The nine settings: each group's three values, the other two settings from <paramref name="bundle"/>.</summary>
     public static IReadOnlyList<AblationSetting> Settings(CamSettings bundle)
@@ -177,6 +177,7 @@ internal static class TemporalAblationWorkflow
                 Text(m.Fn),
                 Text(m.Fp),
                 Text(m.Tn),
+                m.FpAtRecall99 is { } fp99 ? Text(fp99) : string.Empty,
                 m.Auroc.ToString("F6", CultureInfo.InvariantCulture),
                 m.Aupr.ToString("F6", CultureInfo.InvariantCulture),
                 row.MaskIoU?.ToString("F6", CultureInfo.InvariantCulture) ?? string.Empty]);
@@ -189,7 +190,7 @@ internal static class TemporalAblationWorkflow
     {
         var table = new Table()
             .Title("ablation (learned mask: one setting varied, the others the bundle's; * = the bundle's own)")
-            .AddColumns("group", "value", "TP", "FN", "FP", "AUROC", "AUPR", "mask IoU");
+            .AddColumns("group", "value", "TP", "FN", "FP", "FP @ 99 % recall", "AUROC", "AUPR", "mask IoU");
         foreach (var row in rows)
         {
             var m = row.Metrics;
@@ -199,6 +200,7 @@ internal static class TemporalAblationWorkflow
                 Text(m.Tp),
                 Text(m.Fn),
                 Text(m.Fp),
+                m.FpAtRecall99 is { } fp99 ? Text(fp99) : "-",
                 m.Auroc.ToString("F3", CultureInfo.InvariantCulture),
                 m.Aupr.ToString("F3", CultureInfo.InvariantCulture),
                 row.MaskIoU?.ToString("F3", CultureInfo.InvariantCulture) ?? "-");

@@ -30,6 +30,7 @@ internal sealed record EvaluationMetrics(
     int Fn,
     int Fp,
     int Tn,
+    int? FpAtRecall99,
     double Accuracy,
     IReadOnlyList<CategoryAccuracy> Categories,
     double FramesPerSecond)
@@ -42,6 +43,8 @@ internal sealed record EvaluationMetrics(
 /// Computes the metrics of scored frames and writes the report files. Ranking metrics (AUROC,
 /// AUPR) use raw scores, since calibrated scores are clamped to [0, 1] and would tie at the ends;
 /// the decision (TP/FN/FP, accuracies) is calibrated score &gt;= 0.5, i.e. raw &gt;= threshold.
+/// FpAtRecall99 needs no calibration: false positives at the strictest raw threshold that finds 99 % of
+/// the anomalous frames (null without anomalous frames).
 /// </summary>
 internal static class EvaluationReport
 {
@@ -51,6 +54,9 @@ internal static class EvaluationReport
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
+
+    /// <summary>Recall at which <see cref="EvaluationMetrics.FpAtRecall99"/> counts false positives (the seed-002 target's).</summary>
+    public const double TargetRecall = 0.99;
 
     public static EvaluationMetrics Compute(IReadOnlyList<ScoredFrame> frames, string detector, string modelVersion, ScoreCalibration calibration, double framesPerSecond)
     {
@@ -71,6 +77,7 @@ internal static class EvaluationReport
             confusion.FalseNegatives,
             confusion.FalsePositives,
             confusion.TrueNegatives,
+            labels.Contains(1) ? BinaryMetrics.FalsePositivesAtRecall(raw, labels, TargetRecall) : null,
             confusion.Accuracy,
             CategoryMetrics.AccuracyByCategory(calibrated, labels, frames.Select(f => f.Category).ToArray(), ScoreCalibration.NormalizedThreshold),
             framesPerSecond);

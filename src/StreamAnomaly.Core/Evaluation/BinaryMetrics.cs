@@ -103,6 +103,36 @@ public static class BinaryMetrics
     }
 
     /// <summary>
+    /// False positives at the strictest threshold that still finds at least <paramref name="recall"/> of
+    /// the anomalous samples: the threshold is the ceil(recall x positives)-th highest anomalous score, and
+    /// every normal sample scoring at least that much counts (ties with the threshold count as false
+    /// positives). The seed-002 target "cut false positives at recall &gt;= 99 %" compares this between
+    /// maskings without depending on where any calibration put its threshold.
+    /// </summary>
+    /// <param name="scores">Scores, any unit, higher = more anomalous.</param>
+    /// <param name="labels">0 = normal, 1 = anomalous.</param>
+    /// <param name="recall">Recall to reach, in (0, 1].</param>
+    /// <exception cref="ArgumentException">When there is no anomalous sample.</exception>
+    public static int FalsePositivesAtRecall(IReadOnlyList<double> scores, IReadOnlyList<int> labels, double recall)
+    {
+        ScoredLabels.Validate(scores, labels);
+        if (!(recall > 0 && recall <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(recall), recall, "recall must lie in (0, 1]");
+        }
+
+        var positives = Enumerable.Range(0, scores.Count).Where(i => labels[i] == 1).Select(i => scores[i]).OrderDescending().ToArray();
+        if (positives.Length == 0)
+        {
+            throw new ArgumentException("no anomalous sample: recall is undefined", nameof(labels));
+        }
+
+        var needed = (int)Math.Ceiling((recall * positives.Length) - 1e-9);
+        var threshold = positives[Math.Max(needed, 1) - 1];
+        return Enumerable.Range(0, scores.Count).Count(i => labels[i] == 0 && scores[i] >= threshold);
+    }
+
+    /// <summary>
     /// The ROC curve for plotting: (false positive rate, true positive rate) points, both in
     /// [0, 1], ascending in both coordinates, starting at (0, 0) and ending at (1, 1), with one
     /// point per distinct score (the threshold lowered past each group of tied scores in turn).

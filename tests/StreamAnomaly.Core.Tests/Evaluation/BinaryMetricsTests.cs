@@ -234,6 +234,44 @@ public class BinaryMetricsTests
     // ---- Input validation ----
 
     [Fact]
+    public void False_positives_at_full_recall_count_every_normal_sample_at_or_above_the_lowest_anomaly()
+    {
+        double[] scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2];
+        int[] labels = [1, 0, 1, 0, 0, 1, 0, 0];
+
+        Assert.Equal(3, BinaryMetrics.FalsePositivesAtRecall(scores, labels, 1.0));      // threshold 0.4: 0.8, 0.6, 0.5
+        Assert.Equal(1, BinaryMetrics.FalsePositivesAtRecall(scores, labels, 0.6));      // 2 of 3 needed, threshold 0.7
+        Assert.Equal(0, BinaryMetrics.FalsePositivesAtRecall(scores, labels, 0.3));      // 1 of 3, threshold 0.9
+    }
+
+    [Fact]
+    public void False_positives_at_recall_count_a_normal_sample_tied_with_the_threshold()
+    {
+        Assert.Equal(1, BinaryMetrics.FalsePositivesAtRecall([0.5, 0.5, 0.1], [1, 0, 0], 1.0));
+    }
+
+    [Fact]
+    public void False_positives_at_99_percent_recall_may_miss_one_anomaly_in_a_hundred()
+    {
+        var scores = Enumerable.Range(0, 100).Select(i => i == 0 ? 0.0 : 1.0).Append(0.5).ToArray();
+        var labels = Enumerable.Repeat(1, 100).Append(0).ToArray();
+
+        Assert.Equal(0, BinaryMetrics.FalsePositivesAtRecall(scores, labels, 0.99));
+        Assert.Equal(1, BinaryMetrics.FalsePositivesAtRecall(scores, labels, 1.0));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.5)]
+    [InlineData(double.NaN)]
+    public void False_positives_at_recall_reject_a_recall_outside_zero_to_one(double recall) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => BinaryMetrics.FalsePositivesAtRecall([0.5, 0.1], [1, 0], recall));
+
+    [Fact]
+    public void False_positives_at_recall_need_an_anomalous_sample() =>
+        Assert.Throws<ArgumentException>(() => BinaryMetrics.FalsePositivesAtRecall([0.5, 0.1], [0, 0], 0.99));
+
+    [Fact]
     public void Metrics_reject_scores_and_labels_of_different_lengths()
     {
         var error = Assert.Throws<ArgumentException>(() => BinaryMetrics.Auroc([0.1, 0.2], [0]));
