@@ -23,7 +23,7 @@ public sealed class TemporalNetworks : Module
         RegisterComponents();
     }
 
-    /// <summary>The anomaly detector: windows [N, T, 3, H, W] -> reconstructions.</summary>
+    /// <summary>The anomaly detector: sequences [N, T, 3, S, S] -> next-frame predictions.</summary>
     public ConvLstmAutoencoder Autoencoder => autoencoder;
 
     /// <summary>The masking model: clips [N, T, 3, H, W] -> per-frame partition logits and activations.</summary>
