@@ -33,31 +33,15 @@ public sealed class ConvAutoencoder : Module<Tensor, Tensor>
         InputSize = inputSize;
         CodeSize = code;
 
-        int[] channels = [3, width, width * 2, width * 4, width * 2];
+        var channels = ConvStack.Channels(width);
         var grid = inputSize / 16;
         gridShape = [channels[4], grid, grid];
         var flat = channels[4] * grid * grid;
 
-        encoder = Sequential(Enumerable.Range(0, 4).Select(i => (
-            $"{i}",
-            (Module<Tensor, Tensor>)Sequential(
-                Conv2d(channels[i], channels[i + 1], kernel_size: 4, stride: 2, padding: 1, bias: false),
-                BatchNorm2d(channels[i + 1]),
-                LeakyReLU(0.2)))));
+        encoder = ConvStack.Down(channels);
         to_code = Linear(flat, code);
         from_code = Linear(code, flat);
-        decoder = Sequential(Enumerable.Range(0, 4).Select(i =>
-        {
-            var cin = channels[4 - i];
-            var cout = channels[3 - i];
-            Module<Tensor, Tensor> block = i < 3
-                ? Sequential(
-                    ConvTranspose2d(cin, cout, kernel_size: 4, stride: 2, padding: 1, bias: false),
-                    BatchNorm2d(cout),
-                    LeakyReLU(0.2))
-                : Sequential(ConvTranspose2d(cin, cout, kernel_size: 4, stride: 2, padding: 1), Sigmoid());
-            return ($"{i}", block);
-        }));
+        decoder = ConvStack.Up(channels);
 
         RegisterComponents();
     }
