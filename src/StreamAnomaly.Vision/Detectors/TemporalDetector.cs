@@ -403,7 +403,7 @@ public sealed class TemporalDetector : IBundledDetector
             var poolWindow = (int)Math.Min(setting.Window, n % 2 == 1 ? n : n - 1);    // libtorch wants window <= n
             var pooled = EigenCam.TemporalPool(EigenCam.Threshold(sequences[setting.Layers], setting.Threshold), poolWindow).squeeze(0); // [n, h, w]
             var resized = interpolate(pooled.unsqueeze(1), size: [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
-            return resized.squeeze(1).clamp(0, 1);
+            return resized.squeeze(1).clamp(HeldScalars.Zero, HeldScalars.One);
         }).ToArray();
     }
 
@@ -418,7 +418,7 @@ public sealed class TemporalDetector : IBundledDetector
             return mask.reshape(size, size);
         }
 
-        return interpolate(mask, size: [size, size], mode: InterpolationMode.Area).reshape(size, size).clamp(0, 1);
+        return interpolate(mask, size: [size, size], mode: InterpolationMode.Area).reshape(size, size).clamp(HeldScalars.Zero, HeldScalars.One);
     }
 
     /// <summary>Scores and maps of masked residuals [n, S, S]; <paramref name="keep"/> ([n, S, S], 1 = keep) gives the ignored pixels (keep &lt; 0.5).</summary>

@@ -19,6 +19,10 @@ namespace StreamAnomaly.Vision.Models.Temporal;
 /// </remarks>
 public static class EigenCam
 {
+    // Held, not converted per call (see HeldScalars): these maps are made for every frame a temporal worker scores.
+    private static readonly Scalar Tiny = 1e-12.ToScalar();
+    private static readonly Scalar FlatRelative = 1e-6.ToScalar();
+
     /// <summary>Eigen-CAM map of every frame: activation [N, T, C, h, w] -> [N, T, h, w] in [0, 1].</summary>
     public static Tensor FrameMaps(Tensor activation)
     {
@@ -40,13 +44,13 @@ public static class EigenCam
         var centredProjection = projection - projection.mean([-1L], keepdim: true);
         var centredMean = mean - mean.mean([-1L], keepdim: true);
         var correlation = (centredProjection * centredMean).sum(-1, keepdim: true);
-        projection = projection * where(correlation < 0, -1.0, 1.0).to(projection.dtype);
+        projection = where(correlation.lt(HeldScalars.Zero), projection.neg(), projection);
 
         var low = projection.amin([-1L], keepdim: true);
         var range = projection.amax([-1L], keepdim: true) - low;
         var scale = projection.abs().amax([-1L], keepdim: true);
-        var spread = range > (scale * 1e-6) + 1e-12;
-        var normalised = where(spread, (projection - low) / range.clamp_min(1e-12), zeros_like(projection));
+        var spread = range.gt(scale.mul(FlatRelative).add(Tiny));
+        var normalised = where(spread, (projection - low) / range.clamp_min(Tiny), zeros_like(projection));
         return normalised.reshape(n, t, h, w).MoveToOuterDisposeScope();
     }
 
@@ -77,7 +81,8 @@ public static class EigenCam
             sum = sum + Resize(map, height, width);
         }
 
-        return (sum / maps.Count).MoveToOuterDisposeScope();
+        using var count = maps.Count.ToScalar();
+        return sum.div(count).MoveToOuterDisposeScope();
     }
 
     /// <summary>Values below <paramref name="threshold"/> become 0, the rest are kept as they are.</summary>
@@ -85,7 +90,8 @@ public static class EigenCam
     {
         ArgumentNullException.ThrowIfNull(maps);
         using var scope = NewDisposeScope();
-        return where(maps < threshold, zeros_like(maps), maps).MoveToOuterDisposeScope();
+        using var held = threshold.ToScalar();
+        return where(maps.lt(held), zeros_like(maps), maps).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -125,7 +131,7 @@ public static class EigenCam
         using var scope = NewDisposeScope();
         var combined = Combine(activations.Select(FrameMaps).ToArray());
         var pooled = TemporalPool(Threshold(combined, threshold), window);
-        return Resize(pooled, height, width).clamp(0, 1).MoveToOuterDisposeScope();
+        return Resize(pooled, height, width).clamp(HeldScalars.Zero, HeldScalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>Bilinear resize of [N, T, h, w] to [N, T, height, width] (align_corners = false).</summary>
