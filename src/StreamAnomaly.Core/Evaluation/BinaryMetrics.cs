@@ -115,21 +115,31 @@ public static class BinaryMetrics
     /// <exception cref="ArgumentException">When there is no anomalous sample.</exception>
     public static int FalsePositivesAtRecall(IReadOnlyList<double> scores, IReadOnlyList<int> labels, double recall)
     {
-        ScoredLabels.Validate(scores, labels);
         if (!(recall > 0 && recall <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(recall), recall, "recall must lie in (0, 1]");
         }
 
-        var positives = Enumerable.Range(0, scores.Count).Where(i => labels[i] == 1).Select(i => scores[i]).OrderDescending().ToArray();
-        if (positives.Length == 0)
+        var data = ScoredLabels.SortDescending(scores, labels);
+        if (data.Positives == 0)
         {
             throw new ArgumentException("no anomalous sample: recall is undefined", nameof(labels));
         }
 
-        var needed = (int)Math.Ceiling((recall * positives.Length) - 1e-9);
-        var threshold = positives[Math.Max(needed, 1) - 1];
-        return Enumerable.Range(0, scores.Count).Count(i => labels[i] == 0 && scores[i] >= threshold);
+        // Lower the threshold one group of tied scores at a time until enough anomalies are found.
+        var needed = Math.Max(1, (int)Math.Ceiling((recall * data.Positives) - 1e-9));
+        int found = 0, falsePositives = 0;
+        foreach (var (groupPositives, groupNegatives) in data.TieGroups())
+        {
+            found += groupPositives;
+            falsePositives += groupNegatives;
+            if (found >= needed)
+            {
+                break;
+            }
+        }
+
+        return falsePositives;
     }
 
     /// <summary>

@@ -29,8 +29,9 @@ public sealed record WeakLabels(PeriodEstimate Cycle, int ReferenceClip, int Tra
 
 /// <summary>
 /// Trains the temporal masking detector on NORMAL clips: (a) the ConvLSTM autoencoder on windows of T
-/// consecutive frames, to predict frames 1 .. T - 1 each from the frames before it (MSE), (b) weak partition labels per clip, (c) the R3D-18 on clips of T frames
-/// against the smoothed labels (soft-target cross entropy).
+/// consecutive frames, to predict frames 1 .. T - 1 each from the frames before it (MSE), (b) weak
+/// partition labels per clip, (c) the R3D-18 on clips of T frames against the smoothed labels
+/// (soft-target cross entropy).
 /// </summary>
 /// <remarks>
 /// Weak labels (<see cref="Label"/>): the reference frame is frame 0 of the reference clip, the first clip
