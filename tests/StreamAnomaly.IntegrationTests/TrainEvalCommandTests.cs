@@ -40,7 +40,7 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
         Assert.Equal(0, code);
 
         var lines = File.ReadAllLines(Path.Combine(report, "scores.csv"));
-        Assert.Equal("clip,frame,score,label,category", lines[0]);
+        Assert.Equal("clip,frame,score,raw_score,label,category", lines[0]);
         Assert.Equal(33, lines.Length);
         Assert.StartsWith("clip0,0,", lines[1]);
 
@@ -51,6 +51,19 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
         Assert.Equal(2, root.GetProperty("categories").GetArrayLength());
         Assert.True(new FileInfo(Path.Combine(report, "roc.png")).Length > 1000);
         Assert.True(File.Exists(Path.Combine(report, "timelines", "clip1.png")));
+    }
+
+    [Fact]
+    public async Task The_raw_scores_in_scores_csv_reproduce_the_reported_auroc()
+    {
+        var report = fixture.PathOf("report-raw");
+        Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", await TrainedBundle(), "--data", fixture.Data("test"), "--out", report], Clock));
+
+        var rows = File.ReadAllLines(Path.Combine(report, "scores.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        var raw = rows.Select(r => double.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var labels = rows.Select(r => int.Parse(r[4], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "metrics.json")));
+        Assert.Equal(metrics.RootElement.GetProperty("auroc").GetDouble(), Core.Evaluation.BinaryMetrics.Auroc(raw, labels), 12);
     }
 
     [Fact]

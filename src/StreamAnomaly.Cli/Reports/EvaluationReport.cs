@@ -92,13 +92,14 @@ internal static class EvaluationReport
         var metrics = variants[0] with { Variants = variants.Skip(1).ToArray() };
         using (var csv = CsvWriter.ToFile(Path.Combine(folder, "scores.csv"), CsvWriterOptions.Default with { NewLine = "\n" }))
         {
-            csv.WriteRecord(["clip", "frame", "score", "label", "category"]);
+            csv.WriteRecord(["clip", "frame", "score", "raw_score", "label", "category"]);
             foreach (var f in frames)
             {
                 csv.WriteRecord([
                     f.Clip,
                     f.Frame.ToString(CultureInfo.InvariantCulture),
                     f.Score.ToString("F6", CultureInfo.InvariantCulture),
+                    f.RawScore.ToString("R", CultureInfo.InvariantCulture),
                     f.Label.ToString(CultureInfo.InvariantCulture),
                     f.Category]);
             }
