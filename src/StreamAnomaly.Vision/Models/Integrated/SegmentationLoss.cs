@@ -70,19 +70,19 @@ public static class SegmentationLoss
         var count = priors.shape[0];
         if (truths.shape[0] == 0)
         {
-            return (zeros(count, dtype: ScalarType.Int64).MoveToOuterDisposeScope(),
-                zeros(count, 4).MoveToOuterDisposeScope(),
-                zeros(count, dtype: ScalarType.Int64).MoveToOuterDisposeScope());
+            return (zeros(count, dtype: ScalarType.Int64, device: priors.device).MoveToOuterDisposeScope(),
+                zeros(count, 4, device: priors.device).MoveToOuterDisposeScope(),
+                zeros(count, dtype: ScalarType.Int64, device: priors.device).MoveToOuterDisposeScope());
         }
 
         var overlaps = BoxCoding.Iou(truths, BoxCoding.PointForm(priors));
         var (bestOverlap, bestTruth) = overlaps.max(0);
         bestOverlap = bestOverlap.clone();
         bestTruth = bestTruth.clone();
-        var bestPrior = overlaps.argmax(1).data<long>().ToArray();
+        var bestPrior = overlaps.argmax(1).cpu().data<long>().ToArray();
         for (var g = 0; g < bestPrior.Length; g++)
         {
-            using var at = tensor(new[] { bestPrior[g] });
+            using var at = tensor(new[] { bestPrior[g] }, device: priors.device);
             using var forced = 2.0.ToScalar();
             using var truth = g.ToScalar();
             bestOverlap.index_fill_(0, at, forced);

@@ -79,8 +79,8 @@ public static class SegmentationPostprocessor
 
                 var candidateScores = classScores.index_select(0, candidates);
                 var keep = FastNms(boxes.index_select(0, candidates), candidateScores, options.NmsIouThreshold, options.TopKBeforeNms);
-                var priorsKept = candidates.index_select(0, keep).data<long>().ToArray();
-                var scoresKept = candidateScores.index_select(0, keep).data<float>().ToArray();
+                var priorsKept = candidates.index_select(0, keep).cpu().data<long>().ToArray();
+                var scoresKept = candidateScores.index_select(0, keep).cpu().data<float>().ToArray();
                 picked.AddRange(priorsKept.Select((p, j) => (p, scoresKept[j], c)));
             }
 
@@ -91,13 +91,13 @@ public static class SegmentationPostprocessor
                 continue;
             }
 
-            var index = tensor(top.Select(p => p.Prior).ToArray());
+            var index = tensor(top.Select(p => p.Prior).ToArray(), device: boxes.device);
             var keptBoxes = boxes.index_select(0, index).clamp(HeldScalars.Zero, HeldScalars.One);
             var masks = AssembleMasks(output.Prototypes[i], output.MaskCoefficients[i].index_select(0, index), keptBoxes, options.CropPadding);
             var full = functional.interpolate(masks.unsqueeze(0), size: [inputHeight, inputWidth], mode: InterpolationMode.Bilinear, align_corners: false)[0];
             var binary = full.ge(maskThreshold).contiguous();
-            var boxValues = keptBoxes.contiguous().data<float>().ToArray();
-            var maskValues = binary.data<bool>().ToArray();
+            var boxValues = keptBoxes.cpu().contiguous().data<float>().ToArray();
+            var maskValues = binary.cpu().data<bool>().ToArray();
             var pixels = inputHeight * inputWidth;
             results.Add([.. top.Select((p, j) => new SegmentationDetection(
                 new BoundingBox(boxValues[4 * j] * inputWidth, boxValues[(4 * j) + 1] * inputHeight, boxValues[(4 * j) + 2] * inputWidth, boxValues[(4 * j) + 3] * inputHeight),
