@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Packs OpenCV for the GPU machine as DEST/opencv-linux-x64.tar.xz (DEST defaults to gpu-carry/):
-# OpenCvSharp's native libOpenCvSharpExtern.so, stripped, plus every shared library it needs beyond
-# glibc and libstdc++ (GTK, cairo, pango, X11 ...: that machine's image has none of them), taken
-# from this machine. With it, the commands that read video (train, eval, synth) run there too.
-# The app (bench/publish-gpu.sh, ~34 MiB) and this (~41 MiB) do not fit one call's 64 MiB, so they
+# OpenCvSharp's native libOpenCvSharpExtern.so, stripped, plus every shared library it links to
+# beyond glibc and libstdc++ (GTK, cairo, pango, X11 ...), taken from this machine. With it, the
+# commands that read video (train, eval, synth) run there too.
+# The app (bench/publish-gpu.sh, ~52 MiB) and this (~38 MiB) do not fit one call's 64 MiB, so they
 # travel in two calls to a warm machine; bench/gpu-unpack.sh unpacks each where the other finds it.
 # Run it HERE, after a build or publish:   bench/publish-gpu-opencv.sh [DEST]
 set -euo pipefail
