@@ -67,6 +67,26 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     }
 
     [Fact]
+    public async Task Eval_reports_the_auroc_of_each_anomaly_category_against_every_normal_frame()
+    {
+        var report = fixture.PathOf("report-categories");
+        Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", await TrainedBundle(), "--data", fixture.Data("test"), "--out", report], Clock));
+
+        var rows = File.ReadAllLines(Path.Combine(report, "scores.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "metrics.json")));
+        var category = Assert.Single(metrics.RootElement.GetProperty("categoryAurocs").EnumerateArray());
+        var name = category.GetProperty("category").GetString();
+        var ranked = rows.Where(r => r[4] == "0" || r[5] == name).ToArray();
+        Assert.Equal(rows.Count(r => r[4] == "1"), category.GetProperty("anomalousFrames").GetInt32());
+        Assert.Equal(
+            Core.Evaluation.BinaryMetrics.Auroc(
+                ranked.Select(r => double.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+                ranked.Select(r => int.Parse(r[4], System.Globalization.CultureInfo.InvariantCulture)).ToArray()),
+            category.GetProperty("auroc").GetDouble(),
+            12);
+    }
+
+    [Fact]
     public async Task Training_an_unknown_detector_fails_with_one_line_and_no_bundle()
     {
         var (code, error) = await ConsoleCapture.Run(["train", "--detector", "oracle", "--data", fixture.Data("train"), "--out", fixture.PathOf("x.sabundle")]);

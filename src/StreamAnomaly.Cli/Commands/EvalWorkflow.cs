@@ -160,8 +160,8 @@ internal static class EvalWorkflow
     }
 
     /// <summary>
-    /// The seed-000 accuracy table (categories as rows, one column per model or scoring variant)
-    /// and the seed-002 detection rows (one per variant).
+    /// The seed-000 accuracy table (categories as rows, one column per model or scoring variant),
+    /// the seed-002 detection rows (one per variant) and the AUROC of each anomaly category.
     /// </summary>
     public static void PrintTables(IReadOnlyList<EvaluationMetrics> metrics)
     {
@@ -200,6 +200,23 @@ internal static class EvalWorkflow
         }
 
         AnsiConsole.Write(detection);
+
+        if (metrics[0].CategoryAurocs.Count > 0)
+        {
+            var ranking = new Table().Title("AUROC per anomaly category (its frames vs every normal frame)").AddColumns("category", "frames");
+            foreach (var m in metrics)
+            {
+                ranking.AddColumn(Markup.Escape(m.Detector));
+            }
+
+            for (var c = 0; c < metrics[0].CategoryAurocs.Count; c++)
+            {
+                var category = metrics[0].CategoryAurocs[c];
+                ranking.AddRow([Markup.Escape(category.Category), category.AnomalousFrames.ToString(CultureInfo.InvariantCulture), .. metrics.Select(m => m.CategoryAurocs[c].Auroc.ToString("F3", CultureInfo.InvariantCulture))]);
+            }
+
+            AnsiConsole.Write(ranking);
+        }
     }
 
     private static CategoryAccuracy[] PatchCategories(EvaluationMetrics metrics) =>

@@ -35,6 +35,9 @@ internal sealed record EvaluationMetrics(
     IReadOnlyList<CategoryAccuracy> Categories,
     double FramesPerSecond)
 {
+    /// <summary>AUROC of each anomaly category's frames against every normal frame (raw scores).</summary>
+    public IReadOnlyList<CategoryAuroc> CategoryAurocs { get; init; } = [];
+
     /// <summary>The same figures for the detector's other scoring variants (ablation rows), if any.</summary>
     public IReadOnlyList<EvaluationMetrics> Variants { get; init; } = [];
 }
@@ -63,6 +66,7 @@ internal static class EvaluationReport
         var raw = frames.Select(f => f.RawScore).ToArray();
         var calibrated = frames.Select(f => f.Score).ToArray();
         var labels = frames.Select(f => f.Label).ToArray();
+        var categories = frames.Select(f => f.Category).ToArray();
         var confusion = BinaryMetrics.Confusion(calibrated, labels, ScoreCalibration.NormalizedThreshold);
         return new EvaluationMetrics(
             detector,
@@ -79,8 +83,11 @@ internal static class EvaluationReport
             confusion.TrueNegatives,
             labels.Contains(1) ? BinaryMetrics.FalsePositivesAtRecall(raw, labels, TargetRecall) : null,
             confusion.Accuracy,
-            CategoryMetrics.AccuracyByCategory(calibrated, labels, frames.Select(f => f.Category).ToArray(), ScoreCalibration.NormalizedThreshold),
-            framesPerSecond);
+            CategoryMetrics.AccuracyByCategory(calibrated, labels, categories, ScoreCalibration.NormalizedThreshold),
+            framesPerSecond)
+        {
+            CategoryAurocs = CategoryMetrics.AurocByCategory(raw, labels, categories),
+        };
     }
 
     /// <summary>

@@ -24,6 +24,14 @@ public sealed record CategoryAccuracy(string Category, int Frames, int Correct)
     public double Accuracy => Frames == 0 ? double.NaN : (double)Correct / Frames;
 }
 
+/// <summary>
+/// How well raw scores rank the anomalous frames of one category above every normal frame.
+/// </summary>
+/// <param name="Category">The ground-truth category of the anomalous frames.</param>
+/// <param name="AnomalousFrames">Anomalous frames of this category.</param>
+/// <param name="Auroc">AUROC of those frames against all normal frames (of any category).</param>
+public sealed record CategoryAuroc(string Category, int AnomalousFrames, double Auroc);
+
 /// <summary>Metrics broken down by the ground-truth category of each frame.</summary>
 public static class CategoryMetrics
 {
@@ -86,5 +94,46 @@ public static class CategoryMetrics
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// AUROC per anomaly category: the anomalous frames of one category against every normal frame,
+    /// so a category's figure does not depend on how hard the other categories are. One entry per
+    /// category that holds an anomalous frame, in order of first appearance; empty when no frame is
+    /// normal (there is nothing to rank against).
+    /// </summary>
+    /// <param name="scores">Per-frame raw scores; no NaN.</param>
+    /// <param name="labels">Per-frame labels, 0 = normal, 1 = anomalous.</param>
+    /// <param name="categories">Per-frame category names; none may be null.</param>
+    public static IReadOnlyList<CategoryAuroc> AurocByCategory(
+        IReadOnlyList<double> scores,
+        IReadOnlyList<int> labels,
+        IReadOnlyList<string> categories)
+    {
+        ScoredLabels.Validate(scores, labels);
+        ArgumentNullException.ThrowIfNull(categories);
+        if (categories.Count != scores.Count)
+        {
+            throw new ArgumentException(
+                $"categories must have one entry per score, got {categories.Count} categories and {scores.Count} scores",
+                nameof(categories));
+        }
+
+        var normal = Enumerable.Range(0, scores.Count).Where(i => labels[i] == 0).ToArray();
+        if (normal.Length == 0)
+        {
+            return [];
+        }
+
+        return Enumerable.Range(0, scores.Count)
+            .Where(i => labels[i] == 1)
+            .GroupBy(i => categories[i] ?? throw new ArgumentException($"category at index {i} is null", nameof(categories)), StringComparer.Ordinal)
+            .Select(group =>
+            {
+                var frames = normal.Concat(group).ToArray();
+                var auroc = BinaryMetrics.Auroc(frames.Select(i => scores[i]).ToArray(), frames.Select(i => labels[i]).ToArray());
+                return new CategoryAuroc(group.Key, group.Count(), auroc);
+            })
+            .ToArray();
     }
 }

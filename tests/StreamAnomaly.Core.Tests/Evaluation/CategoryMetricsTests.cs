@@ -89,4 +89,41 @@ public class CategoryMetricsTests
 
         Assert.Equal("Correct", error.ParamName);
     }
+
+    [Fact]
+    public void AurocByCategory_ranks_each_categorys_anomalies_against_every_normal_frame()
+    {
+        // normal: 0.1, 0.4, 0.6. stalled-arm 0.5 beats 2 of 3, 0.9 beats 3 of 3 -> 5/6.
+        // dropped-part 0.05 beats none -> 0.
+        var result = CategoryMetrics.AurocByCategory(
+            [0.5, 0.1, 0.05, 0.4, 0.9, 0.6],
+            [1, 0, 1, 0, 1, 0],
+            ["stalled-arm", "normal-cycle", "dropped-part", "normal-cycle", "stalled-arm", "background"]);
+
+        Assert.Equal(2, result.Count);
+        Assert.Equal(("stalled-arm", 2), (result[0].Category, result[0].AnomalousFrames));
+        Assert.Equal(5.0 / 6.0, result[0].Auroc, 12);
+        Assert.Equal(("dropped-part", 1, 0.0), (result[1].Category, result[1].AnomalousFrames, result[1].Auroc));
+    }
+
+    [Fact]
+    public void AurocByCategory_counts_a_tie_with_a_normal_frame_as_half()
+    {
+        var result = CategoryMetrics.AurocByCategory([0.4, 0.4], [1, 0], ["missed-pick", "normal-cycle"]);
+
+        Assert.Equal(0.5, Assert.Single(result).Auroc);
+    }
+
+    [Fact]
+    public void AurocByCategory_without_normal_frames_is_empty()
+    {
+        Assert.Empty(CategoryMetrics.AurocByCategory([0.3, 0.7], [1, 1], ["a", "b"]));
+    }
+
+    [Fact]
+    public void AurocByCategory_refuses_a_category_list_of_another_length()
+    {
+        var error = Assert.Throws<ArgumentException>(() => CategoryMetrics.AurocByCategory([0.3, 0.7], [1, 0], ["a"]));
+        Assert.Contains("one entry per score", error.Message);
+    }
 }
