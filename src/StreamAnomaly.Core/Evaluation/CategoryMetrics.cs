@@ -50,14 +50,7 @@ public static class CategoryMetrics
         IReadOnlyList<string> categories,
         double threshold)
     {
-        ScoredLabels.Validate(scores, labels);
-        ArgumentNullException.ThrowIfNull(categories);
-        if (categories.Count != scores.Count)
-        {
-            throw new ArgumentException(
-                $"categories must have one entry per score, got {categories.Count} categories and {scores.Count} scores",
-                nameof(categories));
-        }
+        Validate(scores, labels, categories);
 
         if (double.IsNaN(threshold))
         {
@@ -110,14 +103,7 @@ public static class CategoryMetrics
         IReadOnlyList<int> labels,
         IReadOnlyList<string> categories)
     {
-        ScoredLabels.Validate(scores, labels);
-        ArgumentNullException.ThrowIfNull(categories);
-        if (categories.Count != scores.Count)
-        {
-            throw new ArgumentException(
-                $"categories must have one entry per score, got {categories.Count} categories and {scores.Count} scores",
-                nameof(categories));
-        }
+        Validate(scores, labels, categories);
 
         var normal = Enumerable.Range(0, scores.Count).Where(i => labels[i] == 0).ToArray();
         if (normal.Length == 0)
@@ -135,5 +121,17 @@ public static class CategoryMetrics
                 return new CategoryAuroc(group.Key, group.Count(), auroc);
             })
             .ToArray();
+    }
+
+    private static void Validate(IReadOnlyList<double> scores, IReadOnlyList<int> labels, IReadOnlyList<string> categories)
+    {
+        ScoredLabels.Validate(scores, labels);
+        ArgumentNullException.ThrowIfNull(categories);
+        if (categories.Count != scores.Count)
+        {
+            throw new ArgumentException(
+                $"categories must have one entry per score, got {categories.Count} categories and {scores.Count} scores",
+                nameof(categories));
+        }
     }
 }
