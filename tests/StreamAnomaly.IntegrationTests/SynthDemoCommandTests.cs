@@ -42,6 +42,6 @@ public sealed class SynthDemoCommandTests : IDisposable
     {
         var (code, error) = await ConsoleCapture.Run(["synth", "--suite", "kitchen-v9", "--out", Path.Combine(root, "k")]);
         Assert.Equal(CliApp.BadInput, code);
-        Assert.Equal("error: unknown suite 'kitchen-v9' (known: robotcell-v1)", error.Trim());
+        Assert.Equal("error: unknown suite 'kitchen-v9' (known: robotcell-v1, robotcell-v2)", error.Trim());
     }
 }

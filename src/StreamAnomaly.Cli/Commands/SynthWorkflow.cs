@@ -12,16 +12,16 @@ internal static class SynthWorkflow
 {
     public static SuiteSummary Run(SynthRequest request)
     {
-        if (request.Suite != RobotCellSuite.Name)
+        if (!RobotCellSuite.Names.Contains(request.Suite))
         {
-            throw new ArgumentException($"unknown suite '{request.Suite}' (known: {RobotCellSuite.Name})");
+            throw new ArgumentException($"unknown suite '{request.Suite}' (known: {string.Join(", ", RobotCellSuite.Names)})");
         }
 
-        var options = new RobotCellSuiteOptions(request.Seed, request.Size, request.Fps, request.Scale);
+        var options = new RobotCellSuiteOptions(request.Seed, request.Size, request.Fps, request.Scale, FarWalkway: request.Suite == RobotCellSuite.FarWalkwayName);
         var summary = ConsoleProgress.Run($"rendering {request.Suite}", 1, update =>
             RobotCellSuite.Generate(options, request.Out, new Progress(update)));
 
-        var table = new Table().Title($"{RobotCellSuite.Name} ({request.Scale.ToString().ToLowerInvariant()}, {request.Size} px, {request.Fps} fps, seed {request.Seed})")
+        var table = new Table().Title($"{request.Suite} ({request.Scale.ToString().ToLowerInvariant()}, {request.Size} px, {request.Fps} fps, seed {request.Seed})")
             .AddColumns("split", "category", "clips", "frames", "label 1");
         foreach (var row in summary.Rows)
         {

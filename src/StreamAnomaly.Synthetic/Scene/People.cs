@@ -4,13 +4,18 @@ namespace StreamAnomaly.Synthetic.Scene;
 
 /// <summary>
 /// A person walking behind the cell, left to right or right to left, drawn as an articulated
-/// silhouette (hair, head, torso, two legs and two arms swinging with the walking phase).
+/// silhouette (hair, head, torso, two legs and two arms swinging with the walking phase). Near the
+/// cell (robotcell-v1) walkers pass right behind the arm; on the far walkway (robotcell-v2) the same
+/// walkers are drawn smaller and higher, clear of the arm's workspace and the region of interest.
 /// </summary>
 internal sealed record Walker(
     double Start, double Direction, double Speed, double Height, double FeetY, double PhaseOffset,
     Colour Shirt, Colour Trousers, Colour Skin, Colour Hair) : ITimedEvent
 {
     private const double Margin = 0.15;
+
+    /// <summary>Far walkway: walkers shrink by this factor and their feet rise to <see cref="FarFeetY"/> (minus half the near lane's spread).</summary>
+    private const double FarScale = 0.42, FarFeetY = 0.265, NearFeetYMax = 0.66;
 
     /// <summary>Seconds until the walker has crossed the frame and is out of sight.</summary>
     public double End => Start + ((1 + (2 * Margin)) / Speed);
@@ -20,15 +25,25 @@ internal sealed record Walker(
     private static readonly Colour[] Skins = [new(120, 150, 200), new(90, 120, 170), new(60, 85, 130), new(140, 170, 205)];
     private static readonly Colour[] Hairs = [new(30, 35, 45), new(40, 70, 110), new(150, 150, 150), new(30, 30, 30)];
 
-    public static Walker Next(Random random, Walker? previous)
+    /// <summary>The next walker; both lanes draw the same numbers, so a seed gives the same walks in each.</summary>
+    public static Walker Next(Random random, Walker? previous, bool farWalkway)
     {
         var start = previous is null ? -random.Uniform(0, 10) : previous.Start + random.Uniform(2.5, 9.0);
+        var direction = random.Next(2) == 0 ? 1 : -1;
+        var speed = random.Uniform(0.05, 0.12);
+        var height = random.Uniform(0.28, 0.40);
+        var feetY = random.Uniform(0.60, NearFeetYMax);
+        if (farWalkway)
+        {
+            (height, feetY) = (FarScale * height, FarFeetY - (0.5 * (NearFeetYMax - feetY)));
+        }
+
         return new Walker(
             start,
-            random.Next(2) == 0 ? 1 : -1,
-            random.Uniform(0.05, 0.12),
-            random.Uniform(0.28, 0.40),
-            random.Uniform(0.60, 0.66),
+            direction,
+            speed,
+            height,
+            feetY,
             random.Uniform(0, 2 * Math.PI),
             Vary(random, random.Pick(Shirts)),
             Vary(random, random.Pick(TrouserColours)),

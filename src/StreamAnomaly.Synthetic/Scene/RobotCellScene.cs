@@ -42,7 +42,7 @@ public sealed class RobotCellScene
             AnomalyKind.ForeignObjectBesideBelt => ForeignObject.Random(anomalyRandom, anomalyRandom.Uniform(0.08, 0.40), anomalyRandom.Uniform(0.86, 0.92), 1.0),
             _ => null,
         };
-        _walkers = new EventTrack<Walker>(seed, SeedMix.Stream.People, Walker.Next);
+        _walkers = new EventTrack<Walker>(seed, SeedMix.Stream.People, (random, previous) => Walker.Next(random, previous, options.FarWalkway));
         _hands = new EventTrack<HandVisit>(seed, SeedMix.Stream.Hands, HandVisit.Next);
         _shadows = new EventTrack<WallShadow>(seed, SeedMix.Stream.Shadows, WallShadow.Next);
         _flickers = new EventTrack<LampFlicker>(seed, SeedMix.Stream.Flicker, LampFlicker.Next);

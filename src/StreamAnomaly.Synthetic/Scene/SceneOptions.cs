@@ -65,6 +65,7 @@ public sealed record AnomalySpec(AnomalyKind Kind, int Cycle)
 /// <param name="Anomaly">An injected anomaly, or null for a normal scene.</param>
 /// <param name="LightingDrift">Slow global additive brightness offset, |offset| &lt;= 8 grey levels.</param>
 /// <param name="SensorNoise">Per-pixel Gaussian noise, sigma 3, clipped to +-10, seeded by (seed, t).</param>
+/// <param name="FarWalkway">People walk along a far walkway high on the back wall, clear of the arm's workspace and the region of interest (robotcell-v2), instead of right behind the arm.</param>
 public sealed record SceneOptions(
     bool People = false,
     bool Shadows = false,
@@ -72,7 +73,8 @@ public sealed record SceneOptions(
     bool Hands = false,
     AnomalySpec? Anomaly = null,
     bool LightingDrift = true,
-    bool SensorNoise = true)
+    bool SensorNoise = true,
+    bool FarWalkway = false)
 {
     /// <summary>The robot, belt and parts only (plus drift and noise).</summary>
     public static SceneOptions Background { get; } = new();

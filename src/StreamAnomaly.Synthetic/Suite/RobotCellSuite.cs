@@ -18,6 +18,16 @@ public static class RobotCellSuite
     public const string Name = "robotcell-v1";
 
     /// <summary>
+    /// <c>robotcell-v1</c> with its walkers on the far walkway (<see cref="SceneOptions.FarWalkway"/>):
+    /// they no longer pass behind the arm, so the region of interest hides them, as in the temporal
+    /// masking paper's footage. Everything else is the same, frame for frame.
+    /// </summary>
+    public const string FarWalkwayName = "robotcell-v2";
+
+    /// <summary>The suites this generator renders.</summary>
+    public static IReadOnlyList<string> Names { get; } = [Name, FarWalkwayName];
+
+    /// <summary>
     /// Generates the suite into <paramref name="outDir"/>: everything is written to a hidden sibling
     /// folder first and moved into place at the end, so a failure leaves nothing half-written.
     /// Throws <see cref="IOException"/> when <paramref name="outDir"/> exists and is not empty.
@@ -88,6 +98,8 @@ public static class RobotCellSuite
 
         public Dictionary<string, int> ClipsPerSplit { get; } = [];
 
+        private SceneOptions People { get; } = SceneOptions.WithPeople with { FarWalkway = options.FarWalkway };
+
         private IReadOnlyList<AnomalyKind> Kinds => options.Seed002Kinds ?? Enum.GetValues<AnomalyKind>();
 
         private int Total =>
@@ -101,7 +113,7 @@ public static class RobotCellSuite
             {
                 ("background", SceneOptions.Background, _counts.TrainBackgroundClips),
                 ("normal-object", SceneOptions.WithHands, _counts.TrainHandClips),
-                ("people", SceneOptions.WithPeople, _counts.TrainPeopleClips),
+                ("people", People, _counts.TrainPeopleClips),
             };
             foreach (var (category, scene, clips) in normal)
             {
@@ -191,7 +203,7 @@ public static class RobotCellSuite
         {
             var kindName = AnomalySpec.NameOf(kind);
             var name = $"s002-{kindName}{(people ? "-people" : string.Empty)}{(_counts.Seed002RepeatsPerKind > 1 ? $"-{repeat:D2}" : string.Empty)}";
-            var sceneOptions = (people ? SceneOptions.WithPeople : SceneOptions.Background) with { Anomaly = new AnomalySpec(kind, Cycle: 1) };
+            var sceneOptions = (people ? People : SceneOptions.Background) with { Anomaly = new AnomalySpec(kind, Cycle: 1) };
             var scene = new RobotCellScene(NextClipSeed(), sceneOptions);
             var frames = (int)Math.Floor(scene.Schedule.End(1) * options.Fps);
             var best = (Area: 0, Frame: (Frame?)null);

@@ -62,13 +62,15 @@ public sealed record SuiteCounts(
 /// <param name="Scale">Preset counts, used unless <paramref name="Counts"/> is given.</param>
 /// <param name="Counts">Explicit counts overriding <paramref name="Scale"/>.</param>
 /// <param name="Seed002Kinds">Anomaly kinds of the s002 clips; null = all kinds.</param>
+/// <param name="FarWalkway">Walkers on the far walkway (<see cref="RobotCellSuite.FarWalkwayName"/>) instead of behind the arm.</param>
 public sealed record RobotCellSuiteOptions(
     int Seed,
     int FrameSize = 128,
     double Fps = 5,
     SuiteScale Scale = SuiteScale.Small,
     SuiteCounts? Counts = null,
-    IReadOnlyList<AnomalyKind>? Seed002Kinds = null)
+    IReadOnlyList<AnomalyKind>? Seed002Kinds = null,
+    bool FarWalkway = false)
 {
     /// <summary>The counts in effect.</summary>
     public SuiteCounts EffectiveCounts => Counts ?? (Scale == SuiteScale.Full ? SuiteCounts.Full : SuiteCounts.Small);
