@@ -145,14 +145,7 @@ public sealed class RobotCellSceneTests
     }
 
     [Theory]
-    [InlineData(AnomalyKind.DroppedPart)]
-    [InlineData(AnomalyKind.MisplacedPart)]
-    [InlineData(AnomalyKind.StalledArm)]
-    [InlineData(AnomalyKind.MissedPick)]
-    [InlineData(AnomalyKind.ForeignObjectOnBelt)]
-    [InlineData(AnomalyKind.ForeignObjectBesideBelt)]
-    [InlineData(AnomalyKind.CycleTooFast)]
-    [InlineData(AnomalyKind.CycleTooSlow)]
+    [MemberData(nameof(Seed002LabelTests.Kinds), MemberType = typeof(Seed002LabelTests))]
     public void Every_anomaly_lies_inside_the_region_of_interest(AnomalyKind kind)
     {
         // The "ideal" background mask of the temporal detector is this region: an anomaly outside it
