@@ -234,7 +234,7 @@ internal static class CliApp
     {
         var bundle = new Option<string>("--bundle") { Description = "Integrated-CNN bundle whose residual is labelled", Required = true };
         var data = new Option<string>("--data") { Description = "Folder of clips (interchange format)", Required = true };
-        var output = new Option<string>("--out") { Description = "Folder for labels/CLIP/NNNNNN.png and contact-sheet.png", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder for labels/CLIP/NNNNNN.png, contact-sheet.png and (with ground-truth masks) agreement.json", Required = true };
         var category = new Option<string>("--category") { Description = "Only frames of this label category (empty: every frame)", DefaultValueFactory = _ => "normal-object" };
         var threshold = new Option<double?>("--threshold") { Description = "Threshold of the residual divided by its normal per-pixel size (default: the bundle's, fitted in training)" };
         var variant = new Option<Vision.PseudoLabels.PseudoLabelVariant>("--variant") { Description = "Noise removal: NoiseRemovalAfterBlobs (paper's best), NoNoiseRemoval, NoiseRemovalBeforeBlobs", DefaultValueFactory = _ => Vision.PseudoLabels.PseudoLabelVariant.NoiseRemovalAfterBlobs };

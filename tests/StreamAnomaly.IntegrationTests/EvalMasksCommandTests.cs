@@ -23,7 +23,7 @@ public sealed class EvalMasksCommandTests : IDisposable
     public void Dispose() => Directory.Delete(root, recursive: true);
 
     /// <summary>The magenta square of <see cref="CliFixture.Scene"/>.</summary>
-    private static BinaryMask SquareMask() =>
+    internal static BinaryMask SquareMask() =>
         new(Size, Size, Enumerable.Range(0, Size * Size).Select(p => p % Size is >= 12 and < 24 && p / Size is >= 8 and < 20).ToArray());
 
     /// <summary>A clip in SPLIT: even frames background, odd frames the square (normal-object) with its mask unless <paramref name="withMasks"/> is false.</summary>
@@ -61,10 +61,11 @@ public sealed class EvalMasksCommandTests : IDisposable
         Assert.Equal(4, rows[0].GetProperty("labelledFrames").GetInt32());
         Assert.Equal(4, rows[0].GetProperty("instances").GetInt32());
         Assert.Equal(JsonValueKind.Null, rows[0].GetProperty("labellingFramesPerSecond").ValueKind);
+        Assert.Equal([1.0, 1.0, 1.0], new[] { "labelPrecision", "labelRecall", "labelMatchedIoU" }.Select(p => rows[0].GetProperty(p).GetDouble()));
         Assert.All(rows.Skip(1), r => Assert.True(r.GetProperty("labellingFramesPerSecond").GetDouble() > 0));
         Assert.All(rows, r => Assert.InRange(r.GetProperty("ap50").ValueKind == JsonValueKind.Null ? 0 : r.GetProperty("ap50").GetDouble(), 0, 1));
         var csv = File.ReadAllLines(Path.Combine(output, "table3.csv"));
-        Assert.Equal("labels,ap50,ap55,ap60,relative_ap50,labelled_frames,instances,labelling_fps,device,ap50_per_seed", csv[0]);
+        Assert.Equal("labels,ap50,ap55,ap60,relative_ap50,labelled_frames,instances,label_precision,label_recall,label_matched_iou,labelling_fps,device,ap50_per_seed", csv[0]);
         Assert.Equal(5, csv.Length);
     }
 

@@ -1,11 +1,15 @@
+using System.Text.Json;
 using StreamAnomaly.Cli;
 using StreamAnomaly.Core.Data;
+using StreamAnomaly.Core.Evaluation;
+using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Ingest.Clips;
 using StreamAnomaly.Vision.Detectors;
 using StreamAnomaly.Vision.Imaging;
 using StreamAnomaly.Vision.Models;
 using StreamAnomaly.Vision.Models.Integrated;
+using StreamAnomaly.Vision.PseudoLabels;
 using StreamAnomaly.Vision.Training;
 using static TorchSharp.torch;
 
@@ -18,15 +22,16 @@ public sealed class PseudolabelCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
-    /// <summary>A clip of 6 frames: even frames plain background, odd frames with the magenta square (category normal-object).</summary>
-    private string WriteClip()
+    /// <summary>A clip of 6 frames: even frames plain background, odd frames with the magenta square (category normal-object), with its mask if asked.</summary>
+    private string WriteClip(bool withMasks = false)
     {
         var data = Directory.CreateDirectory(Path.Combine(root, "data")).FullName;
         using var writer = new ClipWriter(data, "cam", fps: 5, ClipStorage.PngFolder);
         for (var f = 0; f < 6; f++)
         {
             var square = f % 2 == 1;
-            writer.Append(CliFixture.Scene(64, 900 + f, square), new FrameLabel(f, 0, square ? "normal-object" : "background"));
+            var masks = withMasks ? new Dictionary<string, BinaryMask> { ["normal-object"] = square ? EvalMasksCommandTests.SquareMask() : BinaryMask.Empty(64, 64) } : null;
+            writer.Append(CliFixture.Scene(64, 900 + f, square), new FrameLabel(f, 0, square ? "normal-object" : "background"), masks);
         }
 
         writer.Complete();
@@ -45,6 +50,30 @@ public sealed class PseudolabelCommandTests : IDisposable
         Assert.Equal(0, code);
         Assert.Equal(["000001.png", "000003.png", "000005.png"], Directory.GetFiles(Path.Combine(output, "labels", "cam")).Select(Path.GetFileName).Order());
         Assert.True(File.Exists(Path.Combine(output, "contact-sheet.png")), "no frame got an instance, so no contact sheet");
+        Assert.False(File.Exists(Path.Combine(output, "agreement.json")), "the clip has no ground-truth masks to agree with");
+    }
+
+    [Fact]
+    public async Task Pseudolabel_counts_the_labels_that_match_the_ground_truth_masks()
+    {
+        var data = WriteClip(withMasks: true);
+        var bundle = IntegratedBundles.Trained(Path.Combine(root, "int.sabundle"));
+        var output = Path.Combine(root, "labels");
+
+        var code = await CliApp.RunAsync(["pseudolabel", "--bundle", bundle, "--data", data, "--out", output]);
+
+        Assert.Equal(0, code);
+        var square = EvalMasksCommandTests.SquareMask();
+        var instances = Directory.GetFiles(Path.Combine(output, "labels", "cam"))
+            .SelectMany(png => PseudoLabeler.ReadLabelPng(png).Instances)
+            .ToArray();
+        var right = instances.Count(i => MaskMetrics.IoU(i.Mask, square) >= 0.5);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "agreement.json")));
+        var agreement = json.RootElement;
+        Assert.Equal(3, agreement.GetProperty("frames").GetInt32());
+        Assert.Equal(right, agreement.GetProperty("truePositives").GetInt32());
+        Assert.Equal(instances.Length - right, agreement.GetProperty("falsePositives").GetInt32());
+        Assert.Equal(3 - right, agreement.GetProperty("falseNegatives").GetInt32());
     }
 
     [Fact]

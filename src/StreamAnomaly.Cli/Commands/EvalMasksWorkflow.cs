@@ -80,11 +80,12 @@ internal static class EvalMasksWorkflow
         var results = sources.Select((source, row) => new LabelSourceResult(source, new MaskApReport(
             perSeed.Average(r => r[row].Ap.Ap50), perSeed.Average(r => r[row].Ap.Ap55), perSeed.Average(r => r[row].Ap.Ap60)))).ToArray();
         var ap50PerSeed = sources.Select((_, row) => perSeed.Select(r => r[row].Ap.Ap50).ToArray()).ToArray();
+        var agreements = sources.Select(s => LabelSourceComparison.Agreement(s.Labels, sources[0].Labels)).ToArray();
 
         using var output = new OutputFolder(request.Out);
-        Write(output.StagingPath, results, ap50PerSeed, request.Device);
+        Write(output.StagingPath, results, ap50PerSeed, agreements, request.Device);
         output.Commit();
-        Print(results, request.Seeds, request.Device);
+        Print(results, agreements, request.Seeds, request.Device);
         AnsiConsole.MarkupLine($"report [bold]{Markup.Escape(output.FinalPath)}[/]");
         return results;
     }
@@ -127,12 +128,12 @@ internal static class EvalMasksWorkflow
         return (frames, masks);
     }
 
-    private static void Print(IReadOnlyList<LabelSourceResult> results, int seeds, string device)
+    private static void Print(IReadOnlyList<LabelSourceResult> results, IReadOnlyList<InstanceAgreement> agreements, int seeds, string device)
     {
         var title = "Table 3: segmentation mask AP by training labels" + (seeds > 1 ? $" (mean of {seeds} seeds)" : string.Empty);
         var table = new Table { Title = new TableTitle(title) }
-            .AddColumns("labels", "AP@.50", "AP@.55", "AP@.60", "relative @.50", "labelled frames", "instances", $"labelling frames/s ({device})");
-        foreach (var row in results)
+            .AddColumns("labels", "AP@.50", "AP@.55", "AP@.60", "relative @.50", "labelled frames", "instances", "labels vs truth: precision / recall / IoU", $"labelling frames/s ({device})");
+        foreach (var (row, agreement) in results.Zip(agreements))
         {
             table.AddRow(
                 Markup.Escape(row.Source.Name),
@@ -142,6 +143,7 @@ internal static class EvalMasksWorkflow
                 Percent(Relative(row, results[0]) / 100),
                 row.Source.LabelledFrames.ToString(CultureInfo.InvariantCulture),
                 row.Source.Instances.ToString(CultureInfo.InvariantCulture),
+                $"{Percent(agreement.Precision)} / {Percent(agreement.Recall)} / {Percent(agreement.MeanMatchedIoU)}",
                 row.Source.FramesPerSecond?.ToString("F1", CultureInfo.InvariantCulture) ?? "(people)");
         }
 
@@ -150,7 +152,7 @@ internal static class EvalMasksWorkflow
 
     private static string Percent(double value) => double.IsNaN(value) ? "n/a" : (100 * value).ToString("F2", CultureInfo.InvariantCulture);
 
-    private static void Write(string folder, IReadOnlyList<LabelSourceResult> results, IReadOnlyList<double[]> ap50PerSeed, string device)
+    private static void Write(string folder, IReadOnlyList<LabelSourceResult> results, IReadOnlyList<double[]> ap50PerSeed, IReadOnlyList<InstanceAgreement> agreements, string device)
     {
         var rows = results.Select((r, i) => new
         {
@@ -161,13 +163,16 @@ internal static class EvalMasksWorkflow
             relativeAp50 = Finite(Relative(r, results[0])),
             labelledFrames = r.Source.LabelledFrames,
             instances = r.Source.Instances,
+            labelPrecision = Finite(agreements[i].Precision),
+            labelRecall = Finite(agreements[i].Recall),
+            labelMatchedIoU = Finite(agreements[i].MeanMatchedIoU),
             labellingFramesPerSecond = r.Source.FramesPerSecond,
             device,
             ap50PerSeed = ap50PerSeed[i].Select(Finite).ToArray(),
         }).ToArray();
         File.WriteAllText(Path.Combine(folder, "table3.json"), JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
         using var csv = CsvWriter.ToFile(Path.Combine(folder, "table3.csv"), CsvWriterOptions.Default with { NewLine = "\n" });
-        csv.WriteRecord(["labels", "ap50", "ap55", "ap60", "relative_ap50", "labelled_frames", "instances", "labelling_fps", "device", "ap50_per_seed"]);
+        csv.WriteRecord(["labels", "ap50", "ap55", "ap60", "relative_ap50", "labelled_frames", "instances", "label_precision", "label_recall", "label_matched_iou", "labelling_fps", "device", "ap50_per_seed"]);
         foreach (var r in rows)
         {
             csv.WriteRecord([
@@ -178,6 +183,9 @@ internal static class EvalMasksWorkflow
                 Number(r.relativeAp50),
                 r.labelledFrames.ToString(CultureInfo.InvariantCulture),
                 r.instances.ToString(CultureInfo.InvariantCulture),
+                Number(r.labelPrecision),
+                Number(r.labelRecall),
+                Number(r.labelMatchedIoU),
                 Number(r.labellingFramesPerSecond),
                 r.device,
                 string.Join(';', r.ap50PerSeed.Select(Number))]);

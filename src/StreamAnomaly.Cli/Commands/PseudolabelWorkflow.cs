@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Spectre.Console;
 using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Ingest.Clips;
@@ -15,7 +16,7 @@ namespace StreamAnomaly.Cli.Commands;
 /// <summary>What to pseudo-label with which integrated bundle, and where the labels go.</summary>
 /// <param name="Bundle">An integrated-CNN bundle (its decoder gives the residual).</param>
 /// <param name="Data">Folder of clips.</param>
-/// <param name="Out">Output folder: labels/CLIP/NNNNNN.png and contact-sheet.png.</param>
+/// <param name="Out">Output folder: labels/CLIP/NNNNNN.png, contact-sheet.png and agreement.json (clips with normal-object masks only).</param>
 /// <param name="Category">Only frames of this label category (clips without labels: every frame); empty = every frame.</param>
 /// <param name="Threshold">Threshold of the scaled residual (see IntegratedTrainer.PseudoLabelResiduals); null = the bundle's.</param>
 /// <param name="Variant">Noise removal order (the paper's ablation).</param>
@@ -25,7 +26,9 @@ internal sealed record PseudolabelRequest(string Bundle, string Data, string Out
 /// <summary>
 /// <c>pseudolabel</c>: the integrated CNN's own residual turned into normal-object instance labels
 /// (divided by its normal per-pixel size, threshold, connected components, per-region opening/closing), written as 8-bit label PNGs
-/// (0 = background, k = instance k) with an overlay contact sheet, and the labelling speed.
+/// (0 = background, k = instance k) with an overlay contact sheet, and the labelling speed. Where the clips
+/// carry ground-truth normal-object masks, the labels are also compared with them, instance by instance
+/// (agreement.json): what a segmentation head trained on them could learn at best.
 /// </summary>
 internal static class PseudolabelWorkflow
 {
@@ -50,6 +53,7 @@ internal static class PseudolabelWorkflow
         var (h, w) = (network.Options.InputHeight, network.Options.InputWidth);
         var sheet = new List<(Frame, SegmentationTargets)>();
         var (frames, labelled, instances) = (0, 0, 0);
+        var (compared, truth) = (new List<SegmentationTargets>(), new List<SegmentationTargets>());
         var stopwatch = Stopwatch.StartNew();
         foreach (var clip in clips)
         {
@@ -64,6 +68,12 @@ internal static class PseudolabelWorkflow
                 for (var i = 0; i < chunk.Length; i++)
                 {
                     var labels = PseudoLabeler.Label(residuals[i], options);
+                    if (clip.ReadMask(IntegratedTrainWorkflow.NormalObjectCategory, chunk[i].Index) is { } mask)
+                    {
+                        compared.Add(labels);
+                        truth.Add(PseudoLabeler.FromMask(mask.Resized(w, h)));
+                    }
+
                     PseudoLabeler.WriteLabelPng(Path.Combine(folder, chunk[i].Index.ToString("D6", CultureInfo.InvariantCulture) + ".png"), labels, w, h);
                     frames++;
                     labelled += labels.Instances.Count > 0 ? 1 : 0;
@@ -87,12 +97,38 @@ internal static class PseudolabelWorkflow
             PseudoLabelSheet.Write(output.Stage("contact-sheet.png"), sheet);
         }
 
+        var agreement = truth.Count > 0 ? LabelSourceComparison.Agreement(compared, truth) : null;
+        if (agreement is not null)
+        {
+            File.WriteAllText(output.Stage("agreement.json"), JsonSerializer.Serialize(new
+            {
+                frames = truth.Count,
+                iouThreshold = 0.5,
+                truePositives = agreement.TruePositives,
+                falsePositives = agreement.FalsePositives,
+                falseNegatives = agreement.FalseNegatives,
+                precision = Finite(agreement.Precision),
+                recall = Finite(agreement.Recall),
+                meanMatchedIoU = Finite(agreement.MeanMatchedIoU),
+            }));
+        }
+
         output.Commit();
+        if (agreement is not null)
+        {
+            AnsiConsole.MarkupLine(
+                $"against the {IntegratedTrainWorkflow.NormalObjectCategory} masks of {truth.Count} frames (IoU >= 0.5): {agreement.TruePositives} instances right, " +
+                $"{agreement.FalsePositives} wrong, {agreement.FalseNegatives} objects missed; precision {agreement.Precision:P1}, recall {agreement.Recall:P1}, " +
+                $"matched IoU {agreement.MeanMatchedIoU:F3}");
+        }
+
         AnsiConsole.MarkupLine(
             $"{frames} frames labelled ({labelled} with instances, {instances} instances; threshold {threshold:G4}, {request.Variant}) " +
             $"at {frames / Math.Max(seconds, 1e-9):F1} frames/s on {request.Device}; labels in [bold]{Markup.Escape(output.FinalPath)}[/]");
         return frames;
     }
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
     /// <summary>The pseudo-label threshold asked for, else the one the bundle was trained with.</summary>
     public static double Threshold(LoadedDetector loaded, string bundle, double? requested) =>

@@ -25,6 +25,23 @@ public sealed record ImageInstances(IReadOnlyList<BinaryMask> GroundTruth, IRead
 public sealed record MaskApReport(double Ap50, double Ap55, double Ap60);
 
 /// <summary>
+/// How well one set of instance masks (e.g. pseudo-labels) agrees with the ground truth, instance by
+/// instance, with the matching of <see cref="MaskAveragePrecision.At"/>.
+/// </summary>
+/// <param name="TruePositives">Instances matched to a ground-truth object (IoU at or above the threshold).</param>
+/// <param name="FalsePositives">Instances matched to none.</param>
+/// <param name="FalseNegatives">Ground-truth objects no instance matched.</param>
+/// <param name="MeanMatchedIoU">Mean IoU of the matched pairs (NaN without any).</param>
+public sealed record InstanceAgreement(int TruePositives, int FalsePositives, int FalseNegatives, double MeanMatchedIoU)
+{
+    /// <summary>Matched share of the instances (NaN without any instance).</summary>
+    public double Precision => (double)TruePositives / (TruePositives + FalsePositives);
+
+    /// <summary>Matched share of the ground-truth objects (NaN without any object).</summary>
+    public double Recall => (double)TruePositives / (TruePositives + FalseNegatives);
+}
+
+/// <summary>
 /// COCO-style instance-mask average precision for a single class ("normal object"), following
 /// pycocotools' <c>COCOeval</c> (without crowd regions, area ranges or the per-image cap of 100
 /// detections).
@@ -126,8 +143,38 @@ public static class MaskAveragePrecision
     public static MaskApReport Report(IReadOnlyList<ImageInstances> images) =>
         new(At(images, 0.50), At(images, 0.55), At(images, 0.60));
 
-    private static void MatchImage(ImageInstances image, double iouThreshold, List<(double Score, bool TruePositive)> detections)
+    /// <summary>
+    /// Instance-by-instance agreement at one IoU threshold: every image is matched as in <see cref="At"/>
+    /// (predictions by score, each to the unmatched ground truth of highest IoU at or above the threshold).
+    /// </summary>
+    /// <exception cref="ArgumentException">As for <see cref="At"/>.</exception>
+    public static InstanceAgreement Agreement(IReadOnlyList<ImageInstances> images, double iouThreshold)
     {
+        ArgumentNullException.ThrowIfNull(images);
+        if (!(iouThreshold > 0 && iouThreshold <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(iouThreshold), iouThreshold, "IoU threshold must lie in (0, 1]");
+        }
+
+        var (groundTruthCount, predictions) = (0, 0);
+        var matches = new List<double>();
+        for (var i = 0; i < images.Count; i++)
+        {
+            var image = images[i] ?? throw new ArgumentException($"image {i} is null", nameof(images));
+            Validate(image, i);
+            groundTruthCount += image.GroundTruth.Count;
+            predictions += image.Predictions.Count;
+            var detections = new List<(double Score, bool TruePositive)>();
+            matches.AddRange(MatchImage(image, iouThreshold, detections));
+        }
+
+        return new InstanceAgreement(matches.Count, predictions - matches.Count, groundTruthCount - matches.Count, matches.Count > 0 ? matches.Average() : double.NaN);
+    }
+
+    /// <summary>Matches one image (see <see cref="At"/>), adds its detections and returns the IoU of every match.</summary>
+    private static List<double> MatchImage(ImageInstances image, double iouThreshold, List<(double Score, bool TruePositive)> detections)
+    {
+        var matchedIous = new List<double>();
         var groundTruth = image.GroundTruth;
         var matched = new bool[groundTruth.Count];
         foreach (var prediction in image.Predictions.OrderByDescending(static p => p.Score))
@@ -152,10 +199,13 @@ public static class MaskAveragePrecision
             if (best >= 0)
             {
                 matched[best] = true;
+                matchedIous.Add(bestIou);
             }
 
             detections.Add((prediction.Score, best >= 0));
         }
+
+        return matchedIous;
     }
 
     private static void Validate(ImageInstances image, int index)

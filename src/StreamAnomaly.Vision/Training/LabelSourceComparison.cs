@@ -125,6 +125,25 @@ public static class LabelSourceComparison
     }
 
     /// <summary>
+    /// How well <paramref name="labels"/> agree with <paramref name="truth"/>, frame by frame (same order and
+    /// size), instance by instance at IoU &gt;= 0.5: what a segmentation head trained on them can learn at best.
+    /// </summary>
+    public static InstanceAgreement Agreement(IReadOnlyList<SegmentationTargets> labels, IReadOnlyList<SegmentationTargets> truth)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(truth);
+        if (labels.Count != truth.Count)
+        {
+            throw new ArgumentException($"{labels.Count} labelled frames for {truth.Count} ground truths", nameof(labels));
+        }
+
+        var images = labels.Zip(truth, (l, t) => new ImageInstances(
+            t.Instances.Select(i => i.Mask).ToArray(),
+            l.Instances.Select(i => new PredictedInstance(i.Mask, 1)).ToArray())).ToArray();
+        return MaskAveragePrecision.Agreement(images, 0.5);
+    }
+
+    /// <summary>
     /// Instance-mask AP (.50/.55/.60) of the network's normal-object detections on <paramref name="frames"/>
     /// (uint8 [N, 3, H, W]) against <paramref name="truth"/> (per frame, masks at the network's input size).
     /// </summary>

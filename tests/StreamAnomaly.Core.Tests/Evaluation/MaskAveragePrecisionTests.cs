@@ -187,4 +187,40 @@ public class MaskAveragePrecisionTests
         var ap = MaskAveragePrecision.At(perfect, 0.5);
         return perfect.Any(i => i.GroundTruth.Count > 0) ? ap == 1.0 : double.IsNaN(ap);
     }
+
+    [Fact]
+    public void Agreement_counts_a_duplicate_and_a_stray_instance_as_false_positives_and_the_unfound_object_as_a_false_negative()
+    {
+        var images = new[] { Image([Left, Right], (Left, 1), (Elsewhere, 1), (Left, 1)) };
+
+        var agreement = MaskAveragePrecision.Agreement(images, 0.5);
+
+        Assert.Equal(new InstanceAgreement(1, 2, 1, 1.0), agreement);
+        Assert.Equal(1.0 / 3.0, agreement.Precision, Tolerance);
+        Assert.Equal(0.5, agreement.Recall, Tolerance);
+    }
+
+    [Fact]
+    public void Agreement_matches_an_overlap_of_exactly_the_threshold_and_not_above_it()
+    {
+        // The half of Left (2 of its 4 pixels): IoU 2/4 = 0.5.
+        var half = MaskMetricsTests.Draw("#...", "#...");
+        var images = new[] { Image([Left], (half, 1)) };
+
+        Assert.Equal(new InstanceAgreement(1, 0, 0, 0.5), MaskAveragePrecision.Agreement(images, 0.5));
+        Assert.Equal(new InstanceAgreement(0, 1, 1, double.NaN), MaskAveragePrecision.Agreement(images, 0.6));
+    }
+
+    [Fact]
+    public void Agreement_sums_over_images()
+    {
+        ImageInstances[] images =
+        [
+            Image([Left], (Left, 1)),
+            Image([], (Right, 1)),
+            Image([Right]),
+        ];
+
+        Assert.Equal(new InstanceAgreement(1, 1, 1, 1.0), MaskAveragePrecision.Agreement(images, 0.5));
+    }
 }
