@@ -87,7 +87,7 @@ public static class MaskAveragePrecision
             var image = images[i] ?? throw new ArgumentException($"image {i} is null", nameof(images));
             Validate(image, i);
             groundTruthCount += image.GroundTruth.Count;
-            MatchImage(image, iouThreshold, detections);
+            detections.AddRange(MatchImage(image, iouThreshold).Select(static m => (m.Score, !double.IsNaN(m.MatchedIou))));
         }
 
         if (groundTruthCount == 0)
@@ -164,17 +164,16 @@ public static class MaskAveragePrecision
             Validate(image, i);
             groundTruthCount += image.GroundTruth.Count;
             predictions += image.Predictions.Count;
-            var detections = new List<(double Score, bool TruePositive)>();
-            matches.AddRange(MatchImage(image, iouThreshold, detections));
+            matches.AddRange(MatchImage(image, iouThreshold).Select(static m => m.MatchedIou).Where(static iou => !double.IsNaN(iou)));
         }
 
         return new InstanceAgreement(matches.Count, predictions - matches.Count, groundTruthCount - matches.Count, matches.Count > 0 ? matches.Average() : double.NaN);
     }
 
-    /// <summary>Matches one image (see <see cref="At"/>), adds its detections and returns the IoU of every match.</summary>
-    private static List<double> MatchImage(ImageInstances image, double iouThreshold, List<(double Score, bool TruePositive)> detections)
+    /// <summary>Matches one image (see <see cref="At"/>): each prediction, by score, with the IoU of its match (NaN when unmatched).</summary>
+    private static List<(double Score, double MatchedIou)> MatchImage(ImageInstances image, double iouThreshold)
     {
-        var matchedIous = new List<double>();
+        var results = new List<(double Score, double MatchedIou)>(image.Predictions.Count);
         var groundTruth = image.GroundTruth;
         var matched = new bool[groundTruth.Count];
         foreach (var prediction in image.Predictions.OrderByDescending(static p => p.Score))
@@ -199,13 +198,12 @@ public static class MaskAveragePrecision
             if (best >= 0)
             {
                 matched[best] = true;
-                matchedIous.Add(bestIou);
             }
 
-            detections.Add((prediction.Score, best >= 0));
+            results.Add((prediction.Score, best >= 0 ? bestIou : double.NaN));
         }
 
-        return matchedIous;
+        return results;
     }
 
     private static void Validate(ImageInstances image, int index)
