@@ -133,4 +133,20 @@ public sealed class LabelSourceComparisonTests
 
         Assert.Contains("none of the 2 frames has a labelled instance", error.Message);
     }
+
+    [Fact]
+    public void Ground_truth_agrees_with_itself_instance_by_instance()
+    {
+        var truth = LabelSourceComparison.GroundTruth([Square(), BinaryMask.Empty(Size, Size)], Size, Size).Labels;
+
+        Assert.Equal(new Core.Evaluation.InstanceAgreement(1, 0, 0, 1.0), LabelSourceComparison.Agreement(truth, truth));
+    }
+
+    [Fact]
+    public void Agreement_refuses_labels_for_another_number_of_frames()
+    {
+        var truth = LabelSourceComparison.GroundTruth([Square()], Size, Size).Labels;
+
+        Assert.Throws<ArgumentException>(() => LabelSourceComparison.Agreement([], truth));
+    }
 }
