@@ -63,7 +63,7 @@ public static class CategoryMetrics
         var correct = new List<int>();
         for (var i = 0; i < scores.Count; i++)
         {
-            var category = categories[i] ?? throw new ArgumentException($"category at index {i} is null", nameof(categories));
+            var category = categories[i];
             if (!indexOf.TryGetValue(category, out var k))
             {
                 k = names.Count;
@@ -113,7 +113,7 @@ public static class CategoryMetrics
 
         return Enumerable.Range(0, scores.Count)
             .Where(i => labels[i] == 1)
-            .GroupBy(i => categories[i] ?? throw new ArgumentException($"category at index {i} is null", nameof(categories)), StringComparer.Ordinal)
+            .GroupBy(i => categories[i], StringComparer.Ordinal)
             .Select(group =>
             {
                 var frames = normal.Concat(group).ToArray();
@@ -132,6 +132,14 @@ public static class CategoryMetrics
             throw new ArgumentException(
                 $"categories must have one entry per score, got {categories.Count} categories and {scores.Count} scores",
                 nameof(categories));
+        }
+
+        for (var i = 0; i < categories.Count; i++)
+        {
+            if (categories[i] is null)
+            {
+                throw new ArgumentException($"category at index {i} is null", nameof(categories));
+            }
         }
     }
 }
