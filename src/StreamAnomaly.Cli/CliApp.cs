@@ -3,6 +3,7 @@ using Spectre.Console;
 using StreamAnomaly.Cli.Commands;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Host;
+using StreamAnomaly.Vision.Training;
 
 namespace StreamAnomaly.Cli;
 
@@ -81,13 +82,14 @@ internal static class CliApp
         var peak = new Option<int>("--peak") { Description = "autoencoder, integrated, temporal: score = peak k x k residual window instead of the whole-frame sum (0 = sum, the papers')", DefaultValueFactory = _ => 0 };
         var segmentationEpochs = new Option<int?>("--segmentation-epochs") { Description = "Integrated CNN: epochs of stage 2 (segmentation head; default --epochs)" };
         var scaled = new Option<bool>("--scaled") { Description = "Integrated CNN: score the residual divided by its normal size at each pixel (fitted on background frames) instead of the raw residual" };
+        var infill = new Option<int?>("--infill") { Description = $"Integrated CNN: passes that replace detected normal objects by the reconstruction and reconstruct again before scoring, so a hand does not disturb the rest of the frame (0 = off, the paper's) [default: {IntegratedTraining.DefaultInfill}]" };
         var refitEpochs = new Option<int>("--refit-epochs") { Description = "Integrated CNN: epochs of stage 3 (decoder refit)", DefaultValueFactory = _ => 3 };
         var window = new Option<int>("--window") { Description = "temporal: frames per window T (ConvLSTM and R3D-18 clips)", DefaultValueFactory = _ => 8 };
         var partitions = new Option<int>("--partitions") { Description = "temporal: partitions C of the machine cycle (R3D-18 classes)", DefaultValueFactory = _ => 4 };
         var transition = new Option<int>("--transition") { Description = "temporal: ramp width of the smoothed partition labels, frames", DefaultValueFactory = _ => 2 };
         var command = new Command("train", "Train a detector on normal clips and write a calibrated model bundle")
         {
-            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, backbone, widthDivisor, segmentationEpochs, refitEpochs, scaled, peak, window, partitions, transition,
+            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, backbone, widthDivisor, segmentationEpochs, refitEpochs, scaled, infill, peak, window, partitions, transition,
         };
         command.SetAction(r => Guarded(() => TrainWorkflow.Run(
             new TrainRequest(
@@ -114,6 +116,7 @@ internal static class CliApp
                 SegmentationEpochs = r.GetValue(segmentationEpochs) is { } stage2 ? Positive(stage2, "--segmentation-epochs") : null,
                 RefitEpochs = r.GetValue(refitEpochs),
                 Scaled = r.GetValue(scaled),
+                Infill = r.GetValue(infill) is { } passes ? NonNegative(passes, "--infill") : null,
                 Peak = r.GetValue(peak),
             },
             time)));
@@ -337,4 +340,7 @@ internal static class CliApp
 
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new ArgumentException($"{name} must be positive, got {value}");
+
+    private static int NonNegative(int value, string name) =>
+        value >= 0 ? value : throw new ArgumentException($"{name} must be 0 or more, got {value}");
 }

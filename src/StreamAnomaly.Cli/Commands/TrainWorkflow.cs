@@ -51,6 +51,9 @@ internal sealed record TrainRequest(
 
     /// <summary>Integrated CNN: epochs of stage 3 (decoder refit).</summary>
     public int RefitEpochs { get; init; } = 3;
+
+    /// <summary>Integrated CNN: in-fill passes of detected normal objects before scoring (<see cref="IntegratedDetector.InfillPasses"/>); null = the trainer's default.</summary>
+    public int? Infill { get; init; }
 }
 
 /// <summary>
@@ -70,9 +73,9 @@ internal static class TrainWorkflow
             return IntegratedTrainWorkflow.Run(request, time);
         }
 
-        if (request.Scaled || request.SegmentationEpochs is not null)
+        if (request.Scaled || request.SegmentationEpochs is not null || request.Infill is not null)
         {
-            throw new ArgumentException($"--scaled and --segmentation-epochs apply to --detector {IntegratedDetector.Name} only");
+            throw new ArgumentException($"--scaled, --segmentation-epochs and --infill apply to --detector {IntegratedDetector.Name} only");
         }
 
         if (request.Size < 16 || request.Size % 16 != 0)

@@ -86,11 +86,16 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
     private readonly Device device;
     private readonly int batchSize;
 
-    public IntegratedDetector(IntegratedNetwork network, Device device, PostprocessOptions? detection = null, int batchSize = 16, int peak = 0, bool scaled = false)
+    /// <summary>Pixels by which detected normal objects grow before they are in-filled (<see cref="InfillPasses"/>).</summary>
+    public const int InfillMargin = 3;
+
+    public IntegratedDetector(IntegratedNetwork network, Device device, PostprocessOptions? detection = null, int batchSize = 16, int peak = 0, bool scaled = false, int infillPasses = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(peak);
+        ArgumentOutOfRangeException.ThrowIfNegative(infillPasses);
         Peak = peak;
         Scaled = scaled;
+        InfillPasses = infillPasses;
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         Network = network;
@@ -117,6 +122,16 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
     /// </summary>
     public bool Scaled { get; }
 
+    /// <summary>
+    /// In-filling of normal objects before reconstruction (0 = off, the paper). The fully-connected
+    /// bottleneck codes the whole frame, so a hand it never saw shifts the code and the decoder
+    /// rebuilds the whole scene worse, not only the hand: masking the residual cannot remove that.
+    /// With k passes the detected objects (grown by <see cref="InfillMargin"/> pixels) are replaced
+    /// by the reconstruction and the frame is reconstructed again, k times; the masked variants score
+    /// the original frame against the last reconstruction. The plain autoencoder row does not in-fill.
+    /// </summary>
+    public int InfillPasses { get; }
+
     /// <summary>Post-processing of the segmentation head (score threshold of a normal object, NMS).</summary>
     public PostprocessOptions Detection { get; }
 
@@ -139,6 +154,7 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
         ["detectionScore"] = Detection.ScoreThreshold.ToString("R", CultureInfo.InvariantCulture),
         ["peak"] = Peak.ToString(CultureInfo.InvariantCulture),
         ["scaled"] = Scaled ? "true" : "false",
+        ["infill"] = InfillPasses.ToString(CultureInfo.InvariantCulture),
     };
 
     public IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames) => ScoreVariants(frames, [IntegratedScoring.Table5[0]])[0];
@@ -160,20 +176,16 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
             using var noGrad = no_grad();
             var batch = FrameTensors.ToBatch(frames.Skip(start).Take(count).ToArray(), w, h, device);
             using var output = Network.call(batch);
-            var residual = AutoencoderDetector.Residual(batch, output.Reconstruction);
-            if (Scaled)
-            {
-                residual = residual / Network.ResidualScale;
-            }
-
+            var residual = Residual(batch, output.Reconstruction);
             var objects = NormalObjectMask(output, count);
+            var maskedResidual = InfillPasses > 0 && objects.any().item<bool>() ? Residual(batch, Infill(Network.Reconstruct, batch, output.Reconstruction, objects, InfillPasses, InfillMargin)) : residual;
             var objectPixels = objects.cpu().data<float>().ToArray();
             var ignored = Enumerable.Range(0, count)
                 .Select(i => new BinaryMask(w, h, objectPixels.AsSpan(i * w * h, w * h).ToArray().Select(static v => v > 0.5f).ToArray()))
                 .ToArray();
             for (var v = 0; v < variants.Count; v++)
             {
-                var (scores, maps) = Score(residual, objects, variants[v], Peak);
+                var (scores, maps) = Score(variants[v].UseMask ? maskedResidual : residual, objects, variants[v], Peak);
                 for (var i = 0; i < count; i++)
                 {
                     var map = new AnomalyMap(w, h, maps.AsSpan(i * w * h, w * h).ToArray());
@@ -183,6 +195,33 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
         }
 
         return results;
+    }
+
+    /// <summary>The squared residual [N, H, W], divided by the residual scale when <see cref="Scaled"/>.</summary>
+    private Tensor Residual(Tensor input, Tensor reconstruction)
+    {
+        var residual = AutoencoderDetector.Residual(input, reconstruction);
+        return Scaled ? residual / Network.ResidualScale : residual;
+    }
+
+    /// <summary>
+    /// <paramref name="passes"/> times: the <paramref name="objects"/> [N, 1, H, W] (grown by
+    /// <paramref name="margin"/> pixels) of <paramref name="input"/> are replaced by the last
+    /// reconstruction, and <paramref name="reconstruct"/> makes the next one from that in-filled frame.
+    /// Returns the last reconstruction.
+    /// </summary>
+    internal static Tensor Infill(Func<Tensor, Tensor> reconstruct, Tensor input, Tensor reconstruction, Tensor objects, int passes, int margin)
+    {
+        using var scope = NewDisposeScope();
+        var region = nn.functional.max_pool2d(objects, (2 * margin) + 1, stride: 1, padding: margin);
+        var kept = 1 - region;
+        var current = reconstruction;
+        for (var pass = 0; pass < passes; pass++)
+        {
+            current = reconstruct((input * kept) + (current * region));
+        }
+
+        return current.MoveToOuterDisposeScope();
     }
 
     /// <summary>The union of every detected normal object per image: [N, 1, H, W], 1 on objects.</summary>
@@ -258,7 +297,8 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
         var score = double.TryParse(Text("detectionScore"), CultureInfo.InvariantCulture, out var s) ? s : 0.5;
         var peak = p.TryGetValue("peak", out var peakText) && int.TryParse(peakText, CultureInfo.InvariantCulture, out var k) && k >= 0 ? k : 0;
         var scaled = p.TryGetValue("scaled", out var scaledText) && scaledText == "true";
-        return new IntegratedDetector(network, device, new PostprocessOptions { ScoreThreshold = score }, peak: peak, scaled: scaled);
+        var infill = p.TryGetValue("infill", out var infillText) && int.TryParse(infillText, CultureInfo.InvariantCulture, out var passes) && passes >= 0 ? passes : 0;
+        return new IntegratedDetector(network, device, new PostprocessOptions { ScoreThreshold = score }, peak: peak, scaled: scaled, infillPasses: infill);
     }
 
     public void Dispose() => Network.Dispose();

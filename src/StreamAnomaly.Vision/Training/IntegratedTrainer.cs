@@ -24,6 +24,7 @@ namespace StreamAnomaly.Vision.Training;
 /// <param name="Seed">Seeds initialisation, shuffling and augmentation.</param>
 /// <param name="Peak">Score reduction of the trained detector (0 = sum; k = peak k x k window).</param>
 /// <param name="Scaled">The trained detector scores the residual divided by the fitted residual scale (<see cref="IntegratedDetector.Scaled"/>).</param>
+/// <param name="Infill">In-fill passes of the trained detector (<see cref="IntegratedDetector.InfillPasses"/>; 0 = the paper's scoring).</param>
 public sealed record IntegratedTraining(
     int AutoencoderEpochs = 10,
     int SegmentationEpochs = 10,
@@ -36,7 +37,12 @@ public sealed record IntegratedTraining(
     double ScaleFloorPercentile = 90,
     int Seed = 0,
     int Peak = 0,
-    bool Scaled = false);
+    bool Scaled = false,
+    int Infill = IntegratedTraining.DefaultInfill)
+{
+    /// <summary>In-fill passes unless told otherwise.</summary>
+    public const int DefaultInfill = 1;
+}
 
 /// <summary>What the trainer learnt besides the weights, for the bundle and the logs.</summary>
 /// <param name="PseudoLabelThreshold">
@@ -91,7 +97,7 @@ public static class IntegratedTrainer
             Reconstruction(network, background, TrainingStage.DecoderRefit, training.RefitEpochs, "decoder refit", training, device, generator, progress, cancellationToken);
             network.eval();
             var threshold = FitResidualScale(network, background, training, device);
-            return (new IntegratedDetector(network, device, peak: training.Peak, scaled: training.Scaled), facts with { PseudoLabelThreshold = threshold });
+            return (new IntegratedDetector(network, device, peak: training.Peak, scaled: training.Scaled, infillPasses: training.Infill), facts with { PseudoLabelThreshold = threshold });
         }
         catch
         {

@@ -69,6 +69,28 @@ public sealed class IntegratedScoringTests
     }
 
     [Fact]
+    public void Infill_replaces_the_grown_objects_by_the_last_reconstruction_once_per_pass()
+    {
+        using var scope = NewDisposeScope();
+        var input = ones(1, 1, 8, 8);
+        var objects = zeros(1, 1, 8, 8);
+        objects[0, 0, 3, 3] = tensor(1f);
+        static Tensor AddOne(Tensor frame) => frame + 1;
+
+        // pass 1 rebuilds 1 outside and the first reconstruction (0) inside: 2 outside, 1 inside;
+        // pass 2 rebuilds 1 outside and that 1 inside: 2 everywhere
+        var once = IntegratedDetector.Infill(AddOne, input, zeros(1, 1, 8, 8), objects, passes: 1, margin: 1);
+        var twice = IntegratedDetector.Infill(AddOne, input, zeros(1, 1, 8, 8), objects, passes: 2, margin: 1);
+
+        Assert.Equal(1f, once[0, 0, 2, 4].item<float>()); // corner of the object grown by 1 px
+        Assert.Equal(1f, once[0, 0, 3, 3].item<float>());
+        Assert.Equal(2f, once[0, 0, 1, 3].item<float>()); // 2 px away: the input was kept
+        Assert.Equal(9f, once.eq(1f).sum().item<long>());
+        Assert.Equal(2f, twice.min().item<float>());
+        Assert.Equal(2f, twice.max().item<float>());
+    }
+
+    [Fact]
     public void Table5_lists_the_integrated_cnn_first_and_every_ablation_row()
     {
         Assert.Equal(["integrated", "autoencoder", "+dilation 3", "+dilation 5", "+biased loss"], IntegratedScoring.Table5.Select(v => v.Name));
@@ -121,6 +143,7 @@ public sealed class IntegratedTrainerTests
                 var frames = TestFrames.Normal(64, 2, seed: 77);
                 Assert.Equal(detector.ScoreSequence(frames).Select(s => s.RawScore), loaded.Detector.ScoreSequence(frames).Select(s => s.RawScore));
                 Assert.Equal(5, loaded.Manifest.VariantCalibrations!.Count);
+                Assert.Equal(IntegratedTraining.DefaultInfill, ((IntegratedDetector)loaded.Detector).InfillPasses);
             }
             finally
             {
@@ -148,10 +171,13 @@ public sealed class IntegratedTrainerTests
         Assert.Equal("false", plain.BundleParameters["scaled"]);
     }
 
-    [Fact]
-    public void Scoring_every_variant_leaves_no_live_tensor_behind()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void Scoring_every_variant_leaves_no_live_tensor_behind(int infillPasses)
     {
-        using var detector = new IntegratedDetector(new IntegratedNetwork(Tiny), CPU, new PostprocessOptions { ScoreThreshold = 0.0 });
+        // score threshold 0: every frame has normal objects, so the in-fill passes run
+        using var detector = new IntegratedDetector(new IntegratedNetwork(Tiny), CPU, new PostprocessOptions { ScoreThreshold = 0.0 }, infillPasses: infillPasses);
         var frames = TestFrames.Normal(64, 3);
         detector.ScoreVariants(frames);
         var before = LeakProbe.LiveTensors;
@@ -159,5 +185,18 @@ public sealed class IntegratedTrainerTests
         Assert.Equal(before, LeakProbe.LiveTensors);
         Assert.Equal(5, scores.Count);
         Assert.All(scores, s => Assert.Equal(3, s.Count));
+    }
+
+    [Fact]
+    public void Infill_changes_no_score_of_frames_without_a_normal_object()
+    {
+        random.manual_seed(7);
+        var network = new IntegratedNetwork(Tiny);
+        var noObjects = new PostprocessOptions { ScoreThreshold = 1.1 };
+        using var plain = new IntegratedDetector(network, CPU, noObjects); // owns the network
+        var infilled = new IntegratedDetector(network, CPU, noObjects, infillPasses: 2);
+        var frames = TestFrames.Normal(64, 2);
+
+        Assert.Equal(plain.ScoreVariants(frames).SelectMany(v => v.Select(s => s.RawScore)), infilled.ScoreVariants(frames).SelectMany(v => v.Select(s => s.RawScore)));
     }
 }

@@ -20,10 +20,33 @@ namespace StreamAnomaly.Vision.Tests.Detectors;
 /// network's initialisation draws on TorchSharp's global generator, which parallel tests would share.
 /// </summary>
 [Collection(nameof(SeededTorchCollection))]
-public sealed class IntegratedVersusAutoencoderTests(ITestOutputHelper output)
+public sealed class IntegratedVersusAutoencoderTests(ITestOutputHelper output, IntegratedVersusAutoencoderTests.TrainedRun run) : IClassFixture<IntegratedVersusAutoencoderTests.TrainedRun>
 {
     private const int Size = TinyNetworks.Size;
     private const int Side = 14;
+
+    /// <summary>The tiny fixed-seed training both tests score with (trained once).</summary>
+    public sealed class TrainedRun : IDisposable
+    {
+        public TrainedRun()
+        {
+            using var background = FrameTensors.ToByteTensor(TestFrames.Normal(Size, 32), Size, Size);
+            using var withObjects = FrameTensors.ToByteTensor(
+                Enumerable.Range(0, 48).Select(i => TestFrames.Scene(Size, 500 + i, (Place(i, 0), Place(i, 1), Side))).ToArray(), Size, Size);
+            (Detector, Facts) = IntegratedTrainer.Train(
+                background,
+                withObjects,
+                TinyNetworks.Options(),
+                new IntegratedTraining(AutoencoderEpochs: 12, SegmentationEpochs: 30, RefitEpochs: 1, BatchSize: 8, LearningRate: 3e-3, Seed: 3),
+                CPU);
+        }
+
+        public IntegratedDetector Detector { get; }
+
+        public IntegratedTrainingFacts Facts { get; }
+
+        public void Dispose() => Detector.Dispose();
+    }
 
     /// <summary>A background frame with a green square painted at (x, y).</summary>
     private static Frame GreenSquare(int seed, int x, int y)
@@ -63,16 +86,7 @@ public sealed class IntegratedVersusAutoencoderTests(ITestOutputHelper output)
     [Fact]
     public void Integrated_cnn_flags_fewer_normal_object_frames_than_the_plain_autoencoder_and_still_flags_unseen_objects()
     {
-        using var background = FrameTensors.ToByteTensor(TestFrames.Normal(Size, 32), Size, Size);
-        using var withObjects = FrameTensors.ToByteTensor(
-            Enumerable.Range(0, 48).Select(i => TestFrames.Scene(Size, 500 + i, (Place(i, 0), Place(i, 1), Side))).ToArray(), Size, Size);
-        var (detector, facts) = IntegratedTrainer.Train(
-            background,
-            withObjects,
-            TinyNetworks.Options(),
-            new IntegratedTraining(AutoencoderEpochs: 12, SegmentationEpochs: 30, RefitEpochs: 1, BatchSize: 8, LearningRate: 3e-3, Seed: 3),
-            CPU);
-        using var trained = detector;
+        var (detector, facts) = (run.Detector, run.Facts);
         var integrated = detector.Variants.ToList().IndexOf("integrated");
         var autoencoder = detector.Variants.ToList().IndexOf("autoencoder");
 
@@ -99,5 +113,24 @@ public sealed class IntegratedVersusAutoencoderTests(ITestOutputHelper output)
         Assert.True(normalAutoencoder >= 9, $"the plain autoencoder flagged only {normalAutoencoder}/12 normal-object frames: the case does not test masking");
         Assert.True(normalIntegrated <= normalAutoencoder - 6, $"integrated flagged {normalIntegrated}/12 normal-object frames vs the autoencoder's {normalAutoencoder}/12");
         Assert.True(unseenIntegrated >= 9, $"integrated flagged only {unseenIntegrated}/12 frames with an unseen object");
+    }
+
+    [Fact]
+    public void Infill_rebuilds_normal_object_frames_closer_to_the_scene_and_leaves_the_plain_autoencoder_row_alone()
+    {
+        var trained = run.Detector;
+        Assert.Equal(IntegratedTraining.DefaultInfill, trained.InfillPasses);
+        var masked = new IntegratedDetector(trained.Network, CPU, trained.Detection, infillPasses: 0); // shares the network; the fixture disposes it
+        var integrated = trained.Variants.ToList().IndexOf("integrated");
+        var autoencoder = trained.Variants.ToList().IndexOf("autoencoder");
+        var normal = Enumerable.Range(0, 12).Select(i => TestFrames.Scene(Size, 700 + i, (10 + (i % 3 * 13), 12 + (i / 3 * 10), Side))).ToArray();
+
+        var withInfill = trained.ScoreVariants(normal);
+        var without = masked.ScoreVariants(normal);
+        var (sumWith, sumWithout) = (withInfill[integrated].Sum(s => s.RawScore), without[integrated].Sum(s => s.RawScore));
+        output.WriteLine($"integrated score of 12 normal-object frames: {sumWith:F1} in-filled, {sumWithout:F1} masked only");
+
+        Assert.Equal(without[autoencoder].Select(s => s.RawScore), withInfill[autoencoder].Select(s => s.RawScore));
+        Assert.True(sumWith < sumWithout, $"in-filled {sumWith:F1} >= masked only {sumWithout:F1}");
     }
 }
