@@ -83,13 +83,14 @@ internal static class CliApp
         var segmentationEpochs = new Option<int?>("--segmentation-epochs") { Description = "Integrated CNN: epochs of stage 2 (segmentation head; default --epochs)" };
         var scaled = new Option<bool>("--scaled") { Description = "Integrated CNN: score the residual divided by its normal size at each pixel (fitted on background frames) instead of the raw residual" };
         var infill = new Option<int?>("--infill") { Description = $"Integrated CNN: passes that replace detected normal objects by the reconstruction and reconstruct again before scoring, so a hand does not disturb the rest of the frame (0 = off, the paper's) [default: {IntegratedTraining.DefaultInfill}]" };
+        var decoys = new Option<double?>("--decoys") { Description = $"Integrated CNN: chance per stage-2 frame of an unlabelled, recoloured blob of scene content, so the segmentation head learns what a normal object looks like rather than 'anything new' [default: {IntegratedTraining.DefaultDecoys}]" };
         var refitEpochs = new Option<int>("--refit-epochs") { Description = "Integrated CNN: epochs of stage 3 (decoder refit)", DefaultValueFactory = _ => 3 };
         var window = new Option<int>("--window") { Description = "temporal: frames per window T (ConvLSTM and R3D-18 clips)", DefaultValueFactory = _ => 8 };
         var partitions = new Option<int>("--partitions") { Description = "temporal: partitions C of the machine cycle (R3D-18 classes)", DefaultValueFactory = _ => 4 };
         var transition = new Option<int>("--transition") { Description = "temporal: ramp width of the smoothed partition labels, frames", DefaultValueFactory = _ => 2 };
         var command = new Command("train", "Train a detector on normal clips and write a calibrated model bundle")
         {
-            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, backbone, widthDivisor, segmentationEpochs, refitEpochs, scaled, infill, peak, window, partitions, transition,
+            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, backbone, widthDivisor, segmentationEpochs, refitEpochs, scaled, infill, decoys, peak, window, partitions, transition,
         };
         command.SetAction(r => Guarded(() => TrainWorkflow.Run(
             new TrainRequest(
@@ -117,6 +118,7 @@ internal static class CliApp
                 RefitEpochs = r.GetValue(refitEpochs),
                 Scaled = r.GetValue(scaled),
                 Infill = r.GetValue(infill) is { } passes ? NonNegative(passes, "--infill") : null,
+                Decoys = r.GetValue(decoys) is { } chance ? Probability(chance, "--decoys") : null,
                 Peak = r.GetValue(peak),
             },
             time)));
@@ -340,6 +342,9 @@ internal static class CliApp
 
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new ArgumentException($"{name} must be positive, got {value}");
+
+    private static double Probability(double value, string name) =>
+        value is >= 0 and <= 1 ? value : throw new ArgumentException($"{name} must be between 0 and 1, got {value}");
 
     private static int NonNegative(int value, string name) =>
         value >= 0 ? value : throw new ArgumentException($"{name} must be 0 or more, got {value}");

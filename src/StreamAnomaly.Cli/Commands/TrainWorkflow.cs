@@ -54,6 +54,9 @@ internal sealed record TrainRequest(
 
     /// <summary>Integrated CNN: in-fill passes of detected normal objects before scoring (<see cref="IntegratedDetector.InfillPasses"/>); null = the trainer's default.</summary>
     public int? Infill { get; init; }
+
+    /// <summary>Integrated CNN: stage 2's chance per frame of an unlabelled decoy blob (<see cref="DecoyPaste"/>); null = the trainer's default.</summary>
+    public double? Decoys { get; init; }
 }
 
 /// <summary>
@@ -73,9 +76,9 @@ internal static class TrainWorkflow
             return IntegratedTrainWorkflow.Run(request, time);
         }
 
-        if (request.Scaled || request.SegmentationEpochs is not null || request.Infill is not null)
+        if (request.Scaled || request.SegmentationEpochs is not null || request.Infill is not null || request.Decoys is not null)
         {
-            throw new ArgumentException($"--scaled, --segmentation-epochs and --infill apply to --detector {IntegratedDetector.Name} only");
+            throw new ArgumentException($"--scaled, --segmentation-epochs, --infill and --decoys apply to --detector {IntegratedDetector.Name} only");
         }
 
         if (request.Size < 16 || request.Size % 16 != 0)

@@ -19,6 +19,7 @@ namespace StreamAnomaly.Vision.Training;
 /// network's <see cref="IntegratedNetwork.ResidualScale"/>.
 /// </param>
 /// <param name="CopyPasteProbability">Stage 2: chance that a frame gets a pasted piece of a labelled object (<see cref="CopyPaste"/>; 0 = off).</param>
+/// <param name="DecoyProbability">Stage 2: chance that a frame gets an unlabelled recoloured blob of scene content (<see cref="DecoyPaste"/>; 0 = off).</param>
 /// <param name="ScalePixelPercentile">Residual scale: this percentile of each pixel's background residual (<see cref="NormalResidualScale"/>).</param>
 /// <param name="ScaleFloorPercentile">Residual scale: at least this percentile of all background residual pixels pooled.</param>
 /// <param name="Seed">Seeds initialisation, shuffling and augmentation.</param>
@@ -33,6 +34,7 @@ public sealed record IntegratedTraining(
     double LearningRate = 1e-3,
     double PseudoLabelPercentile = 99.9,
     double CopyPasteProbability = 0.5,
+    double DecoyProbability = IntegratedTraining.DefaultDecoys,
     double ScalePixelPercentile = 99,
     double ScaleFloorPercentile = 90,
     int Seed = 0,
@@ -42,6 +44,9 @@ public sealed record IntegratedTraining(
 {
     /// <summary>In-fill passes unless told otherwise.</summary>
     public const int DefaultInfill = 1;
+
+    /// <summary>Stage 2's decoy chance unless told otherwise.</summary>
+    public const double DefaultDecoys = 0;
 }
 
 /// <summary>What the trainer learnt besides the weights, for the bundle and the logs.</summary>
@@ -271,12 +276,18 @@ public static class IntegratedTrainer
         using var priors = cpuPriors.to(device);
         var symmetries = Dihedral.Count(network.Options.InputWidth, network.Options.InputHeight);
         var copyPaste = new CopyPasteOptions(training.CopyPasteProbability);
+        var decoys = new DecoyPasteOptions(training.DecoyProbability);
         var pieces = new Random(training.Seed);
         MiniBatchLoop.Run(optimizer, targets.Count, training.BatchSize, training.SegmentationEpochs, "segmentation", generator, progress, cancellationToken, picks =>
         {
             var chosen = picks.Select(i => targets[(int)i]).ToArray();
             var batch = FrameTensors.ToUnitFloat(frames.index_select(0, tensor(chosen.Select(c => c.Index).ToArray())), device);
             var (augmented, labels) = CopyPaste.Apply(batch, chosen.Select(c => c.Targets).ToArray(), pieces, copyPaste);
+            if (decoys.Probability > 0)
+            {
+                augmented = DecoyPaste.Apply(augmented, labels, pieces, decoys);
+            }
+
             var symmetry = (int)randint(0, symmetries, [1], generator: generator).item<long>();
             batch = ColourJitter.Apply(Dihedral.Apply(augmented, symmetry), generator, device);
             return SegmentationLoss.Compute(network.Segment(batch), priors, labels.Select(t => Dihedral.Apply(t, symmetry)).ToArray()).Total;

@@ -1,0 +1,146 @@
+using StreamAnomaly.Vision.Models.Integrated;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.Vision.Training;
+
+/// <summary>Settings of <see cref="DecoyPaste"/>.</summary>
+/// <param name="Probability">Chance that a frame receives a decoy; in [0, 1].</param>
+/// <param name="MinSide">Smallest axis of the decoy ellipse, as a fraction of the frame's shorter side.</param>
+/// <param name="MaxSide">Largest axis of the decoy ellipse, as a fraction of the frame's shorter side.</param>
+/// <param name="Tries">Random places tried for a decoy that must miss every labelled object.</param>
+public sealed record DecoyPasteOptions(double Probability = 0.5, double MinSide = 0.08, double MaxSide = 0.25, int Tries = 10);
+
+/// <summary>
+/// Negative pastes for the segmentation stage, after CutPaste (Li et al., "CutPaste: Self-Supervised
+/// Learning for Anomaly Detection and Localization", 2021): an ellipse of scene content, cut from a
+/// frame of the batch away from its labelled objects, recoloured (channels shuffled and scaled) and
+/// pasted elsewhere away from the target's objects, with NO label. The pseudo-labels teach the head
+/// "what the autoencoder could not rebuild"; decoys teach it that a foreign-looking blob is not by
+/// itself a normal object, so it learns what the normal object looks like and leaves other objects
+/// (the anomalies) in the residual. Uses no abnormal footage.
+/// </summary>
+public static class DecoyPaste
+{
+    private static readonly int[][] Orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+
+    /// <summary>
+    /// A new batch (float [N, 3, H, W] in [0, 1], same device) with decoys pasted; <paramref name="images"/>
+    /// is left unchanged and the instances stay as they are (decoys never touch them).
+    /// </summary>
+    public static Tensor Apply(Tensor images, IReadOnlyList<SegmentationTargets> targets, Random random, DecoyPasteOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(targets);
+        ArgumentNullException.ThrowIfNull(random);
+        options ??= new DecoyPasteOptions();
+        var count = (int)images.shape[0];
+        if (targets.Count != count)
+        {
+            throw new ArgumentException($"{targets.Count} targets for {count} images", nameof(targets));
+        }
+
+        var (height, width) = ((int)images.shape[2], (int)images.shape[3]);
+        var occupied = targets.Select(t => Occupied(t, width, height)).ToArray();
+        var pasted = images.clone();
+        for (var i = 0; i < count; i++)
+        {
+            if (random.NextDouble() >= options.Probability)
+            {
+                continue;
+            }
+
+            var shorter = Math.Min(width, height);
+            int Axis() => Math.Max(3, (int)Math.Round(shorter * (options.MinSide + (random.NextDouble() * (options.MaxSide - options.MinSide)))));
+            var inside = Ellipse(Axis(), Axis());
+            var donor = random.Next(count);
+            if (FreePlace(occupied[donor], inside, width, height, random, options.Tries) is not { } from
+                || FreePlace(occupied[i], inside, width, height, random, options.Tries) is not { } to)
+            {
+                continue;
+            }
+
+            var order = Orders[random.Next(Orders.Length)];
+            var gains = Enumerable.Range(0, 3).Select(_ => (float)(0.4 + (random.NextDouble() * 1.2))).ToArray();
+            Paste(pasted, i, images, donor, inside, from, to, order, gains);
+        }
+
+        return pasted;
+    }
+
+    /// <summary>Pixels covered by any instance of <paramref name="targets"/>.</summary>
+    private static bool[] Occupied(SegmentationTargets targets, int width, int height)
+    {
+        var occupied = new bool[width * height];
+        foreach (var instance in targets.Instances)
+        {
+            var mask = instance.Mask.Width == width && instance.Mask.Height == height ? instance.Mask : instance.Mask.Resized(width, height);
+            for (var p = 0; p < occupied.Length; p++)
+            {
+                occupied[p] |= mask.Data[p];
+            }
+        }
+
+        return occupied;
+    }
+
+    /// <summary>A filled axis-aligned ellipse inscribed in a <paramref name="w"/> x <paramref name="h"/> box, [row, column].</summary>
+    internal static bool[,] Ellipse(int w, int h)
+    {
+        var inside = new bool[h, w];
+        var (cx, cy) = ((w - 1) / 2.0, (h - 1) / 2.0);
+        var (rx, ry) = (w / 2.0, h / 2.0);
+        for (var y = 0; y < h; y++)
+        {
+            for (var x = 0; x < w; x++)
+            {
+                var (dx, dy) = ((x - cx) / rx, (y - cy) / ry);
+                inside[y, x] = (dx * dx) + (dy * dy) <= 1;
+            }
+        }
+
+        return inside;
+    }
+
+    /// <summary>A top-left corner where the shape misses every occupied pixel, or null after <paramref name="tries"/> attempts.</summary>
+    private static (int X, int Y)? FreePlace(bool[] occupied, bool[,] inside, int width, int height, Random random, int tries)
+    {
+        var (w, h) = (inside.GetLength(1), inside.GetLength(0));
+        if (w > width || h > height)
+        {
+            return null;
+        }
+
+        for (var attempt = 0; attempt < tries; attempt++)
+        {
+            var (x, y) = (random.Next(width - w + 1), random.Next(height - h + 1));
+            var free = true;
+            for (var row = 0; row < h && free; row++)
+            {
+                for (var column = 0; column < w && free; column++)
+                {
+                    free = !(inside[row, column] && occupied[((y + row) * width) + x + column]);
+                }
+            }
+
+            if (free)
+            {
+                return (x, y);
+            }
+        }
+
+        return null;
+    }
+
+    private static void Paste(Tensor pasted, int target, Tensor images, int donor, bool[,] inside, (int X, int Y) from, (int X, int Y) to, int[] order, float[] gains)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (w, h) = (inside.GetLength(1), inside.GetLength(0));
+        var source = images[TensorIndex.Single(donor), TensorIndex.Colon, TensorIndex.Slice(from.Y, from.Y + h), TensorIndex.Slice(from.X, from.X + w)];
+        var recoloured = (source.index_select(0, tensor(order.Select(c => (long)c).ToArray()).to(images.device))
+            * tensor(gains, [3, 1, 1]).to(images.device)).clamp(0, 1);
+        var region = pasted[TensorIndex.Single(target), TensorIndex.Colon, TensorIndex.Slice(to.Y, to.Y + h), TensorIndex.Slice(to.X, to.X + w)];
+        var mask = tensor(inside.Cast<bool>().ToArray(), [1, h, w]).to(images.device);
+        region.copy_(where(mask, recoloured, region));
+    }
+}
