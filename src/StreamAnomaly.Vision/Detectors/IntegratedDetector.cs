@@ -39,9 +39,10 @@ public sealed record IntegratedScoring(string Name, bool UseMask = true, int Dil
     /// Applies the variant to squared residuals [N, H, W] and a normal-object mask [N, 1, H, W]
     /// (1 on objects): returns the raw scores [N] and the masked residual maps [N, H, W]. The
     /// masked residual is reduced as <see cref="AutoencoderDetector.Reduce"/> does (sum, or the
-    /// peak <paramref name="peak"/> x <paramref name="peak"/> window).
+    /// peak <paramref name="peak"/> x <paramref name="peak"/> window). The mask grows by at least
+    /// <paramref name="minimumDilation"/> pixels (the in-filled region, which is never scored).
     /// </summary>
-    public (Tensor Raw, Tensor Map) Apply(Tensor residual, Tensor objects, int peak = 0)
+    public (Tensor Raw, Tensor Map) Apply(Tensor residual, Tensor objects, int peak = 0, int minimumDilation = 0)
     {
         ArgumentNullException.ThrowIfNull(residual);
         ArgumentNullException.ThrowIfNull(objects);
@@ -51,9 +52,9 @@ public sealed record IntegratedScoring(string Name, bool UseMask = true, int Dil
         {
             inside = zeros_like(residual);
         }
-        else if (Dilation > 0)
+        else if (Math.Max(Dilation, minimumDilation) is var dilation and > 0)
         {
-            inside = nn.functional.max_pool2d(objects, (2 * Dilation) + 1, stride: 1, padding: Dilation).squeeze(1);
+            inside = nn.functional.max_pool2d(objects, (2 * dilation) + 1, stride: 1, padding: dilation).squeeze(1);
         }
         else
         {
@@ -128,7 +129,8 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
     /// rebuilds the whole scene worse, not only the hand: masking the residual cannot remove that.
     /// With k passes the detected objects (grown by <see cref="InfillMargin"/> pixels) are replaced
     /// by the reconstruction and the frame is reconstructed again, k times; the masked variants score
-    /// the original frame against the last reconstruction. The plain autoencoder row does not in-fill.
+    /// the original frame against the last reconstruction, their masks grown by at least
+    /// <see cref="InfillMargin"/> (the in-filled pixels are not scored). The plain autoencoder row does not in-fill.
     /// </summary>
     public int InfillPasses { get; }
 
@@ -185,7 +187,7 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
                 .ToArray();
             for (var v = 0; v < variants.Count; v++)
             {
-                var (scores, maps) = Score(variants[v].UseMask ? maskedResidual : residual, objects, variants[v], Peak);
+                var (scores, maps) = Score(variants[v].UseMask ? maskedResidual : residual, objects, variants[v], Peak, InfillPasses > 0 ? InfillMargin : 0);
                 for (var i = 0; i < count; i++)
                 {
                     var map = new AnomalyMap(w, h, maps.AsSpan(i * w * h, w * h).ToArray());
@@ -251,10 +253,10 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
     }
 
     /// <summary>Raw scores and masked residual maps (CPU arrays) of one variant.</summary>
-    private static (double[] Scores, float[] Maps) Score(Tensor residual, Tensor objects, IntegratedScoring variant, int peak)
+    private static (double[] Scores, float[] Maps) Score(Tensor residual, Tensor objects, IntegratedScoring variant, int peak, int minimumDilation)
     {
         using var scope = NewDisposeScope();
-        var (raw, map) = variant.Apply(residual, objects, peak);
+        var (raw, map) = variant.Apply(residual, objects, peak, minimumDilation);
         return (raw.cpu().to_type(ScalarType.Float64).data<double>().ToArray(), map.cpu().data<float>().ToArray());
     }
 

@@ -51,6 +51,19 @@ public sealed class IntegratedScoringTests
     }
 
     [Fact]
+    public void A_minimum_dilation_grows_the_mask_of_an_undilated_variant_but_not_a_wider_one()
+    {
+        using var scope = NewDisposeScope();
+        var residual = ones(1, 8, 8);
+        var objects = zeros(1, 1, 8, 8);
+        objects[0, 0, 4, 4] = tensor(1f);
+        // one pixel grown by 1: 3 x 3 masked; by 2: 5 x 5
+        Assert.Equal(64.0 - 9, new IntegratedScoring("integrated").Apply(residual, objects, minimumDilation: 1).Raw.item<float>(), 5);
+        Assert.Equal(64.0 - 25, new IntegratedScoring("+dilation 2", Dilation: 2).Apply(residual, objects, minimumDilation: 1).Raw.item<float>(), 5);
+        Assert.Equal(64.0, new IntegratedScoring("autoencoder", UseMask: false).Apply(residual, objects, minimumDilation: 1).Raw.item<float>(), 5);
+    }
+
+    [Fact]
     public void The_biased_loss_subtracts_a_share_of_the_residual_inside_the_mask()
     {
         using var scope = NewDisposeScope();
