@@ -51,10 +51,17 @@ internal static class IntegratedTrainWorkflow
             $"{withObjects.shape[0]} normal-object frames; calibrating on {validation.Count} frames from {Markup.Escape(valFolder)}");
 
         var segmentationEpochs = request.SegmentationEpochs ?? request.Epochs;
-        var training = new IntegratedTraining(request.Epochs, segmentationEpochs, request.RefitEpochs, request.BatchSize, request.LearningRate, Seed: request.Seed, Peak: request.Peak, Scaled: request.Scaled, Infill: request.Infill ?? IntegratedTraining.DefaultInfill)
-        {
-            DecoyProbability = request.Decoys ?? IntegratedTraining.DefaultDecoys,
-        };
+        var training = new IntegratedTraining(
+            request.Epochs,
+            segmentationEpochs,
+            request.RefitEpochs,
+            request.BatchSize,
+            request.LearningRate,
+            DecoyProbability: request.Decoys ?? IntegratedTraining.DefaultDecoys,
+            Seed: request.Seed,
+            Peak: request.Peak,
+            Scaled: request.Scaled,
+            Infill: request.Infill ?? IntegratedTraining.DefaultInfill);
         long StepsOf(long frames, int epochs) => (frames + request.BatchSize - 1) / request.BatchSize * epochs;
         var steps = StepsOf(background.shape[0], request.Epochs + request.RefitEpochs) + StepsOf(withObjects.shape[0], segmentationEpochs);
         var epochLosses = new List<(string Stage, int Epoch, double Loss)>();
