@@ -216,11 +216,10 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
     {
         using var scope = NewDisposeScope();
         var region = nn.functional.max_pool2d(objects, (2 * margin) + 1, stride: 1, padding: margin);
-        var kept = 1 - region;
         var current = reconstruction;
         for (var pass = 0; pass < passes; pass++)
         {
-            current = reconstruct((input * kept) + (current * region));
+            current = reconstruct(input.lerp(current, region));
         }
 
         return current.MoveToOuterDisposeScope();

@@ -22,6 +22,6 @@ internal static class ColourJitter
         var contrast = rand([n, 1, 1, 1], generator: generator).mul(ContrastRange).add(ContrastLow).to(device);
         var brightness = rand([n, 1, 1, 1], generator: generator).mul(BrightnessRange).sub(BrightnessHigh).to(device);
         var mean = batch.mean([1, 2, 3], keepdim: true);
-        return (((batch - mean) * contrast) + mean + brightness).clamp(HeldScalars.Zero, HeldScalars.One);
+        return ((batch - mean) * contrast).Plus(mean).Plus(brightness).clamp(HeldScalars.Zero, HeldScalars.One);
     }
 }

@@ -149,7 +149,7 @@ public static class BoxCoding
         using var scope = NewDisposeScope();
         var center = centerForm[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)];
         var half = centerForm[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)].div(HeldScalars.Two);
-        return cat([center - half, center + half], -1).MoveToOuterDisposeScope();
+        return cat([center - half, center.Plus(half)], -1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -163,7 +163,7 @@ public static class BoxCoding
         var hi = matched[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)];
         var priorCenter = priors[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)];
         var priorSize = priors[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)];
-        var center = ((lo + hi).div(HeldScalars.Two) - priorCenter) / priorSize.mul(CenterVariance);
+        var center = (lo.Plus(hi).div(HeldScalars.Two) - priorCenter) / priorSize.mul(CenterVariance);
         var size = ((hi - lo) / priorSize).clamp_min(TinySize).log().div(SizeVariance);
         return cat([center, size], -1).MoveToOuterDisposeScope();
     }
@@ -174,10 +174,10 @@ public static class BoxCoding
         using var scope = NewDisposeScope();
         var priorCenter = priors[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)];
         var priorSize = priors[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)];
-        var center = priorCenter + (regressions[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)].mul(CenterVariance) * priorSize);
+        var center = priorCenter.Plus(regressions[TensorIndex.Ellipsis, TensorIndex.Slice(0, 2)].mul(CenterVariance) * priorSize);
         var size = priorSize * regressions[TensorIndex.Ellipsis, TensorIndex.Slice(2, 4)].mul(SizeVariance).exp();
         var half = size.div(HeldScalars.Two);
-        return cat([center - half, center + half], -1).MoveToOuterDisposeScope();
+        return cat([center - half, center.Plus(half)], -1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -195,6 +195,6 @@ public static class BoxCoding
         var inter = (ix2 - ix1).clamp_min(HeldScalars.Zero) * (iy2 - iy1).clamp_min(HeldScalars.Zero);
         var areaA = ((Col(a, 2, -1) - Col(a, 0, -1)) * (Col(a, 3, -1) - Col(a, 1, -1))).clamp_min(HeldScalars.Zero);
         var areaB = ((Col(b, 2, -2) - Col(b, 0, -2)) * (Col(b, 3, -2) - Col(b, 1, -2))).clamp_min(HeldScalars.Zero);
-        return (inter / (areaA + areaB - inter).clamp_min(TinyArea)).MoveToOuterDisposeScope();
+        return (inter / (areaA.Plus(areaB) - inter).clamp_min(TinyArea)).MoveToOuterDisposeScope();
     }
 }

@@ -46,9 +46,9 @@ public sealed class FeaturePyramid : Module<(Tensor C3, Tensor C4, Tensor C5), T
         using var scope = NewDisposeScope();
         var p5 = lat_layers[2].call(input.C5);
         var lat4 = lat_layers[1].call(input.C4);
-        var p4 = Upsample(p5, lat4) + lat4;
+        var p4 = Upsample(p5, lat4).Plus(lat4);
         var lat3 = lat_layers[0].call(input.C3);
-        var p3 = Upsample(p4, lat3) + lat3;
+        var p3 = Upsample(p4, lat3).Plus(lat3);
         var smoothed = new[] { p3, p4, p5 }.Select((p, i) => functional.relu(pred_layers[i].call(p))).ToArray();
         var p6 = downsample_layers[0].call(smoothed[2]);
         var p7 = downsample_layers[1].call(p6);

@@ -37,7 +37,7 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
         var x = functional.relu(bn1.call(conv1.call(input)));
         x = bn2.call(conv2.call(x));
         var identity = downsample is null ? input : downsample.call(input);
-        return functional.relu(x + identity).MoveToOuterDisposeScope();
+        return functional.relu(x.Plus(identity)).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)
@@ -92,7 +92,7 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
         x = functional.relu(bn2.call(conv2.call(x)));
         x = bn3.call(conv3.call(x));
         var identity = downsample is null ? input : downsample.call(input);
-        return functional.relu(x + identity).MoveToOuterDisposeScope();
+        return functional.relu(x.Plus(identity)).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)

@@ -192,7 +192,7 @@ public static class SegmentationLoss
             var expected = truthMasks[i].index_select(0, truth);
             var perPixel = functional.binary_cross_entropy(predicted.clamp(HeldScalars.Zero, HeldScalars.One), expected, reduction: Reduction.None);
             var area = ((boxes[TensorIndex.Colon, 2] - boxes[TensorIndex.Colon, 0]).mul(width) * (boxes[TensorIndex.Colon, 3] - boxes[TensorIndex.Colon, 1]).mul(height)).clamp_min(HeldScalars.One);
-            maskLoss = maskLoss + (perPixel.sum([1, 2]) / area).sum();
+            maskLoss = maskLoss.Plus((perPixel.sum([1, 2]) / area).sum());
         }
 
         using var classWeight = (options.ClassWeight / normaliser).ToScalar();
@@ -201,7 +201,7 @@ public static class SegmentationLoss
         var c = classLoss.mul(classWeight);
         var b = boxLoss.mul(boxWeight);
         var m = maskLoss.mul(maskWeight);
-        var total = c + b + m;
+        var total = c.Plus(b).Plus(m);
         return new SegmentationLossResult(
             total.MoveToOuterDisposeScope(), c.MoveToOuterDisposeScope(), b.MoveToOuterDisposeScope(), m.MoveToOuterDisposeScope(), totalPositives);
     }

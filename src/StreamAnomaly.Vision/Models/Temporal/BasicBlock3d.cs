@@ -55,7 +55,7 @@ public sealed class BasicBlock3d : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var inner = functional.relu(bn1.call(conv1.call(input)));
         var shortcut = downsample is null ? input : downsample.call(input);
-        var output = functional.relu(bn2.call(conv2.call(inner)) + shortcut);
+        var output = functional.relu(bn2.call(conv2.call(inner)).Plus(shortcut));
         return (inner.MoveToOuterDisposeScope(), output.MoveToOuterDisposeScope());
     }
 

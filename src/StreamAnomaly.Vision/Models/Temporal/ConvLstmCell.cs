@@ -61,7 +61,7 @@ public sealed class ConvLstmCell : Module<Tensor, Tensor, Tensor, (Tensor Hidden
         var forgetGate = parts[1].sigmoid();
         var outputGate = parts[2].sigmoid();
         var candidate = parts[3].tanh();
-        var nextCell = (forgetGate * cell) + (inputGate * candidate);
+        var nextCell = (forgetGate * cell).Plus(inputGate * candidate);
         var nextHidden = outputGate * nextCell.tanh();
         return (nextHidden.MoveToOuterDisposeScope(), nextCell.MoveToOuterDisposeScope());
     }

@@ -78,7 +78,7 @@ public static class EigenCam
                 throw new ArgumentException($"every map must be [{n}, {t}, h, w], got [{string.Join(", ", map.shape)}]", nameof(maps));
             }
 
-            sum = sum + Resize(map, height, width);
+            sum = sum.Plus(Resize(map, height, width));
         }
 
         using var count = maps.Count.ToScalar();

@@ -104,7 +104,7 @@ public sealed class PriorAndBoxTests
         var priors = PriorBoxes.ForInput(64, 64, new AnchorOptions());
         var count = priors.shape[0];
         var lo = rand(count, 2) * 0.6;
-        var boxes = cat([lo, lo + 0.05 + (rand(count, 2) * 0.3)], 1);
+        var boxes = cat([lo, (lo + 0.05).Plus(rand(count, 2) * 0.3)], 1);
         var encoded = BoxCoding.Encode(boxes, priors);
         var decoded = BoxCoding.Decode(encoded, priors);
         Assert.True(decoded.allclose(boxes, rtol: 1e-4, atol: 1e-5));
