@@ -16,7 +16,7 @@ namespace StreamAnomaly.Vision.Models.Temporal;
 /// (0, 1), where output step t predicts input frame t + 1; S must be a multiple of 16.
 /// </summary>
 /// <remarks>
-/// Two choices make the residual of an anomaly stand out (README, temporal detector, for the figures):
+/// Two choices make the residual of an anomaly stand out (docs/temporal-masking.md has the figures):
 /// without a bottleneck (the ConvLSTM state decoded directly) the network learns to copy whatever it
 /// sees, foreign objects included; the bottleneck, as in the integrated CNN's autoencoder, keeps only what
 /// normal footage needs. Predicting the next frame instead of reconstructing the current one adds what a
