@@ -33,6 +33,24 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     }
 
     [Fact]
+    public async Task Training_warns_when_too_few_validation_frames_lie_above_the_percentile()
+    {
+        var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), "--out", fixture.PathOf("few.sabundle"), "--epochs", "1", "--size", "32", "--width", "8", "--bottleneck", "32"]);
+        Assert.Equal(0, code);
+        Assert.Contains("warning: calibrating the 99th percentile on 16 normal frames", error);
+        Assert.Contains("at least 500 normal frames", error);
+        Assert.True(File.Exists(fixture.PathOf("few.sabundle")));
+    }
+
+    [Fact]
+    public async Task Training_does_not_warn_when_enough_validation_frames_lie_above_the_percentile()
+    {
+        var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), "--out", fixture.PathOf("median.sabundle"), "--epochs", "1", "--size", "32", "--width", "8", "--bottleneck", "32", "--percentile", "50"]);
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("warning", error);
+    }
+
+    [Fact]
     public async Task Eval_writes_scores_metrics_and_plots_and_separates_the_anomalies()
     {
         var report = fixture.PathOf("report");

@@ -49,6 +49,7 @@ internal static class IntegratedTrainWorkflow
         AnsiConsole.MarkupLine(
             $"training [bold]integrated[/] ({request.Backbone}, width/{request.WidthDivisor}, {request.Size} px) on {background.shape[0]} background and " +
             $"{withObjects.shape[0]} normal-object frames; calibrating on {validation.Count} frames from {Markup.Escape(valFolder)}");
+        TrainWorkflow.WarnIfFewCalibrationFrames(validation.Count, request.Percentile);
 
         var segmentationEpochs = request.SegmentationEpochs ?? request.Epochs;
         var training = new IntegratedTraining(

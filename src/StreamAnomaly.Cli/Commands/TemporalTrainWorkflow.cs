@@ -69,6 +69,7 @@ internal static class TemporalTrainWorkflow
         AnsiConsole.MarkupLine(
             $"training [bold]temporal[/] (T = {request.Window}, C = {request.Partitions}) on {trainFrames} normal frames in {train.Count} runs from {clips.Count} clips; " +
             $"calibrating on {validationFrames} frames from {Markup.Escape(valFolder ?? "the last training run")}");
+        TrainWorkflow.WarnIfFewCalibrationFrames(validationFrames, request.Percentile);
 
         var settings = new TemporalTraining(request.Epochs, request.Epochs, request.BatchSize, request.LearningRate, request.Transition, Stride: 0, request.Seed);
         var stopwatch = Stopwatch.StartNew();

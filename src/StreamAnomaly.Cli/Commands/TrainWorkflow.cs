@@ -106,6 +106,7 @@ internal static class TrainWorkflow
         AnsiConsole.MarkupLine(
             $"training [bold]{request.Detector}[/] on {train.shape[0]} normal frames from {clips.Count} clips ({skipped} anomalous or unwanted frames skipped); " +
             $"calibrating on {validation.Count} frames from {Markup.Escape(valFolder ?? "every 10th training frame")}");
+        WarnIfFewCalibrationFrames(validation.Count, request.Percentile);
 
         var stopwatch = Stopwatch.StartNew();
         var shape = new AutoencoderShape(request.Size, request.Width, request.Bottleneck, request.Peak);
@@ -136,6 +137,15 @@ internal static class TrainWorkflow
             $"calibrated threshold {calibration.Threshold:G6} (percentile {calibration.Percentile} of normal validation scores); " +
             $"{trainSeconds:F1} s training ({trainSeconds / request.Epochs:F1} s/epoch); bundle [bold]{Markup.Escape(Path.GetFullPath(request.Out))}[/]");
         return Path.GetFullPath(request.Out);
+    }
+
+    /// <summary>Warns on standard error, before training starts, when the calibration frames are too few for the percentile.</summary>
+    internal static void WarnIfFewCalibrationFrames(int count, double percentile)
+    {
+        if (ScoreCalibration.SampleSizeWarning(count, percentile) is { } warning)
+        {
+            Console.Error.WriteLine($"warning: {warning}");
+        }
     }
 
     internal static void PrintLosses(IEnumerable<(string Stage, int Epoch, double Loss)> epochLosses)

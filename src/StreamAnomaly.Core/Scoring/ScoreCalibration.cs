@@ -33,6 +33,29 @@ public sealed record ScoreCalibration(double Threshold, double Min, double Max, 
     public bool IsAnomalous(double raw) => raw >= Threshold;
 
     /// <summary>
+    /// A warning when <paramref name="count"/> normal frames are too few for a stable
+    /// <paramref name="percentile"/>-th percentile: fewer than <paramref name="minimumAbove"/> of
+    /// them lie above it, so the threshold rests on the highest frame or two and more normal frames
+    /// than the percentile promises will cross it. Null when there are enough, and at percentile
+    /// 100 (the largest score, chosen on purpose).
+    /// </summary>
+    public static string? SampleSizeWarning(int count, double percentile, int minimumAbove = 5)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumAbove);
+        var share = (100 - percentile) / 100;
+        if (!(share > 0) || count * share >= minimumAbove)
+        {
+            return null;
+        }
+
+        var needed = (int)Math.Ceiling(minimumAbove / share);
+        return string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"calibrating the {percentile:0.###}th percentile on {count} normal frames: only {count * share:0.##} of them lie above it, so the threshold rests on the highest one or two and will flag more normal frames than expected; calibrate on at least {needed} normal frames");
+    }
+
+    /// <summary>
     /// Fits a calibration to raw scores of normal frames: the threshold is their
     /// <paramref name="percentile"/>-th percentile (linear interpolation between order statistics).
     /// </summary>

@@ -18,6 +18,30 @@ public sealed class ScoreCalibrationTests
     }
 
     [Fact]
+    public void Sixty_frames_at_the_99th_percentile_get_a_warning_asking_for_500()
+    {
+        var warning = ScoreCalibration.SampleSizeWarning(60, 99);
+        Assert.NotNull(warning);
+        Assert.Contains("only 0.6 of them lie above it", warning);
+        Assert.Contains("at least 500 normal frames", warning);
+    }
+
+    [Theory]
+    [InlineData(500, 99)]
+    [InlineData(100, 95)]
+    [InlineData(3, 100)]
+    public void Enough_frames_above_the_percentile_or_the_maximum_itself_get_no_warning(int count, double percentile) =>
+        Assert.Null(ScoreCalibration.SampleSizeWarning(count, percentile));
+
+    [Fact]
+    public void One_frame_short_of_five_above_the_percentile_gets_a_warning()
+    {
+        var warning = ScoreCalibration.SampleSizeWarning(99, 95);
+        Assert.NotNull(warning);
+        Assert.Contains("at least 100 normal frames", warning);
+    }
+
+    [Fact]
     public void The_threshold_normalises_to_one_half()
     {
         var calibration = ScoreCalibration.Fit([10, 20, 30, 40], 75);
