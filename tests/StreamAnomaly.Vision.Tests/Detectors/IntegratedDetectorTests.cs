@@ -104,6 +104,30 @@ public sealed class IntegratedScoringTests
     }
 
     [Fact]
+    public void Infill_undoes_the_shift_a_normal_object_gives_a_whole_frame_bottleneck()
+    {
+        using var scope = NewDisposeScope();
+        // A one-float bottleneck: the reconstruction is the frame's mean everywhere, so the object
+        // (a 4x4 patch of 1 on a 16x16 frame of 0.5) shifts the whole reconstruction, as a hand
+        // shifts the 2 KB code. Outside the object the first reconstruction is 0.5 + 16 x 0.5 / 256.
+        var input = full(1, 1, 16, 16, 0.5f);
+        input[0, 0, TensorIndex.Slice(0, 4), TensorIndex.Slice(0, 4)] = tensor(1f);
+        var objects = zeros(1, 1, 16, 16);
+        objects[0, 0, TensorIndex.Slice(0, 4), TensorIndex.Slice(0, 4)] = tensor(1f);
+        static Tensor Mean(Tensor frame) => frame.mean([2, 3], keepdim: true).expand_as(frame);
+
+        var first = Mean(input);
+        var infilled = IntegratedDetector.Infill(Mean, input, first, objects, passes: 1, margin: 1);
+
+        // in-fill: the object grown by 1 px (5x5 = 25 pixels in the corner) takes the first
+        // reconstruction, 0.53125; the new mean is (231 x 0.5 + 25 x 0.53125) / 256 = 0.50305...
+        Assert.Equal(0.53125f, first[0, 0, 15, 15].item<float>(), 6);
+        Assert.Equal(((231 * 0.5) + (25 * 0.53125)) / 256, infilled[0, 0, 15, 15].item<float>(), 6);
+        var (before, after) = (Math.Abs(first[0, 0, 15, 15].item<float>() - 0.5), Math.Abs(infilled[0, 0, 15, 15].item<float>() - 0.5));
+        Assert.True(after < before / 5, $"residual outside the object: {after} after in-fill, {before} before");
+    }
+
+    [Fact]
     public void Table5_lists_the_integrated_cnn_first_and_every_ablation_row()
     {
         Assert.Equal(["integrated", "autoencoder", "+dilation 3", "+dilation 5", "+biased loss"], IntegratedScoring.Table5.Select(v => v.Name));

@@ -115,23 +115,28 @@ public sealed class IntegratedVersusAutoencoderTests(ITestOutputHelper output, I
         Assert.True(unseenIntegrated >= 9, $"integrated flagged only {unseenIntegrated}/12 frames with an unseen object");
     }
 
+    /// <summary>
+    /// On this tiny network, whether in-fill lowers the masked score of the normal-object frames
+    /// depends on the run: 110.6 against 114.7 in one run and 58.4 against 55.8 in another, as the CPU
+    /// kernels do not add in a fixed order. The square barely moves this network's code. So only the
+    /// row that must not change is asserted here; the effect in-fill exists for is tested with a
+    /// constructed whole-frame bottleneck in <see cref="IntegratedScoringTests"/>.
+    /// </summary>
     [Fact]
-    public void Infill_rebuilds_normal_object_frames_closer_to_the_scene_and_leaves_the_plain_autoencoder_row_alone()
+    public void Infill_leaves_the_plain_autoencoder_row_of_normal_object_frames_alone()
     {
         var trained = run.Detector;
         Assert.Equal(IntegratedTraining.DefaultInfill, trained.InfillPasses);
         var masked = new IntegratedDetector(trained.Network, CPU, trained.Detection, infillPasses: 0); // shares the network; the fixture disposes it
-        var integrated = trained.Variants.ToList().IndexOf("integrated");
-        var grown = trained.Variants.ToList().IndexOf("+dilation 3"); // without in-fill, the mask in-filled scoring uses: objects grown by InfillMargin
         var autoencoder = trained.Variants.ToList().IndexOf("autoencoder");
+        var integrated = trained.Variants.ToList().IndexOf("integrated");
+        var grown = trained.Variants.ToList().IndexOf("+dilation 3"); // without in-fill, the mask in-filled scoring uses
         var normal = Enumerable.Range(0, 12).Select(i => TestFrames.Scene(Size, 700 + i, (10 + (i % 3 * 13), 12 + (i / 3 * 10), Side))).ToArray();
 
         var withInfill = trained.ScoreVariants(normal);
         var without = masked.ScoreVariants(normal);
-        var (sumWith, sumWithout) = (withInfill[integrated].Sum(s => s.RawScore), without[grown].Sum(s => s.RawScore));
-        output.WriteLine($"score of 12 normal-object frames, objects grown by {IntegratedDetector.InfillMargin} px masked: {sumWith:F1} in-filled, {sumWithout:F1} not");
 
+        Assert.NotEqual(without[grown].Select(s => s.RawScore), withInfill[integrated].Select(s => s.RawScore)); // same mask: only the second reconstruction differs
         Assert.Equal(without[autoencoder].Select(s => s.RawScore), withInfill[autoencoder].Select(s => s.RawScore));
-        Assert.True(sumWith < sumWithout, $"in-filled {sumWith:F1} >= masked only {sumWithout:F1}");
     }
 }
