@@ -35,7 +35,7 @@ public sealed record ScoreCalibration(double Threshold, double Min, double Max, 
     /// <summary>
     /// A warning when <paramref name="count"/> normal frames are too few for a stable
     /// <paramref name="percentile"/>-th percentile: fewer than <paramref name="minimumAbove"/> of
-    /// them lie above it, so the threshold rests on the highest frame or two and more normal frames
+    /// them lie above it, so the threshold rests on the few highest of them and more normal frames
     /// than the percentile promises will cross it. Null when there are enough, and at percentile
     /// 100 (the largest score, chosen on purpose).
     /// </summary>
@@ -52,7 +52,7 @@ public sealed record ScoreCalibration(double Threshold, double Min, double Max, 
         var needed = (int)Math.Ceiling(minimumAbove / share);
         return string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $"calibrating the {percentile:0.###}th percentile on {count} normal frames: only {count * share:0.##} of them lie above it, so the threshold rests on the highest one or two and will flag more normal frames than expected; calibrate on at least {needed} normal frames");
+            $"calibrating the {percentile:0.###}th percentile on {count} normal frames: only {count * share:0.##} of them lie above it, so the threshold rests on the few highest and will flag more normal frames than expected; calibrate on at least {needed} normal frames");
     }
 
     /// <summary>
