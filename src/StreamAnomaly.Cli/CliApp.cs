@@ -285,9 +285,10 @@ internal static class CliApp
         var masking = new Option<string?>("--masking") { Description = "temporal bundles: none, learned, ideal (the clip's roi.png) or all (default: all)" };
         var ablation = new Option<bool>("--ablation") { Description = "temporal bundles: the paper's ablations of the learned mask (Eigen-CAM layers 1/2/4, threshold 0/0.1/0.2, window 3/7/11), each setting calibrated on --val; writes ablation.csv" };
         var validation = new Option<string?>("--val") { Description = "with --ablation: folder of normal clips to calibrate each mask setting on (default: DATA/../val)" };
-        var command = new Command("eval", "Score labelled clips with a bundle; print the papers' tables and write a report") { bundle, data, output, device, masking, ablation, validation };
+        var trueMasks = new Option<bool>("--true-masks") { Description = "integrated bundles: add a column scored with the clips' true normal-object masks (CLIP.masks/normal-object) in place of the segmentation head's, at the autoencoder column's threshold: what the scoring reaches with a perfect head" };
+        var command = new Command("eval", "Score labelled clips with a bundle; print the papers' tables and write a report") { bundle, data, output, device, masking, ablation, validation, trueMasks };
         command.SetAction(r => Guarded(() => EvalWorkflow.Execute(new EvalRequest(
-            r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!, r.GetValue(masking), r.GetValue(ablation), r.GetValue(validation)))));
+            r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!, r.GetValue(masking), r.GetValue(ablation), r.GetValue(validation), r.GetValue(trueMasks)))));
         return command;
     }
 

@@ -132,4 +132,56 @@ public sealed class EvalMasksCommandTests : IDisposable
         Assert.Equal(CliApp.BadInput, code);
         Assert.Contains("give --eval-data", error);
     }
+
+    [Fact]
+    public async Task Eval_with_true_masks_adds_a_column_at_the_autoencoder_columns_threshold()
+    {
+        var test = WriteSplit("test", 700);
+        var bundle = Path.Combine(root, "int.sabundle");
+        using (var detector = new IntegratedDetector(new IntegratedNetwork(IntegratedBundles.Tiny), CPU))
+        {
+            var calibrations = detector.Variants.ToDictionary(v => v, v => new ScoreCalibration(v == "autoencoder" ? 7 : 5, 0, 9, 99));
+            DetectorCatalog.CreateBundle(detector, calibrations[detector.Variants[0]], new Dictionary<string, string>(), DateTimeOffset.UnixEpoch, calibrations).Save(bundle);
+        }
+
+        var output = Path.Combine(root, "report");
+        Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", bundle, "--data", test, "--out", output, "--true-masks"]));
+
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        var columns = json.RootElement.GetProperty("variants").EnumerateArray().ToDictionary(v => v.GetProperty("detector").GetString()!);
+        Assert.Equal("integrated, true masks", columns.Keys.Last());
+        Assert.Equal(7, columns["integrated, true masks"].GetProperty("rawThreshold").GetDouble());
+        Assert.Equal(8, columns["integrated, true masks"].GetProperty("frames").GetInt32());
+    }
+
+    [Fact]
+    public async Task Eval_with_true_masks_names_the_clip_that_has_no_normal_object_masks()
+    {
+        var test = WriteSplit("test", 700, withMasks: false);
+        var bundle = IntegratedBundles.Untrained(Path.Combine(root, "untrained.sabundle"));
+
+        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", bundle, "--data", test, "--out", Path.Combine(root, "x"), "--true-masks"]);
+
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("cam", error);
+        Assert.Contains("--true-masks needs every clip's normal-object masks", error);
+        Assert.False(Directory.Exists(Path.Combine(root, "x")));
+    }
+
+    [Fact]
+    public async Task Eval_with_true_masks_refuses_a_bundle_of_another_detector()
+    {
+        var test = WriteSplit("test", 700);
+        var bundle = Path.Combine(root, "ae.sabundle");
+        using (var detector = new AutoencoderDetector(new ConvAutoencoder(32, 8, 16), new AutoencoderShape(32, 8, 16), CPU))
+        {
+            DetectorCatalog.CreateBundle(detector, new ScoreCalibration(1, 0, 2, 99), new Dictionary<string, string>(), DateTimeOffset.UnixEpoch).Save(bundle);
+        }
+
+        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", bundle, "--data", test, "--out", Path.Combine(root, "x"), "--true-masks"]);
+
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("--true-masks applies to integrated bundles only, this bundle is 'autoencoder'", error);
+        Assert.False(Directory.Exists(Path.Combine(root, "x")));
+    }
 }

@@ -13,7 +13,7 @@ internal static class IntegratedBundles
 {
     public const int Size = 64;
 
-    private static readonly IntegratedNetworkOptions Tiny = new()
+    public static readonly IntegratedNetworkOptions Tiny = new()
     {
         Depth = "resnet18", WidthDivisor = 8, PyramidChannels = 16, InputHeight = Size, InputWidth = Size,
         CodeSize = 32, DecoderWidth = 8, SqueezeChannels = 8, Prototypes = 4,

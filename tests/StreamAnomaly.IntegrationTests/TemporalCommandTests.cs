@@ -200,6 +200,16 @@ public sealed class TemporalCommandTests(TemporalCliFixture fixture) : IClassFix
         Assert.Equal("error: --val applies to eval --ablation only (the bundle is already calibrated)", error.Trim());
     }
 
+    [Theory]
+    [InlineData("--masking", "none")]
+    [InlineData("--true-masks")]
+    public async Task Eval_ablation_refuses_options_of_the_single_report(params string[] option)
+    {
+        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", fixture.PathOf("unused.sabundle"), "--data", fixture.Data("test"), "--out", fixture.PathOf("r-abl"), "--ablation", .. option]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Equal($"error: --ablation varies the learned mask only: leave out {option[0]}", error.Trim());
+    }
+
     [Fact]
     public async Task Labels_writes_a_csv_and_a_plot_per_clip()
     {

@@ -22,7 +22,17 @@ namespace StreamAnomaly.Cli.Commands;
 /// <param name="Masking">Temporal bundles only: none, learned, ideal or all (null = all).</param>
 /// <param name="Ablation">Temporal bundles only: the learned mask's Eigen-CAM ablations instead of the usual report.</param>
 /// <param name="Validation">With <paramref name="Ablation"/>: folder of normal clips to calibrate every setting on (null = DATA/../val).</param>
-internal sealed record EvalRequest(string Bundle, string Data, string Out, string Device, string? Masking = null, bool Ablation = false, string? Validation = null);
+/// <param name="TrueMasks">Integrated bundles only: add the <see cref="TrueMasksColumn"/> column.</param>
+internal sealed record EvalRequest(string Bundle, string Data, string Out, string Device, string? Masking = null, bool Ablation = false, string? Validation = null, bool TrueMasks = false)
+{
+    /// <summary>
+    /// The integrated CNN's default scoring with the clips' true normal-object masks in place of the
+    /// segmentation head's: what the scoring reaches with a perfect head. Its threshold is the plain
+    /// autoencoder's, since on a frame without a normal object the two scores are the same number
+    /// (exact when the bundle was calibrated on background frames only, the paper's protocol).
+    /// </summary>
+    public const string TrueMasksColumn = "integrated, true masks";
+}
 
 /// <summary>
 /// Scores every frame of a labelled clip folder with a bundle and writes the report
@@ -47,9 +57,9 @@ internal static class EvalWorkflow
             return;
         }
 
-        if (request.Masking is not null)
+        if (request.Masking is not null || request.TrueMasks)
         {
-            throw new ArgumentException("--ablation varies the learned mask only: leave out --masking");
+            throw new ArgumentException($"--ablation varies the learned mask only: leave out {(request.TrueMasks ? "--true-masks" : "--masking")}");
         }
 
         var device = TorchDevices.Parse(request.Device);
@@ -71,6 +81,11 @@ internal static class EvalWorkflow
 
         var device = TorchDevices.Parse(request.Device);
         using var loaded = DetectorCatalog.Load(request.Bundle, device);
+        if (request.TrueMasks && loaded.Detector is not IntegratedDetector)
+        {
+            throw new ArgumentException($"--true-masks applies to integrated bundles only, this bundle is '{loaded.Manifest.Detector}'");
+        }
+
         if (loaded.Detector is TemporalDetector temporal)
         {
             return TemporalEvalWorkflow.Run(request, temporal, loaded.Manifest);
@@ -84,6 +99,11 @@ internal static class EvalWorkflow
         var clips = ClipDataset.Open(request.Data, requireLabels: true);
         var total = clips.Sum(c => c.Labels!.Count);
         var variants = Variants(loaded);
+        var truth = request.TrueMasks ? TrueMaskScorer(loaded, clips) : null;
+        if (truth is not null)
+        {
+            variants = [.. variants, (EvalRequest.TrueMasksColumn, loaded.Manifest.VariantCalibrations![AutoencoderVariant])];
+        }
         using var output = new OutputFolder(request.Out);
 
         var stopwatch = Stopwatch.StartNew();
@@ -116,6 +136,12 @@ internal static class EvalWorkflow
                     }
 
                     var perVariant = loaded.Detector is IVariantScorer scorer ? scorer.ScoreVariants(frames) : [loaded.Detector.ScoreSequence(frames)];
+                    if (truth is not null)
+                    {
+                        var masks = frames.Select((_, i) => clip.ReadMask(IntegratedTrainWorkflow.NormalObjectCategory, start + i)!).ToArray();
+                        perVariant = [.. perVariant, truth.ScoreVariants(frames, [IntegratedScoring.Table5[0]], masks)[0]];
+                    }
+
                     for (var v = 0; v < variants.Count; v++)
                     {
                         for (var i = 0; i < frames.Count; i++)
@@ -141,6 +167,25 @@ internal static class EvalWorkflow
         PrintTables(metrics);
         AnsiConsole.MarkupLine($"{metrics[0].Frames} frames from {metrics[0].Clips} clips at {framesPerSecond:F1} frames/s; report [bold]{Markup.Escape(output.FinalPath)}[/]");
         return metrics[0];
+    }
+
+    private const string AutoencoderVariant = "autoencoder";
+
+    /// <summary>The detector that scores the <see cref="EvalRequest.TrueMasksColumn"/> column, after checking it can.</summary>
+    private static IntegratedDetector TrueMaskScorer(LoadedDetector loaded, IReadOnlyList<Clip> clips)
+    {
+        var integrated = (IntegratedDetector)loaded.Detector;
+        if (loaded.Manifest.VariantCalibrations?.ContainsKey(AutoencoderVariant) != true)
+        {
+            throw new InvalidDataFileException(loaded.Manifest.Detector, $"bundle has no calibration for scoring variant '{AutoencoderVariant}'");
+        }
+
+        if (clips.FirstOrDefault(c => c.ReadMask(IntegratedTrainWorkflow.NormalObjectCategory, 0) is null) is { } unmasked)
+        {
+            throw new InvalidDataFileException(unmasked.MediaPath, $"--true-masks needs every clip's {IntegratedTrainWorkflow.NormalObjectCategory} masks (CLIP.masks/{IntegratedTrainWorkflow.NormalObjectCategory}/)");
+        }
+
+        return integrated;
     }
 
     /// <summary>The scoring variants to report, each with its calibration from the bundle (default first).</summary>

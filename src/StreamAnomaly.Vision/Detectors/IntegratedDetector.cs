@@ -163,11 +163,21 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
 
     public IReadOnlyList<IReadOnlyList<RawFrameScore>> ScoreVariants(IReadOnlyList<Frame> frames) => ScoreVariants(frames, IntegratedScoring.Table5);
 
-    /// <summary>Scores <paramref name="frames"/> once per scoring variant, with one forward pass per batch.</summary>
-    public IReadOnlyList<IReadOnlyList<RawFrameScore>> ScoreVariants(IReadOnlyList<Frame> frames, IReadOnlyList<IntegratedScoring> variants)
+    /// <summary>
+    /// Scores <paramref name="frames"/> once per scoring variant, with one forward pass per batch.
+    /// With <paramref name="knownObjects"/> (one mask per frame, any size) those masks replace the
+    /// segmentation head's normal objects: given the true masks, the scores show what the scoring
+    /// itself can reach with a perfect head.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<RawFrameScore>> ScoreVariants(IReadOnlyList<Frame> frames, IReadOnlyList<IntegratedScoring> variants, IReadOnlyList<BinaryMask>? knownObjects = null)
     {
         ArgumentNullException.ThrowIfNull(frames);
         ArgumentNullException.ThrowIfNull(variants);
+        if (knownObjects is not null && knownObjects.Count != frames.Count)
+        {
+            throw new ArgumentException($"{knownObjects.Count} normal-object masks for {frames.Count} frames", nameof(knownObjects));
+        }
+
         var results = variants.Select(_ => new List<RawFrameScore>(frames.Count)).ToArray();
         var (h, w) = (InputHeight, InputWidth);
         Network.eval();
@@ -179,7 +189,7 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
             var batch = FrameTensors.ToBatch(frames.Skip(start).Take(count).ToArray(), w, h, device);
             using var output = Network.call(batch);
             var residual = Residual(batch, output.Reconstruction);
-            var objects = NormalObjectMask(output, count);
+            var objects = knownObjects is null ? NormalObjectMask(output, count) : MaskBatch(knownObjects.Skip(start).Take(count));
             var maskedResidual = InfillPasses > 0 && objects.any().item<bool>() ? Residual(batch, Infill(Network.Reconstruct, batch, output.Reconstruction, objects, InfillPasses, InfillMargin)) : residual;
             var objectPixels = objects.cpu().data<float>().ToArray();
             var ignored = Enumerable.Range(0, count)
@@ -249,6 +259,15 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
         }
 
         return tensor(union, [count, 1, h, w]).to(device);
+    }
+
+    /// <summary>Masks resized to the input: [N, 1, H, W], 1 on objects.</summary>
+    private Tensor MaskBatch(IEnumerable<BinaryMask> masks)
+    {
+        var (h, w) = (InputHeight, InputWidth);
+        var resized = masks.Select(m => m.Width == w && m.Height == h ? m : m.Resized(w, h)).ToArray();
+        var pixels = resized.SelectMany(static m => m.Data.Select(static v => v ? 1f : 0f)).ToArray();
+        return tensor(pixels, [resized.Length, 1, h, w]).to(device);
     }
 
     /// <summary>Raw scores and masked residual maps (CPU arrays) of one variant.</summary>

@@ -1,3 +1,4 @@
+using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Vision.Detectors;
 using StreamAnomaly.Vision.Imaging;
@@ -235,5 +236,48 @@ public sealed class IntegratedTrainerTests
         var frames = TestFrames.Normal(64, 2);
 
         Assert.Equal(plain.ScoreVariants(frames).SelectMany(v => v.Select(s => s.RawScore)), infilled.ScoreVariants(frames).SelectMany(v => v.Select(s => s.RawScore)));
+    }
+
+    [Fact]
+    public void Empty_true_masks_score_the_integrated_row_as_the_plain_autoencoder_row()
+    {
+        // score threshold 0: the head finds objects in every frame, the given empty masks overrule it
+        random.manual_seed(3);
+        using var detector = new IntegratedDetector(new IntegratedNetwork(Tiny), CPU, new PostprocessOptions { ScoreThreshold = 0.0 }, infillPasses: 1);
+        var frames = TestFrames.Normal(64, 2);
+        var empty = frames.Select(_ => BinaryMask.Empty(64, 64)).ToArray();
+
+        var headRow = detector.ScoreVariants(frames, IntegratedScoring.Table5);
+        var trueRow = detector.ScoreVariants(frames, [IntegratedScoring.Table5[0]], empty)[0];
+
+        Assert.Equal(headRow[1].Select(s => s.RawScore), trueRow.Select(s => s.RawScore));
+        Assert.NotEqual(headRow[0].Select(s => s.RawScore), trueRow.Select(s => s.RawScore));
+    }
+
+    [Fact]
+    public void True_masks_of_another_size_are_resized_and_replace_the_heads_objects()
+    {
+        // score threshold 1.1: the head finds nothing; the given 32 px masks cover the left half
+        random.manual_seed(3);
+        using var detector = new IntegratedDetector(new IntegratedNetwork(Tiny), CPU, new PostprocessOptions { ScoreThreshold = 1.1 });
+        var frames = TestFrames.Normal(64, 2);
+        var leftHalf = new BinaryMask(32, 32, Enumerable.Range(0, 32 * 32).Select(p => p % 32 < 16).ToArray());
+
+        var scores = detector.ScoreVariants(frames, [IntegratedScoring.Table5[0]], [leftHalf, leftHalf])[0];
+
+        Assert.All(scores, s => Assert.Equal(64 * 32, s.Ignored!.Area));
+        Assert.All(scores, s => Assert.True(s.Ignored!.Data[(10 * 64) + 31] && !s.Ignored.Data[(10 * 64) + 32]));
+        Assert.All(scores, s => Assert.Equal(0f, s.Residual.Values[(10 * 64) + 5]));
+    }
+
+    [Fact]
+    public void True_masks_must_match_the_frames_one_to_one()
+    {
+        using var detector = new IntegratedDetector(new IntegratedNetwork(Tiny), CPU);
+        var frames = TestFrames.Normal(64, 2);
+
+        var error = Assert.Throws<ArgumentException>(() => detector.ScoreVariants(frames, IntegratedScoring.Table5, [BinaryMask.Empty(64, 64)]));
+
+        Assert.StartsWith("1 normal-object masks for 2 frames", error.Message);
     }
 }
