@@ -21,13 +21,15 @@ public sealed class CopyPasteTests
         return (images, [new SegmentationTargets([new InstanceTarget(PseudoLabeler.TightBox(mask), mask)]), SegmentationTargets.None]);
     }
 
-    [Fact]
-    public void The_pasted_instance_covers_exactly_the_pixels_that_changed()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_pasted_instance_covers_exactly_the_pixels_that_changed(bool rotate)
     {
         var (images, targets) = Batch();
         using var _ = images;
 
-        var (pasted, labels) = CopyPaste.Apply(images, targets, new Random(1), new CopyPasteOptions(Probability: 1));
+        var (pasted, labels) = CopyPaste.Apply(images, targets, new Random(1), new CopyPasteOptions(Probability: 1, Rotate: rotate));
 
         using (pasted)
         {
@@ -85,6 +87,37 @@ public sealed class CopyPasteTests
             Assert.True(pasted.allclose(images, rtol: 0, atol: 0));
             Assert.Equal(targets, labels);
         }
+    }
+
+    [Fact]
+    public void A_quarter_turn_moves_each_pixel_of_a_piece_to_its_turned_place()
+    {
+        // 3 x 2 piece showing donor pixels 0..5 row by row; turned clockwise on screen (y down)
+        var piece = new Piece(3, 2, [0, 1, 2, 3, 4, 5]);
+
+        var turned = CopyPaste.Rotated(piece, Math.PI / 2, minPixels: 1)!;
+
+        Assert.Equal((2, 3), (turned.Width, turned.Height));
+        Assert.Equal([3, 0, 4, 1, 5, 2], turned.Source);
+    }
+
+    [Fact]
+    public void A_piece_turned_by_an_odd_angle_keeps_its_area_and_shows_only_its_own_pixels()
+    {
+        var piece = new Piece(10, 10, Enumerable.Range(100, 100).ToArray());
+
+        var turned = CopyPaste.Rotated(piece, 0.7, minPixels: 1)!;
+
+        var shown = turned.Source.Where(p => p != Piece.Outside).ToArray();
+        Assert.InRange(shown.Length, 90, 110);
+        Assert.All(shown, p => Assert.InRange(p, 100, 199));
+        Assert.InRange(turned.Width, 13, 14);
+    }
+
+    [Fact]
+    public void A_turned_piece_below_the_minimum_size_is_dropped()
+    {
+        Assert.Null(CopyPaste.Rotated(new Piece(4, 4, Enumerable.Range(0, 16).ToArray()), 0.3, minPixels: 40));
     }
 
     [Fact]
