@@ -42,6 +42,15 @@ public sealed class EvalMasksCommandTests : IDisposable
         return folder;
     }
 
+    /// <summary>An untrained autoencoder bundle: a detector these commands refuse.</summary>
+    private string AutoencoderBundle()
+    {
+        var path = Path.Combine(root, "ae.sabundle");
+        using var detector = new AutoencoderDetector(new ConvAutoencoder(32, 8, 16), new AutoencoderShape(32, 8, 16), CPU);
+        DetectorCatalog.CreateBundle(detector, new ScoreCalibration(1, 0, 2, 99), new Dictionary<string, string>(), DateTimeOffset.UnixEpoch).Save(path);
+        return path;
+    }
+
     [Fact]
     public async Task Eval_masks_writes_table3_with_ground_truth_first_and_the_three_pseudo_label_variants()
     {
@@ -94,11 +103,7 @@ public sealed class EvalMasksCommandTests : IDisposable
     public async Task Eval_masks_refuses_a_bundle_of_another_detector()
     {
         var train = WriteSplit("train", 300);
-        var bundle = Path.Combine(root, "ae.sabundle");
-        using (var detector = new AutoencoderDetector(new ConvAutoencoder(32, 8, 16), new AutoencoderShape(32, 8, 16), CPU))
-        {
-            DetectorCatalog.CreateBundle(detector, new ScoreCalibration(1, 0, 2, 99), new Dictionary<string, string>(), DateTimeOffset.UnixEpoch).Save(bundle);
-        }
+        var bundle = AutoencoderBundle();
 
         var (code, error) = await ConsoleCapture.Run(["eval-masks", "--bundle", bundle, "--data", train, "--eval-data", train, "--out", Path.Combine(root, "x")]);
 
@@ -172,11 +177,7 @@ public sealed class EvalMasksCommandTests : IDisposable
     public async Task Eval_with_true_masks_refuses_a_bundle_of_another_detector()
     {
         var test = WriteSplit("test", 700);
-        var bundle = Path.Combine(root, "ae.sabundle");
-        using (var detector = new AutoencoderDetector(new ConvAutoencoder(32, 8, 16), new AutoencoderShape(32, 8, 16), CPU))
-        {
-            DetectorCatalog.CreateBundle(detector, new ScoreCalibration(1, 0, 2, 99), new Dictionary<string, string>(), DateTimeOffset.UnixEpoch).Save(bundle);
-        }
+        var bundle = AutoencoderBundle();
 
         var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", bundle, "--data", test, "--out", Path.Combine(root, "x"), "--true-masks"]);
 
