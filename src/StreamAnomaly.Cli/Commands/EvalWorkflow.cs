@@ -104,6 +104,7 @@ internal static class EvalWorkflow
         {
             variants = [.. variants, (EvalRequest.TrueMasksColumn, loaded.Manifest.VariantCalibrations![AutoencoderVariant])];
         }
+
         using var output = new OutputFolder(request.Out);
 
         var stopwatch = Stopwatch.StartNew();
