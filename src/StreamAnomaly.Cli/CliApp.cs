@@ -23,6 +23,7 @@ internal static class CliApp
         root.Subcommands.Add(SynthCommand());
         root.Subcommands.Add(TrainCommand(time));
         root.Subcommands.Add(EvalCommand());
+        root.Subcommands.Add(CalibrateCommand(time));
         root.Subcommands.Add(PseudolabelCommand());
         root.Subcommands.Add(EvalMasksCommand(time));
         root.Subcommands.Add(new Command("bench", "Performance benchmarks") { BenchIntegratedCommand(), BenchPipelineCommand() });
@@ -292,6 +293,26 @@ internal static class CliApp
         return command;
     }
 
+    private static Command CalibrateCommand(TimeProvider time)
+    {
+        var bundle = new Option<string>("--bundle") { Description = "Model bundle of a frame detector (autoencoder, integrated)", Required = true };
+        var data = new Option<string>("--data") { Description = "Folder of normal clips to set the thresholds on (e.g. SUITE/val, or fresh footage of the camera)", Required = true };
+        var output = new Option<string>("--out") { Description = "Bundle file to write: the same weights, new calibrations (may be --bundle itself)", Required = true };
+        var categories = new Option<string[]>("--category") { Description = "Only frames of this label category (repeatable; default: every normal frame)", AllowMultipleArgumentsPerToken = true };
+        var percentile = new Option<double>("--percentile") { Description = "Threshold = this percentile of the frames' scores", DefaultValueFactory = _ => 99.0 };
+        var settings = new Option<string[]>("--set") { Description = "Change a scoring parameter of the bundle first, e.g. --set peak=8 or --set detectionScore=0.7 (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("calibrate", "Refit a bundle's score thresholds on normal clips without retraining (after a camera or light change, or a changed scoring parameter)")
+        {
+            bundle, data, output, categories, percentile, settings, device,
+        };
+        command.SetAction(r => Guarded(() => CalibrateWorkflow.Run(
+            new CalibrateRequest(
+                r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(categories) ?? [], Percent(r.GetValue(percentile), "--percentile"), r.GetValue(settings) ?? [], r.GetValue(device)!),
+            time)));
+        return command;
+    }
+
     private static Command LabelsCommand()
     {
         var data = new Option<string>("--data") { Description = "Folder of NORMAL training clips (interchange format)", Required = true };
@@ -346,6 +367,9 @@ internal static class CliApp
 
     private static double Probability(double value, string name) =>
         value is >= 0 and <= 1 ? value : throw new ArgumentException($"{name} must be between 0 and 1, got {value}");
+
+    private static double Percent(double value, string name) =>
+        value is >= 0 and <= 100 ? value : throw new ArgumentException($"{name} must be in 0 .. 100, got {value}");
 
     private static int NonNegative(int value, string name) =>
         value >= 0 ? value : throw new ArgumentException($"{name} must be 0 or more, got {value}");

@@ -178,11 +178,12 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
         Assert.Contains("cam", error);
         Assert.Contains("labels", error);
     }
+}
 
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
+/// <summary>A clock stopped at <paramref name="now"/>, for bundle timestamps.</summary>
+internal sealed class FixedClock(DateTimeOffset now) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => now;
 }
 
 /// <summary>Tests that redirect Console.Error run one at a time.</summary>

@@ -65,6 +65,11 @@ public sealed class AutoencoderDetector : IBundledDetector
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        if (shape.Peak < 0 || shape.Peak > shape.InputSize)
+        {
+            throw new ArgumentException($"peak window {shape.Peak} must lie in 0 .. {shape.InputSize} (the input size)");
+        }
+
         this.model = model;
         Shape = shape;
         this.device = device;

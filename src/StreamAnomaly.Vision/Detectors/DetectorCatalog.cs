@@ -85,9 +85,15 @@ public static class DetectorCatalog
     /// Loads a bundle file and rebuilds its detector on <paramref name="device"/>. Throws
     /// <see cref="InvalidDataFileException"/> for a missing, corrupted or foreign bundle.
     /// </summary>
-    public static LoadedDetector Load(string path, Device device)
+    public static LoadedDetector Load(string path, Device device) => Load(ModelBundle.Load(path), path, device);
+
+    /// <summary>
+    /// Rebuilds the detector of an already read (possibly edited) <paramref name="bundle"/>;
+    /// <paramref name="path"/> names it in errors.
+    /// </summary>
+    public static LoadedDetector Load(ModelBundle bundle, string path, Device device)
     {
-        var bundle = ModelBundle.Load(path);
+        ArgumentNullException.ThrowIfNull(bundle);
         if (!Loaders.TryGetValue(bundle.Manifest.Detector, out var load))
         {
             throw new InvalidDataFileException(path, $"model bundle for unknown detector '{bundle.Manifest.Detector}' (known: {string.Join(", ", Names)})");
