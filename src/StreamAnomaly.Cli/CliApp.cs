@@ -85,13 +85,14 @@ internal static class CliApp
         var scaled = new Option<bool>("--scaled") { Description = "Integrated CNN: score the residual divided by its normal size at each pixel (fitted on background frames) instead of the raw residual" };
         var infill = new Option<int?>("--infill") { Description = $"Integrated CNN: passes that replace detected normal objects by the reconstruction and reconstruct again before scoring, so a hand does not disturb the rest of the frame (0 = off, the paper's) [default: {IntegratedTraining.DefaultInfill}]" };
         var decoys = new Option<double?>("--decoys") { Description = $"Integrated CNN: chance per stage-2 frame of an unlabelled, recoloured blob of scene content, so the segmentation head learns what a normal object looks like rather than 'anything new' [default: {IntegratedTraining.DefaultDecoys}]" };
+        var solidDecoys = new Option<double?>("--solid-decoys") { Description = "Integrated CNN: share of the decoys that are solid-coloured random polygons (one flat colour, as tools and boxes are) instead of recoloured scene content [default: 0]" };
         var refitEpochs = new Option<int>("--refit-epochs") { Description = "Integrated CNN: epochs of stage 3 (decoder refit)", DefaultValueFactory = _ => 3 };
         var window = new Option<int>("--window") { Description = "temporal: frames per window T (ConvLSTM and R3D-18 clips)", DefaultValueFactory = _ => 8 };
         var partitions = new Option<int>("--partitions") { Description = "temporal: partitions C of the machine cycle (R3D-18 classes)", DefaultValueFactory = _ => 4 };
         var transition = new Option<int>("--transition") { Description = "temporal: ramp width of the smoothed partition labels, frames", DefaultValueFactory = _ => 2 };
         var command = new Command("train", "Train a detector on normal clips and write a calibrated model bundle")
         {
-            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, backbone, widthDivisor, segmentationEpochs, refitEpochs, scaled, infill, decoys, peak, window, partitions, transition,
+            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, backbone, widthDivisor, segmentationEpochs, refitEpochs, scaled, infill, decoys, solidDecoys, peak, window, partitions, transition,
         };
         command.SetAction(r => Guarded(() => TrainWorkflow.Run(
             new TrainRequest(
@@ -120,6 +121,7 @@ internal static class CliApp
                 Scaled = r.GetValue(scaled),
                 Infill = r.GetValue(infill) is { } passes ? NonNegative(passes, "--infill") : null,
                 Decoys = r.GetValue(decoys) is { } chance ? Probability(chance, "--decoys") : null,
+                SolidDecoys = r.GetValue(solidDecoys) is { } share ? Probability(share, "--solid-decoys") : null,
                 Peak = r.GetValue(peak),
             },
             time)));

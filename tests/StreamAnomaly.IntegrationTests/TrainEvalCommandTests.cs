@@ -117,17 +117,19 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     [InlineData("--scaled")]
     [InlineData("--infill", "2")]
     [InlineData("--decoys", "0.5")]
+    [InlineData("--solid-decoys", "0.5")]
     public async Task Integrated_only_options_are_refused_for_another_detector(params string[] option)
     {
         var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), .. option, "--out", fixture.PathOf("s.sabundle")]);
         Assert.Equal(CliApp.BadInput, code);
-        Assert.Equal("error: --scaled, --segmentation-epochs, --infill and --decoys apply to --detector integrated only", error.Trim());
+        Assert.Equal("error: --scaled, --segmentation-epochs, --infill, --decoys and --solid-decoys apply to --detector integrated only", error.Trim());
         Assert.False(File.Exists(fixture.PathOf("s.sabundle")));
     }
 
     [Theory]
     [InlineData("--infill", "-1", "error: --infill must be 0 or more, got -1")]
     [InlineData("--decoys", "1.5", "error: --decoys must be between 0 and 1, got 1.5")]
+    [InlineData("--solid-decoys", "-0.1", "error: --solid-decoys must be between 0 and 1, got -0.1")]
     public async Task Out_of_range_integrated_options_are_refused_before_training(string option, string value, string message)
     {
         var (code, error) = await ConsoleCapture.Run(["train", "--detector", "integrated", "--data", fixture.Data("train"), option, value, "--out", fixture.PathOf("r.sabundle")]);

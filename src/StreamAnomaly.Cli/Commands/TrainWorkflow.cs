@@ -57,6 +57,9 @@ internal sealed record TrainRequest(
 
     /// <summary>Integrated CNN: stage 2's chance per frame of an unlabelled decoy blob (<see cref="DecoyPaste"/>); null = the trainer's default.</summary>
     public double? Decoys { get; init; }
+
+    /// <summary>Integrated CNN: share of the decoys that are solid-coloured polygons (<see cref="DecoyPasteOptions.Solid"/>); null = none.</summary>
+    public double? SolidDecoys { get; init; }
 }
 
 /// <summary>
@@ -76,9 +79,9 @@ internal static class TrainWorkflow
             return IntegratedTrainWorkflow.Run(request, time);
         }
 
-        if (request.Scaled || request.SegmentationEpochs is not null || request.Infill is not null || request.Decoys is not null)
+        if (request.Scaled || request.SegmentationEpochs is not null || request.Infill is not null || request.Decoys is not null || request.SolidDecoys is not null)
         {
-            throw new ArgumentException($"--scaled, --segmentation-epochs, --infill and --decoys apply to --detector {IntegratedDetector.Name} only");
+            throw new ArgumentException($"--scaled, --segmentation-epochs, --infill, --decoys and --solid-decoys apply to --detector {IntegratedDetector.Name} only");
         }
 
         if (request.Size < 16 || request.Size % 16 != 0)

@@ -8,7 +8,12 @@ namespace StreamAnomaly.Vision.Training;
 /// <param name="MinSide">Smallest axis of the decoy ellipse, as a fraction of the frame's shorter side.</param>
 /// <param name="MaxSide">Largest axis of the decoy ellipse, as a fraction of the frame's shorter side.</param>
 /// <param name="Tries">Random places tried for a decoy that must miss every labelled object.</param>
-public sealed record DecoyPasteOptions(double Probability = 0.5, double MinSide = 0.08, double MaxSide = 0.25, int Tries = 10);
+/// <param name="Solid">
+/// Share of the decoys that are a solid-coloured random polygon (a tool, a box, a rag: one colour,
+/// lightly shaded, up to 3 times as long as wide, its length in the size range) instead of an ellipse
+/// of recoloured scene content; in [0, 1].
+/// </param>
+public sealed record DecoyPasteOptions(double Probability = 0.5, double MinSide = 0.08, double MaxSide = 0.25, int Tries = 10, double Solid = 0);
 
 /// <summary>
 /// Negative pastes for the segmentation stage, after CutPaste (Li et al., "CutPaste: Self-Supervised
@@ -17,7 +22,9 @@ public sealed record DecoyPasteOptions(double Probability = 0.5, double MinSide 
 /// pasted elsewhere away from the target's objects, with NO label. The pseudo-labels teach the head
 /// "what the autoencoder could not rebuild"; decoys teach it that a foreign-looking blob is not by
 /// itself a normal object, so it learns what the normal object looks like and leaves other objects
-/// (the anomalies) in the residual. Uses no abnormal footage.
+/// (the anomalies) in the residual. Solid decoys (<see cref="DecoyPasteOptions.Solid"/>) are the
+/// other kind of foreign object: one flat colour and a hard outline, as tools and packaging are.
+/// Uses no abnormal footage.
 /// </summary>
 public static class DecoyPaste
 {
@@ -51,6 +58,17 @@ public static class DecoyPaste
 
             var shorter = Math.Min(width, height);
             int Axis() => Math.Max(3, (int)Math.Round(shorter * (options.MinSide + (random.NextDouble() * (options.MaxSide - options.MinSide)))));
+            if (random.NextDouble() < options.Solid)
+            {
+                var shape = Polygon(random, Axis(), 1 + (2 * random.NextDouble()));
+                if (FreePlace(occupied[i], shape, width, height, random, options.Tries) is { } at)
+                {
+                    PasteSolid(pasted, i, shape, at, random);
+                }
+
+                continue;
+            }
+
             var inside = Ellipse(Axis(), Axis());
             var donor = random.Next(count);
             if (FreePlace(occupied[donor], inside, width, height, random, options.Tries) is not { } from
@@ -101,6 +119,53 @@ public static class DecoyPaste
         return inside;
     }
 
+    /// <summary>
+    /// A filled random polygon, [row, column]: 5-9 corners around a centre at 55-100 % of the radius,
+    /// stretched to <paramref name="length"/> pixels by length / <paramref name="aspect"/>, turned by a random angle.
+    /// </summary>
+    internal static bool[,] Polygon(Random random, int length, double aspect)
+    {
+        var corners = random.Next(5, 10);
+        var turn = random.NextDouble() * Math.PI;
+        var (cos, sin) = (Math.Cos(turn), Math.Sin(turn));
+        var (along, across) = (length / 2.0, Math.Max(1.5, length / (2.0 * aspect)));
+        var points = Enumerable.Range(0, corners).Select(k =>
+        {
+            var angle = (2 * Math.PI * (k + (0.3 * (random.NextDouble() - 0.5)))) / corners;
+            var r = 0.55 + (0.45 * random.NextDouble());
+            var (u, v) = (r * along * Math.Cos(angle), r * across * Math.Sin(angle));
+            return (X: (u * cos) - (v * sin), Y: (u * sin) + (v * cos));
+        }).ToArray();
+        var (left, top) = (Math.Floor(points.Min(p => p.X)), Math.Floor(points.Min(p => p.Y)));
+        var (w, h) = ((int)Math.Ceiling(points.Max(p => p.X) - left) + 1, (int)Math.Ceiling(points.Max(p => p.Y) - top) + 1);
+        var inside = new bool[h, w];
+        for (var row = 0; row < h; row++)
+        {
+            for (var column = 0; column < w; column++)
+            {
+                inside[row, column] = Contains(points, left + column + 0.5, top + row + 0.5);
+            }
+        }
+
+        return inside;
+    }
+
+    /// <summary>Even-odd rule: does the closed polygon <paramref name="points"/> contain (x, y)?</summary>
+    private static bool Contains((double X, double Y)[] points, double x, double y)
+    {
+        var inside = false;
+        for (int a = 0, b = points.Length - 1; a < points.Length; b = a++)
+        {
+            if ((points[a].Y > y) != (points[b].Y > y)
+                && x < points[a].X + ((y - points[a].Y) * (points[b].X - points[a].X) / (points[b].Y - points[a].Y)))
+            {
+                inside = !inside;
+            }
+        }
+
+        return inside;
+    }
+
     /// <summary>A top-left corner where the shape misses every occupied pixel, or null after <paramref name="tries"/> attempts.</summary>
     private static (int X, int Y)? FreePlace(bool[] occupied, bool[,] inside, int width, int height, Random random, int tries)
     {
@@ -129,6 +194,34 @@ public static class DecoyPaste
         }
 
         return null;
+    }
+
+    /// <summary>Fills <paramref name="inside"/> at <paramref name="at"/> with one random colour, shaded by up to 15 % along a random direction.</summary>
+    private static void PasteSolid(Tensor pasted, int target, bool[,] inside, (int X, int Y) at, Random random)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (w, h) = (inside.GetLength(1), inside.GetLength(0));
+        var colour = Enumerable.Range(0, 3).Select(_ => random.NextDouble()).ToArray();
+        var direction = random.NextDouble() * 2 * Math.PI;
+        var halfDiagonal = Math.Sqrt((w * w) + (h * h)) / 2;
+        var (dx, dy) = (Math.Cos(direction) / halfDiagonal, Math.Sin(direction) / halfDiagonal);
+        var fill = new float[3 * h * w];
+        for (var c = 0; c < 3; c++)
+        {
+            for (var row = 0; row < h; row++)
+            {
+                for (var column = 0; column < w; column++)
+                {
+                    var shade = 1 + (0.15 * (((column + 0.5 - (w / 2.0)) * dx) + ((row + 0.5 - (h / 2.0)) * dy)));
+                    fill[(((c * h) + row) * w) + column] = (float)Math.Clamp(colour[c] * shade, 0, 1);
+                }
+            }
+        }
+
+        var region = pasted[TensorIndex.Single(target), TensorIndex.Colon, TensorIndex.Slice(at.Y, at.Y + h), TensorIndex.Slice(at.X, at.X + w)];
+        var mask = tensor(inside.Cast<bool>().ToArray(), [1, h, w]).to(pasted.device);
+        region.copy_(where(mask, tensor(fill, [3, h, w]).to(pasted.device), region));
     }
 
     private static void Paste(Tensor pasted, int target, Tensor images, int donor, bool[,] inside, (int X, int Y) from, (int X, int Y) to, int[] order, float[] gains)

@@ -20,6 +20,7 @@ namespace StreamAnomaly.Vision.Training;
 /// </param>
 /// <param name="CopyPasteProbability">Stage 2: chance that a frame gets a pasted piece of a labelled object (<see cref="CopyPaste"/>; 0 = off).</param>
 /// <param name="DecoyProbability">Stage 2: chance that a frame gets an unlabelled recoloured blob of scene content (<see cref="DecoyPaste"/>; 0 = off).</param>
+/// <param name="SolidDecoys">Stage 2: share of the decoys that are solid-coloured random polygons (<see cref="DecoyPasteOptions.Solid"/>).</param>
 /// <param name="ScalePixelPercentile">Residual scale: this percentile of each pixel's background residual (<see cref="NormalResidualScale"/>).</param>
 /// <param name="ScaleFloorPercentile">Residual scale: at least this percentile of all background residual pixels pooled.</param>
 /// <param name="Seed">Seeds initialisation, shuffling and augmentation.</param>
@@ -35,6 +36,7 @@ public sealed record IntegratedTraining(
     double PseudoLabelPercentile = 99.9,
     double CopyPasteProbability = 0.5,
     double DecoyProbability = IntegratedTraining.DefaultDecoys,
+    double SolidDecoys = 0,
     double ScalePixelPercentile = 99,
     double ScaleFloorPercentile = 90,
     int Seed = 0,
@@ -276,7 +278,7 @@ public static class IntegratedTrainer
         using var priors = cpuPriors.to(device);
         var symmetries = Dihedral.Count(network.Options.InputWidth, network.Options.InputHeight);
         var copyPaste = new CopyPasteOptions(training.CopyPasteProbability);
-        var decoys = new DecoyPasteOptions(training.DecoyProbability);
+        var decoys = new DecoyPasteOptions(training.DecoyProbability, Solid: training.SolidDecoys);
         var pieces = new Random(training.Seed);
         MiniBatchLoop.Run(optimizer, targets.Count, training.BatchSize, training.SegmentationEpochs, "segmentation", generator, progress, cancellationToken, picks =>
         {

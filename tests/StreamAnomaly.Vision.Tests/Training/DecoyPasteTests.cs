@@ -26,15 +26,17 @@ public sealed class DecoyPasteTests
 
     private static bool[] Changed(Tensor after, Tensor before, int frame) => after[frame].ne(before[frame]).any(0).flatten().data<bool>().ToArray();
 
-    [Fact]
-    public void A_decoy_never_touches_a_labelled_object()
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    public void A_decoy_never_touches_a_labelled_object(double solid)
     {
         var (images, targets) = Batch();
         using var _ = images;
         var pasted = 0;
         for (var seed = 0; seed < 30; seed++)
         {
-            using var decoyed = DecoyPaste.Apply(images, targets, new Random(seed), new DecoyPasteOptions(Probability: 1));
+            using var decoyed = DecoyPaste.Apply(images, targets, new Random(seed), new DecoyPasteOptions(Probability: 1, Solid: solid));
             var changed = Changed(decoyed, images, 0);
             Assert.DoesNotContain(Enumerable.Range(0, Size * Size), p => changed[p] && targets[0].Instances[0].Mask.Data[p]);
             pasted += changed.Any(c => c) ? 1 : 0;
@@ -57,6 +59,40 @@ public sealed class DecoyPasteTests
         Assert.InRange(height, 8, 16);
         // an inscribed ellipse fills pi / 4 of its box; recolouring can leave a few pixels as they were
         Assert.InRange(pixels.Length / (double)(width * height), 0.6, 0.85);
+    }
+
+    [Fact]
+    public void A_solid_decoy_is_one_colour_shaded_by_at_most_15_percent_either_way()
+    {
+        var (images, targets) = Batch();
+        using var _ = images;
+        using var decoyed = DecoyPaste.Apply(images, targets, new Random(7), new DecoyPasteOptions(Probability: 1, MinSide: 0.4, MaxSide: 0.5, Solid: 1));
+        var changed = Changed(decoyed, images, 1);
+        var pixels = Enumerable.Range(0, Size * Size).Where(p => changed[p]).ToArray();
+        Assert.True(pixels.Length >= 20, $"only {pixels.Length} pixels changed");
+        var values = decoyed[1].reshape(3, Size * Size).data<float>().ToArray();
+        for (var c = 0; c < 3; c++)
+        {
+            var channel = pixels.Select(p => values[(c * Size * Size) + p]).ToArray();
+            var middle = (channel.Max() + channel.Min()) / 2;
+            Assert.All(channel, v => Assert.InRange(v, (middle * 0.85f) - 1e-3f, (middle * 1.15f) + 1e-3f));
+        }
+    }
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(3.0)]
+    public void A_polygon_is_filled_around_its_centre_and_no_longer_than_asked(double aspect)
+    {
+        for (var seed = 0; seed < 20; seed++)
+        {
+            var inside = DecoyPaste.Polygon(new Random(seed), 20, aspect);
+            var (h, w) = (inside.GetLength(0), inside.GetLength(1));
+            Assert.InRange(Math.Max(w, h), 8, 21);
+            Assert.True(inside[h / 2, w / 2], $"seed {seed}: the centre is not filled");
+            var area = inside.Cast<bool>().Count(b => b);
+            Assert.InRange(area, 0.2 * 20 * 20 / aspect * Math.PI / 4, 20 * 20 / aspect * Math.PI / 4);
+        }
     }
 
     [Fact]
@@ -98,15 +134,17 @@ public sealed class DecoyPasteTests
         Assert.Throws<ArgumentException>(() => DecoyPaste.Apply(images, targets.Take(1).ToArray(), new Random(3)));
     }
 
-    [Fact]
-    public void Leaves_no_live_tensor_behind()
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    public void Leaves_no_live_tensor_behind(double solid)
     {
         var (images, targets) = Batch();
         using var _ = images;
-        DecoyPaste.Apply(images, targets, new Random(3), new DecoyPasteOptions(Probability: 1)).Dispose();
+        DecoyPaste.Apply(images, targets, new Random(3), new DecoyPasteOptions(Probability: 1, Solid: solid)).Dispose();
         var before = LeakProbe.LiveTensors;
 
-        DecoyPaste.Apply(images, targets, new Random(4), new DecoyPasteOptions(Probability: 1)).Dispose();
+        DecoyPaste.Apply(images, targets, new Random(4), new DecoyPasteOptions(Probability: 1, Solid: solid)).Dispose();
 
         Assert.Equal(before, LeakProbe.LiveTensors);
     }
