@@ -58,7 +58,7 @@ public static class DecoyPaste
 
             var shorter = Math.Min(width, height);
             int Axis() => Math.Max(3, (int)Math.Round(shorter * (options.MinSide + (random.NextDouble() * (options.MaxSide - options.MinSide)))));
-            if (random.NextDouble() < options.Solid)
+            if (options.Solid > 0 && random.NextDouble() < options.Solid)
             {
                 var shape = Polygon(random, Axis(), 1 + (2 * random.NextDouble()));
                 if (FreePlace(occupied[i], shape, width, height, random, options.Tries) is { } at)
