@@ -130,6 +130,7 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     [InlineData("--infill", "-1", "error: --infill must be 0 or more, got -1")]
     [InlineData("--decoys", "1.5", "error: --decoys must be between 0 and 1, got 1.5")]
     [InlineData("--solid-decoys", "-0.1", "error: --solid-decoys must be between 0 and 1, got -0.1")]
+    [InlineData("--peak", "200", "error: --peak 200 must lie in 0 .. 128 (--size)")]
     public async Task Out_of_range_integrated_options_are_refused_before_training(string option, string value, string message)
     {
         var (code, error) = await ConsoleCapture.Run(["train", "--detector", "integrated", "--data", fixture.Data("train"), option, value, "--out", fixture.PathOf("r.sabundle")]);

@@ -74,6 +74,11 @@ internal static class TrainWorkflow
     public static string Run(TrainRequest request, TimeProvider time)
     {
         DetectorCatalog.EnsureKnown(request.Detector);
+        if (request.Peak < 0 || request.Peak > request.Size)
+        {
+            throw new ArgumentException($"--peak {request.Peak} must lie in 0 .. {request.Size} (--size)");
+        }
+
         if (request.Detector == IntegratedDetector.Name)
         {
             return IntegratedTrainWorkflow.Run(request, time);
