@@ -5,13 +5,12 @@ namespace StreamAnomaly.Vision.Training;
 
 /// <summary>Settings of <see cref="DecoyPaste"/>.</summary>
 /// <param name="Probability">Chance that a frame receives a decoy; in [0, 1].</param>
-/// <param name="MinSide">Smallest axis of the decoy ellipse, as a fraction of the frame's shorter side.</param>
-/// <param name="MaxSide">Largest axis of the decoy ellipse, as a fraction of the frame's shorter side.</param>
+/// <param name="MinSide">Smallest axis of an ellipse decoy (length of a solid one), as a fraction of the frame's shorter side.</param>
+/// <param name="MaxSide">Largest axis of an ellipse decoy (length of a solid one), as a fraction of the frame's shorter side.</param>
 /// <param name="Tries">Random places tried for a decoy that must miss every labelled object.</param>
 /// <param name="Solid">
 /// Share of the decoys that are a solid-coloured random polygon (a tool, a box, a rag: one colour,
-/// lightly shaded, up to 3 times as long as wide, its length in the size range) instead of an ellipse
-/// of recoloured scene content; in [0, 1].
+/// lightly shaded, up to 3 times as long as wide) instead of an ellipse of recoloured scene content; in [0, 1].
 /// </param>
 public sealed record DecoyPasteOptions(double Probability = 0.5, double MinSide = 0.08, double MaxSide = 0.25, int Tries = 10, double Solid = 0);
 
