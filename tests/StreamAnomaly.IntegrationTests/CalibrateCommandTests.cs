@@ -4,7 +4,6 @@ using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Ingest.Clips;
 using StreamAnomaly.Vision.Detectors;
-using StreamAnomaly.Vision.Models;
 using static TorchSharp.torch;
 
 namespace StreamAnomaly.IntegrationTests;
@@ -14,14 +13,7 @@ public sealed class CalibrateCommandTests(CliFixture fixture) : IClassFixture<Cl
 {
     private static readonly TimeProvider Clock = new FixedClock(new DateTimeOffset(2026, 11, 23, 20, 0, 0, TimeSpan.Zero));
 
-    /// <summary>An untrained 32 px autoencoder bundle whose calibration (threshold 1) no real score matches.</summary>
-    private string AutoencoderBundle(string name)
-    {
-        var path = fixture.PathOf(name);
-        using var detector = new AutoencoderDetector(new ConvAutoencoder(32, 8, 16), new AutoencoderShape(32, 8, 16), CPU);
-        DetectorCatalog.CreateBundle(detector, new ScoreCalibration(1, 0, 2, 99), new Dictionary<string, string> { ["epochs"] = "3" }, DateTimeOffset.UnixEpoch).Save(path);
-        return path;
-    }
+    private string AutoencoderBundle(string name) => AutoencoderBundles.Untrained(fixture.PathOf(name));
 
     /// <summary>The val split's raw scores, as the bundle at <paramref name="path"/> gives them, per scoring variant.</summary>
     private IReadOnlyList<IReadOnlyList<RawFrameScore>> ValScores(string path)

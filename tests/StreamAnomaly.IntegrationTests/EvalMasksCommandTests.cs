@@ -43,13 +43,7 @@ public sealed class EvalMasksCommandTests : IDisposable
     }
 
     /// <summary>An untrained autoencoder bundle: a detector these commands refuse.</summary>
-    private string AutoencoderBundle()
-    {
-        var path = Path.Combine(root, "ae.sabundle");
-        using var detector = new AutoencoderDetector(new ConvAutoencoder(32, 8, 16), new AutoencoderShape(32, 8, 16), CPU);
-        DetectorCatalog.CreateBundle(detector, new ScoreCalibration(1, 0, 2, 99), new Dictionary<string, string>(), DateTimeOffset.UnixEpoch).Save(path);
-        return path;
-    }
+    private string AutoencoderBundle() => AutoencoderBundles.Untrained(Path.Combine(root, "ae.sabundle"));
 
     [Fact]
     public async Task Eval_masks_writes_table3_with_ground_truth_first_and_the_three_pseudo_label_variants()

@@ -38,17 +38,18 @@ internal static class CalibrateWorkflow
             throw new ArgumentException($"{request.Bundle}: calibrate refits frame detectors ({AutoencoderDetector.Name}, {IntegratedDetector.Name}); a {TemporalDetector.Name} bundle is calibrated by train --detector {TemporalDetector.Name}");
         }
 
-        var parameters = Edited(original.Manifest, request.Settings, request.Bundle);
+        var (parameters, changed) = Edited(original.Manifest, request.Settings, request.Bundle);
         var bundle = original with { Manifest = original.Manifest with { Parameters = parameters } };
         var clips = ClipDataset.Open(request.Data, requireLabels: false);
         using var loaded = DetectorCatalog.Load(bundle, request.Bundle, TorchDevices.Parse(request.Device));
-        EnsureAccepted(loaded.Detector, request.Settings, parameters, original.Manifest.Detector);
+        EnsureAccepted(loaded.Detector, changed, parameters, original.Manifest.Detector);
 
-        var variants = loaded.Detector is IVariantScorer scorer ? scorer.Variants : [loaded.Manifest.Detector];
+        var scorer = loaded.Detector as IVariantScorer;
+        var variants = scorer?.Variants ?? [loaded.Manifest.Detector];
         var scores = variants.Select(_ => new List<double>()).ToArray();
         foreach (var chunk in TrainWorkflow.NormalFrames(clips, request.Categories).Chunk(Chunk))
         {
-            var chunkScores = loaded.Detector is IVariantScorer variantScorer ? variantScorer.ScoreVariants(chunk) : [loaded.Detector.ScoreSequence(chunk)];
+            var chunkScores = scorer is not null ? scorer.ScoreVariants(chunk) : [loaded.Detector.ScoreSequence(chunk)];
             for (var v = 0; v < variants.Count; v++)
             {
                 scores[v].AddRange(chunkScores[v].Select(s => s.RawScore));
@@ -63,19 +64,20 @@ internal static class CalibrateWorkflow
 
         TrainWorkflow.WarnIfFewCalibrationFrames(count, request.Percentile);
         var calibrations = variants.Select((name, v) => (name, ScoreCalibration.Fit(scores[v], request.Percentile))).ToDictionary(p => p.name, p => p.Item2);
+        var now = time.GetUtcNow();
         var training = new Dictionary<string, string>(original.Manifest.Training)
         {
-            ["calibratedAt"] = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
+            ["calibratedAt"] = now.ToString("O", CultureInfo.InvariantCulture),
             ["calibrationFrames"] = count.ToString(CultureInfo.InvariantCulture),
             ["calibrationData"] = Path.GetFullPath(request.Data),
         };
         var manifest = original.Manifest with
         {
-            ModelVersion = time.GetUtcNow().ToUniversalTime().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture),
+            ModelVersion = DetectorCatalog.ModelVersionAt(now),
             Parameters = parameters,
             Calibration = calibrations[variants[0]],
             Training = training,
-            VariantCalibrations = loaded.Detector is IVariantScorer ? calibrations : original.Manifest.VariantCalibrations,
+            VariantCalibrations = scorer is not null ? calibrations : original.Manifest.VariantCalibrations,
         };
         (original with { Manifest = manifest }).Save(request.Out);
 
@@ -91,10 +93,11 @@ internal static class CalibrateWorkflow
         return Path.GetFullPath(request.Out);
     }
 
-    /// <summary>The bundle's parameters with each <c>key=value</c> setting applied; only existing keys may change.</summary>
-    private static Dictionary<string, string> Edited(BundleManifest manifest, IReadOnlyList<string> settings, string path)
+    /// <summary>The bundle's parameters with each <c>key=value</c> setting applied, and the keys set; only existing keys may change.</summary>
+    private static (Dictionary<string, string> Parameters, IReadOnlySet<string> Changed) Edited(BundleManifest manifest, IReadOnlyList<string> settings, string path)
     {
         var parameters = new Dictionary<string, string>(manifest.Parameters);
+        var changed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var setting in settings)
         {
             var equals = setting.IndexOf('=', StringComparison.Ordinal);
@@ -110,21 +113,22 @@ internal static class CalibrateWorkflow
             }
 
             parameters[key] = setting[(equals + 1)..];
+            changed.Add(key);
         }
 
-        return parameters;
+        return (parameters, changed);
     }
 
     /// <summary>Refuses a setting the rebuilt detector did not take as given (a value it could not read falls back to a default).</summary>
-    private static void EnsureAccepted(IAnomalyDetector detector, IReadOnlyList<string> settings, IReadOnlyDictionary<string, string> parameters, string kind)
+    private static void EnsureAccepted(IAnomalyDetector detector, IReadOnlySet<string> changed, IReadOnlyDictionary<string, string> parameters, string kind)
     {
-        if (settings.Count == 0 || detector is not IBundledDetector bundled)
+        if (changed.Count == 0 || detector is not IBundledDetector bundled)
         {
             return;
         }
 
         var read = bundled.BundleParameters;
-        foreach (var key in settings.Select(s => s[..s.IndexOf('=', StringComparison.Ordinal)]).Distinct())
+        foreach (var key in changed)
         {
             if (read.GetValueOrDefault(key) != parameters[key])
             {

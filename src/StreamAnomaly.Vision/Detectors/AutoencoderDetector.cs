@@ -65,11 +65,7 @@ public sealed class AutoencoderDetector : IBundledDetector
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        if (shape.Peak < 0 || shape.Peak > shape.InputSize)
-        {
-            throw new ArgumentException($"peak window {shape.Peak} must lie in 0 .. {shape.InputSize} (the input size)");
-        }
-
+        EnsurePeakFits(shape.Peak, shape.InputSize);
         this.model = model;
         Shape = shape;
         this.device = device;
@@ -113,6 +109,15 @@ public sealed class AutoencoderDetector : IBundledDetector
         }
 
         return results;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless a <paramref name="peak"/> window fits an input of <paramref name="inputSize"/> pixels (0 = whole-frame sum).</summary>
+    public static void EnsurePeakFits(int peak, int inputSize)
+    {
+        if (peak < 0 || peak > inputSize)
+        {
+            throw new ArgumentException($"peak window {peak} must lie in 0 .. {inputSize} (the input size)");
+        }
     }
 
     /// <summary>Frame scores [N] from residual maps [N, H, W]: their sum (peak 0) or the peak k x k window sum.</summary>

@@ -56,6 +56,10 @@ public static class DetectorCatalog
         }
     }
 
+    /// <summary>The model version of a bundle made at <paramref name="time"/>: its UTC timestamp, e.g. 20261123T200000Z.</summary>
+    public static string ModelVersionAt(DateTimeOffset time) =>
+        time.ToUniversalTime().ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Packs a trained detector, its calibration and training facts into a bundle.</summary>
     public static ModelBundle CreateBundle(
         IBundledDetector detector,
@@ -69,7 +73,7 @@ public static class DetectorCatalog
         var manifest = new BundleManifest(
             ModelBundle.CurrentFormatVersion,
             detector.Kind,
-            createdAt.ToUniversalTime().ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            ModelVersionAt(createdAt),
             createdAt,
             detector.InputWidth,
             detector.InputHeight,

@@ -93,11 +93,7 @@ public sealed class IntegratedDetector : IBundledDetector, IVariantScorer
     public IntegratedDetector(IntegratedNetwork network, Device device, PostprocessOptions? detection = null, int batchSize = 16, int peak = 0, bool scaled = false, int infillPasses = 0)
     {
         ArgumentNullException.ThrowIfNull(network);
-        if (peak < 0 || peak > Math.Min(network.Options.InputWidth, network.Options.InputHeight))
-        {
-            throw new ArgumentException($"peak window {peak} must lie in 0 .. {Math.Min(network.Options.InputWidth, network.Options.InputHeight)} (the input size)");
-        }
-
+        AutoencoderDetector.EnsurePeakFits(peak, Math.Min(network.Options.InputWidth, network.Options.InputHeight));
         ArgumentOutOfRangeException.ThrowIfNegative(infillPasses);
         Peak = peak;
         Scaled = scaled;
