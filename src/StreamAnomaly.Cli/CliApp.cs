@@ -86,13 +86,14 @@ internal static class CliApp
         var infill = new Option<int?>("--infill") { Description = $"Integrated CNN: passes that replace detected normal objects by the reconstruction and reconstruct again before scoring, so a hand does not disturb the rest of the frame (0 = off, the paper's) [default: {IntegratedTraining.DefaultInfill}]" };
         var decoys = new Option<double?>("--decoys") { Description = $"Integrated CNN: chance per stage-2 frame of an unlabelled, recoloured blob of scene content, so the segmentation head learns what a normal object looks like rather than 'anything new' [default: {IntegratedTraining.DefaultDecoys}]" };
         var solidDecoys = new Option<double?>("--solid-decoys") { Description = "Integrated CNN: share of the decoys that are solid-coloured random polygons (one flat colour, as tools and boxes are) instead of recoloured scene content [default: 0]" };
+        var segmentationDecay = new Option<double?>("--segmentation-decay") { Description = "Integrated CNN: fraction of the learning rate left at the end of stage 2, reached along a cosine (1 = constant) [default: 1]" };
         var refitEpochs = new Option<int>("--refit-epochs") { Description = "Integrated CNN: epochs of stage 3 (decoder refit)", DefaultValueFactory = _ => 3 };
         var window = new Option<int>("--window") { Description = "temporal: frames per window T (ConvLSTM and R3D-18 clips)", DefaultValueFactory = _ => 8 };
         var partitions = new Option<int>("--partitions") { Description = "temporal: partitions C of the machine cycle (R3D-18 classes)", DefaultValueFactory = _ => 4 };
         var transition = new Option<int>("--transition") { Description = "temporal: ramp width of the smoothed partition labels, frames", DefaultValueFactory = _ => 2 };
         var command = new Command("train", "Train a detector on normal clips and write a calibrated model bundle")
         {
-            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, backbone, widthDivisor, segmentationEpochs, refitEpochs, scaled, infill, decoys, solidDecoys, peak, window, partitions, transition,
+            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, backbone, widthDivisor, segmentationEpochs, segmentationDecay, refitEpochs, scaled, infill, decoys, solidDecoys, peak, window, partitions, transition,
         };
         command.SetAction(r => Guarded(() => TrainWorkflow.Run(
             new TrainRequest(
@@ -117,6 +118,7 @@ internal static class CliApp
                 Backbone = r.GetValue(backbone)!,
                 WidthDivisor = Positive(r.GetValue(widthDivisor), "--width-divisor"),
                 SegmentationEpochs = r.GetValue(segmentationEpochs) is { } stage2 ? Positive(stage2, "--segmentation-epochs") : null,
+                SegmentationDecay = r.GetValue(segmentationDecay) is { } fraction ? Fraction(fraction, "--segmentation-decay") : null,
                 RefitEpochs = r.GetValue(refitEpochs),
                 Scaled = r.GetValue(scaled),
                 Infill = r.GetValue(infill) is { } passes ? NonNegative(passes, "--infill") : null,
@@ -369,6 +371,9 @@ internal static class CliApp
 
     private static double Probability(double value, string name) =>
         value is >= 0 and <= 1 ? value : throw new ArgumentException($"{name} must be between 0 and 1, got {value}");
+
+    private static double Fraction(double value, string name) =>
+        value is > 0 and <= 1 ? value : throw new ArgumentException($"{name} must be above 0 and at most 1, got {value}");
 
     private static double Percent(double value, string name) =>
         value is >= 0 and <= 100 ? value : throw new ArgumentException($"{name} must be in 0 .. 100, got {value}");

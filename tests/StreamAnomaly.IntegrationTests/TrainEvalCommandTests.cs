@@ -118,11 +118,12 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     [InlineData("--infill", "2")]
     [InlineData("--decoys", "0.5")]
     [InlineData("--solid-decoys", "0.5")]
+    [InlineData("--segmentation-decay", "0.01")]
     public async Task Integrated_only_options_are_refused_for_another_detector(params string[] option)
     {
         var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), .. option, "--out", fixture.PathOf("s.sabundle")]);
         Assert.Equal(CliApp.BadInput, code);
-        Assert.Equal("error: --scaled, --segmentation-epochs, --infill, --decoys and --solid-decoys apply to --detector integrated only", error.Trim());
+        Assert.Equal("error: --scaled, --segmentation-epochs, --segmentation-decay, --infill, --decoys and --solid-decoys apply to --detector integrated only", error.Trim());
         Assert.False(File.Exists(fixture.PathOf("s.sabundle")));
     }
 
@@ -130,6 +131,8 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     [InlineData("--infill", "-1", "error: --infill must be 0 or more, got -1")]
     [InlineData("--decoys", "1.5", "error: --decoys must be between 0 and 1, got 1.5")]
     [InlineData("--solid-decoys", "-0.1", "error: --solid-decoys must be between 0 and 1, got -0.1")]
+    [InlineData("--segmentation-decay", "0", "error: --segmentation-decay must be above 0 and at most 1, got 0")]
+    [InlineData("--segmentation-decay", "1.5", "error: --segmentation-decay must be above 0 and at most 1, got 1.5")]
     [InlineData("--peak", "200", "error: --peak 200 must lie in 0 .. 128 (--size)")]
     public async Task Out_of_range_integrated_options_are_refused_before_training(string option, string value, string message)
     {

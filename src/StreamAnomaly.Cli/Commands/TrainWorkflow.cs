@@ -49,6 +49,9 @@ internal sealed record TrainRequest(
     /// <summary>Integrated CNN: epochs of stage 2 (segmentation head); null = <see cref="Epochs"/>.</summary>
     public int? SegmentationEpochs { get; init; }
 
+    /// <summary>Integrated CNN: fraction of the learning rate left at the end of stage 2 (<see cref="IntegratedTraining.SegmentationDecay"/>); null = constant.</summary>
+    public double? SegmentationDecay { get; init; }
+
     /// <summary>Integrated CNN: epochs of stage 3 (decoder refit).</summary>
     public int RefitEpochs { get; init; } = 3;
 
@@ -84,9 +87,9 @@ internal static class TrainWorkflow
             return IntegratedTrainWorkflow.Run(request, time);
         }
 
-        if (request.Scaled || request.SegmentationEpochs is not null || request.Infill is not null || request.Decoys is not null || request.SolidDecoys is not null)
+        if (request.Scaled || request.SegmentationEpochs is not null || request.SegmentationDecay is not null || request.Infill is not null || request.Decoys is not null || request.SolidDecoys is not null)
         {
-            throw new ArgumentException($"--scaled, --segmentation-epochs, --infill, --decoys and --solid-decoys apply to --detector {IntegratedDetector.Name} only");
+            throw new ArgumentException($"--scaled, --segmentation-epochs, --segmentation-decay, --infill, --decoys and --solid-decoys apply to --detector {IntegratedDetector.Name} only");
         }
 
         if (request.Size < 16 || request.Size % 16 != 0)

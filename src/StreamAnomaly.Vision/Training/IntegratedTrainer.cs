@@ -13,7 +13,12 @@ namespace StreamAnomaly.Vision.Training;
 /// <param name="SegmentationEpochs">Stage 2: segmentation head on pseudo-labelled normal-object frames.</param>
 /// <param name="RefitEpochs">Stage 3: decoder alone, backbone and segmentation head frozen.</param>
 /// <param name="BatchSize">Frames per optimisation step.</param>
-/// <param name="LearningRate">Adam learning rate of every stage.</param>
+/// <param name="LearningRate">Adam learning rate of every stage (stage 2's first).</param>
+/// <param name="SegmentationDecay">
+/// Stage 2: the learning rate falls along a cosine from <paramref name="LearningRate"/> to this
+/// fraction of it at the last step (1 = constant). YOLACT, whose head this is, ends its training at a
+/// hundredth of its rate, and a head stopped at the full rate lands wherever its last batches left it.
+/// </param>
 /// <param name="PseudoLabelPercentile">
 /// Pseudo-label threshold: this percentile of the background residual pixels, each divided by the
 /// network's <see cref="IntegratedNetwork.ResidualScale"/>.
@@ -33,6 +38,7 @@ public sealed record IntegratedTraining(
     int RefitEpochs = 3,
     int BatchSize = 8,
     double LearningRate = 1e-3,
+    double SegmentationDecay = 1,
     double PseudoLabelPercentile = 99.9,
     double CopyPasteProbability = 0.5,
     double DecoyProbability = IntegratedTraining.DefaultDecoys,
@@ -91,6 +97,8 @@ public static class IntegratedTrainer
         {
             throw new ArgumentException("the integrated CNN needs background-only frames and frames with normal objects");
         }
+
+        EnsureDecayFraction(training.SegmentationDecay);
 
         random.manual_seed(training.Seed);
         var network = new IntegratedNetwork(options);
@@ -274,6 +282,7 @@ public static class IntegratedTrainer
         network.train();
         network.ConfigureForStage(TrainingStage.Segmentation, freezeBackbone);
         using var optimizer = optim.Adam(network.TrainableParameters(), training.LearningRate);
+        var scheduler = CosineDecay(optimizer, (targets.Count + training.BatchSize - 1) / training.BatchSize * training.SegmentationEpochs, training.SegmentationDecay);
         using var cpuPriors = network.CreatePriors();
         using var priors = cpuPriors.to(device);
         var symmetries = Dihedral.Count(network.Options.InputWidth, network.Options.InputHeight);
@@ -293,6 +302,24 @@ public static class IntegratedTrainer
             var symmetry = (int)randint(0, symmetries, [1], generator: generator).item<long>();
             batch = ColourJitter.Apply(Dihedral.Apply(augmented, symmetry), generator, device);
             return SegmentationLoss.Compute(network.Segment(batch), priors, labels.Select(t => Dihedral.Apply(t, symmetry)).ToArray()).Total;
-        });
+        }, scheduler);
+    }
+
+    /// <summary>
+    /// A schedule that takes the optimiser's learning rate along a cosine to <paramref name="finalFraction"/>
+    /// of it after <paramref name="steps"/> steps; none when the fraction is 1 (a constant rate).
+    /// </summary>
+    internal static optim.lr_scheduler.LRScheduler? CosineDecay(optim.Optimizer optimizer, long steps, double finalFraction)
+    {
+        EnsureDecayFraction(finalFraction);
+        return finalFraction == 1 ? null : optim.lr_scheduler.CosineAnnealingLR(optimizer, steps, optimizer.ParamGroups.First().LearningRate * finalFraction);
+    }
+
+    private static void EnsureDecayFraction(double fraction)
+    {
+        if (fraction is <= 0 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "the learning rate's final fraction must lie in (0, 1]");
+        }
     }
 }

@@ -8,6 +8,7 @@ namespace StreamAnomaly.Vision.Training;
 /// fresh seeded order each epoch, cut into mini-batches. For each batch the caller builds the loss
 /// from the batch's item indices; the loop zeroes gradients, back-propagates, steps the optimiser,
 /// reports the epoch's running mean loss, and frees every tensor of the step (a dispose scope).
+/// A learning-rate <c>scheduler</c>, when given, steps once per mini-batch, after the optimiser.
 /// </summary>
 internal static class MiniBatchLoop
 {
@@ -20,7 +21,8 @@ internal static class MiniBatchLoop
         Generator generator,
         IProgress<TrainingProgress>? progress,
         CancellationToken cancellationToken,
-        Func<long[], Tensor> loss)
+        Func<long[], Tensor> loss,
+        optim.lr_scheduler.LRScheduler? scheduler = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         var steps = (int)((count + batchSize - 1) / batchSize);
@@ -42,6 +44,7 @@ internal static class MiniBatchLoop
                 var value = loss(picks);
                 value.backward();
                 optimizer.step();
+                scheduler?.step();
                 lossSum += value.item<float>();
                 progress?.Report(new TrainingProgress(stage, epoch, epochs, step + 1, steps, lossSum / (step + 1)));
             }
