@@ -7,7 +7,14 @@ namespace StreamAnomaly.Cli.Commands;
 internal static class ConsoleProgress
 {
     /// <summary>Runs <paramref name="work"/> with one bar that <paramref name="work"/> advances (value 0..max).</summary>
-    public static T Run<T>(string description, double max, Func<Action<double, string?>, T> work)
+    public static T Run<T>(string description, double max, Func<Action<double, string?>, T> work) =>
+        Run(description, max, (update, _) => work(update));
+
+    /// <summary>
+    /// As <see cref="Run{T}(string, double, Func{Action{double, string}, T})"/>; <paramref name="work"/>
+    /// also gets a second action that moves the bar's end, for work that learns its true size on the way.
+    /// </summary>
+    public static T Run<T>(string description, double max, Func<Action<double, string?>, Action<double>, T> work)
     {
         return AnsiConsole.Progress()
             .AutoClear(false)
@@ -15,14 +22,16 @@ internal static class ConsoleProgress
             .Start(ctx =>
             {
                 var task = ctx.AddTask(Markup.Escape(description), maxValue: Math.Max(max, 1));
-                var result = work((value, text) =>
-                {
-                    task.Value = value;
-                    if (text is not null)
+                var result = work(
+                    (value, text) =>
                     {
-                        task.Description = Markup.Escape(text);
-                    }
-                });
+                        task.Value = value;
+                        if (text is not null)
+                        {
+                            task.Description = Markup.Escape(text);
+                        }
+                    },
+                    end => task.MaxValue = Math.Max(end, 1));
                 task.Value = task.MaxValue;
                 return result;
             });

@@ -65,13 +65,17 @@ internal static class IntegratedTrainWorkflow
             Peak: request.Peak,
             Scaled: request.Scaled,
             Infill: request.Infill ?? IntegratedTraining.DefaultInfill);
-        long StepsOf(long frames, int epochs) => (frames + request.BatchSize - 1) / request.BatchSize * epochs;
-        var steps = StepsOf(background.shape[0], request.Epochs + request.RefitEpochs) + StepsOf(withObjects.shape[0], segmentationEpochs);
+        int StepsOf(long frames, int epochs) => (int)((frames + request.BatchSize - 1) / request.BatchSize * epochs);
+        var planned = new Dictionary<string, int>
+        {
+            ["autoencoder"] = StepsOf(background.shape[0], request.Epochs),
+            ["segmentation"] = StepsOf(withObjects.shape[0], segmentationEpochs), // until pseudo-labelling tells how many frames hold an object
+            ["decoder refit"] = StepsOf(background.shape[0], request.RefitEpochs),
+        };
         var epochLosses = new List<(string Stage, int Epoch, double Loss)>();
         var stopwatch = Stopwatch.StartNew();
-        var progress = new StageCounter();
-        var (detector, facts) = ConsoleProgress.Run("training", steps, update =>
-            IntegratedTrainer.Train(background, withObjects, options, training, device, progress.Wrap(new ConsoleProgress.Training(update, epochLosses))));
+        var (detector, facts) = ConsoleProgress.Run("training", planned.Values.Sum(), (update, resize) =>
+            IntegratedTrainer.Train(background, withObjects, options, training, device, new StageCounter(planned, resize).Wrap(new ConsoleProgress.Training(update, epochLosses))));
         using var trained = detector;
         var trainSeconds = stopwatch.Elapsed.TotalSeconds;
         TrainWorkflow.PrintLosses(epochLosses);
@@ -105,27 +109,41 @@ internal static class IntegratedTrainWorkflow
         return Path.GetFullPath(request.Out);
     }
 
-    /// <summary>Turns per-stage progress into one running step count over all three stages.</summary>
-    private sealed class StageCounter
+    /// <summary>
+    /// Turns per-stage progress into one running step count over all three stages. Each stage's
+    /// planned steps give way to the steps it reports when it starts (stage 2 trains only the frames
+    /// that got a pseudo-label), and the bar's end moves with them.
+    /// </summary>
+    private sealed class StageCounter(Dictionary<string, int> planned, Action<double> resize)
     {
         private readonly Dictionary<string, int> stageOffsets = [];
         private int total;
 
         public IProgress<TrainingProgress> Wrap(ConsoleProgress.Training inner) => new Relay(this, inner);
 
+        /// <summary>Steps of the stages before <paramref name="value"/>'s stage; a stage's first report fixes its size.</summary>
+        private int OffsetOf(TrainingProgress value)
+        {
+            if (stageOffsets.TryGetValue(value.Stage, out var offset))
+            {
+                return offset;
+            }
+
+            var steps = value.Steps * value.Epochs;
+            stageOffsets[value.Stage] = total;
+            total += steps;
+            if (planned.GetValueOrDefault(value.Stage) != steps)
+            {
+                planned[value.Stage] = steps;
+                resize(planned.Values.Sum());
+            }
+
+            return stageOffsets[value.Stage];
+        }
+
         private sealed class Relay(StageCounter counter, ConsoleProgress.Training inner) : IProgress<TrainingProgress>
         {
-            public void Report(TrainingProgress value)
-            {
-                if (!counter.stageOffsets.TryGetValue(value.Stage, out var offset))
-                {
-                    offset = counter.total;
-                    counter.stageOffsets[value.Stage] = offset;
-                    counter.total += value.Steps * value.Epochs;
-                }
-
-                inner.Report(value, offset);
-            }
+            public void Report(TrainingProgress value) => inner.Report(value, counter.OffsetOf(value));
         }
     }
 }
