@@ -130,7 +130,8 @@ internal static class IntegratedTrainWorkflow
             }
 
             var steps = value.Steps * value.Epochs;
-            stageOffsets[value.Stage] = total;
+            var start = total;
+            stageOffsets[value.Stage] = start;
             total += steps;
             if (planned.GetValueOrDefault(value.Stage) != steps)
             {
@@ -138,7 +139,7 @@ internal static class IntegratedTrainWorkflow
                 resize(planned.Values.Sum());
             }
 
-            return stageOffsets[value.Stage];
+            return start;
         }
 
         private sealed class Relay(StageCounter counter, ConsoleProgress.Training inner) : IProgress<TrainingProgress>
