@@ -282,7 +282,7 @@ public static class IntegratedTrainer
         network.train();
         network.ConfigureForStage(TrainingStage.Segmentation, freezeBackbone);
         using var optimizer = optim.Adam(network.TrainableParameters(), training.LearningRate);
-        var scheduler = CosineDecay(optimizer, (targets.Count + training.BatchSize - 1) / training.BatchSize * training.SegmentationEpochs, training.SegmentationDecay);
+        var scheduler = CosineDecay(optimizer, MiniBatchLoop.StepsPerEpoch(targets.Count, training.BatchSize) * training.SegmentationEpochs, training.SegmentationDecay);
         using var cpuPriors = network.CreatePriors();
         using var priors = cpuPriors.to(device);
         var symmetries = Dihedral.Count(network.Options.InputWidth, network.Options.InputHeight);

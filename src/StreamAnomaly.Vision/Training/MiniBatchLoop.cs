@@ -12,6 +12,9 @@ namespace StreamAnomaly.Vision.Training;
 /// </summary>
 internal static class MiniBatchLoop
 {
+    /// <summary>Mini-batches in one epoch over <paramref name="count"/> items (the last one may be short).</summary>
+    public static int StepsPerEpoch(long count, int batchSize) => (int)((count + batchSize - 1) / batchSize);
+
     public static void Run(
         optim.Optimizer optimizer,
         long count,
@@ -25,7 +28,7 @@ internal static class MiniBatchLoop
         optim.lr_scheduler.LRScheduler? scheduler = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var steps = (int)((count + batchSize - 1) / batchSize);
+        var steps = StepsPerEpoch(count, batchSize);
         for (var epoch = 1; epoch <= epochs; epoch++)
         {
             long[] order;
