@@ -70,10 +70,13 @@ public sealed class TemporalMaskingTests(ITestOutputHelper output)
     }
 
     /// <remarks>
-    /// The key test, fixed seeds, 64 px. Measured 2026-11-23 on the quiet 2-core machine with the
-    /// predicting ConvLSTM autoencoder (fully-connected bottleneck): training 26 s; FP of 120 people frames:
-    /// none 30, learned 3, ideal 22. The mean learned mask on people pixels (0.323) is close to its mean
-    /// inside the ROI (0.342): the FP drop is not yet evidence that the mask singles out the people.
+    /// The key test, fixed seeds, 64 px, three training seeds summed: one seed's result moves
+    /// with the numerics. Measured 2026-12-02 on the 2-core AMD EPYC machine (oneDNN at AVX, see
+    /// TorchRuntime), FP of 120 people frames, none / learned / ideal: seed 1 29 / 30 / 22, seed 2
+    /// 59 / 43 / 40, seed 3 22 / 22 / 22 (seeds 4 and 5: 35 / 28 / 37, 31 / 17 / 23); about 22 s of
+    /// training per seed. On the earlier machine seed 1 gave 30 / 3 / 22. The mean learned mask on
+    /// people pixels (seed 1: 0.369) is no lower than inside the ROI (0.336): the FP drop is not yet
+    /// evidence that the mask singles out the people.
     /// </remarks>
     [Fact]
     public void Learned_mask_lowers_false_positives_on_clips_with_people_behind_the_cell()
@@ -84,42 +87,55 @@ public sealed class TemporalMaskingTests(ITestOutputHelper output)
         var train = new[] { 101, 102, 103, 104 }.Select(s => RobotCellClips.Render(s, s == 104 ? SceneOptions.WithPeople : SceneOptions.Background, 90, size, t0: s % 5)).ToArray();
         var val = new[] { 201, 202 }.Select(s => RobotCellClips.Render(s, s == 202 ? SceneOptions.WithPeople : SceneOptions.Background, 45, size)).ToArray();
         var people = new[] { 301, 302 }.Select(s => RobotCellClips.Render(s, SceneOptions.WithPeople, 60, size)).ToArray();
+        var roi = RobotCellScene.RegionOfInterest(size, size);
         output.WriteLine($"render {watch.Elapsed.TotalSeconds:F1} s");
 
-        watch.Restart();
-        var tensors = train.Select(c => FrameTensors.ToByteTensor(c, size, size)).ToArray();
-        using var detector = TemporalTrainer.Train(
-            tensors,
-            new TemporalShape(size, Window: 6, Partitions: 4, AutoencoderWidth: 8, AutoencoderHidden: 16, MaskWidthDivisor: 16, CamLayers: 8, CamThreshold: 0.1, CamWindow: 5),
-            new TemporalTraining(Epochs: 6, MaskEpochs: 10, BatchSize: 8, LearningRate: 3e-3, Transition: 2, Seed: 1),
-            CPU);
-        foreach (var t in tensors)
+        var totals = new Dictionary<TemporalMasking, int> { [TemporalMasking.None] = 0, [TemporalMasking.Learned] = 0, [TemporalMasking.Ideal] = 0 };
+        foreach (var seed in new[] { 1, 2, 3 })
         {
-            t.Dispose();
+            watch.Restart();
+            var tensors = train.Select(c => FrameTensors.ToByteTensor(c, size, size)).ToArray();
+            using var detector = TemporalTrainer.Train(
+                tensors,
+                new TemporalShape(size, Window: 6, Partitions: 4, AutoencoderWidth: 8, AutoencoderHidden: 16, MaskWidthDivisor: 16, CamLayers: 8, CamThreshold: 0.1, CamWindow: 5),
+                new TemporalTraining(Epochs: 6, MaskEpochs: 10, BatchSize: 8, LearningRate: 3e-3, Transition: 2, Seed: seed),
+                CPU);
+            foreach (var t in tensors)
+            {
+                t.Dispose();
+            }
+
+            var valScores = val.SelectMany(c => detector.ScoreAll(c, roi)).ToArray();
+            var testScores = people.SelectMany(c => detector.ScoreAll(c, roi)).ToArray();
+            foreach (var masking in totals.Keys)
+            {
+                var threshold = ScoreCalibration.Fit(valScores.Select(s => s.Get(masking)!.RawScore), 99).Threshold;
+                var fp = testScores.Count(s => s.Get(masking)!.RawScore >= threshold);
+                totals[masking] += fp;
+                output.WriteLine($"seed {seed}: {masking} {fp} false positives of {testScores.Length} people frames");
+            }
+
+            output.WriteLine($"seed {seed}: train and score {watch.Elapsed.TotalSeconds:F1} s, period {detector.Cycle.Period:F2}");
+            if (seed == 1)
+            {
+                WriteMeanMasks(detector, people[0], roi);
+            }
         }
 
-        output.WriteLine($"train {watch.Elapsed.TotalSeconds:F1} s, period {detector.Cycle.Period:F2}");
+        output.WriteLine($"false positives over three seeds: none {totals[TemporalMasking.None]}, learned {totals[TemporalMasking.Learned]}, ideal {totals[TemporalMasking.Ideal]}");
+        Assert.True(totals[TemporalMasking.Learned] < totals[TemporalMasking.None], $"learned {totals[TemporalMasking.Learned]} vs none {totals[TemporalMasking.None]}");
+    }
 
-        watch.Restart();
-        var roi = RobotCellScene.RegionOfInterest(size, size);
-        var valScores = val.SelectMany(c => detector.ScoreAll(c, roi)).ToArray();
-        var thresholds = new Dictionary<TemporalMasking, double>
-        {
-            [TemporalMasking.None] = ScoreCalibration.Fit(valScores.Select(s => s.None.RawScore), 99).Threshold,
-            [TemporalMasking.Learned] = ScoreCalibration.Fit(valScores.Select(s => s.Learned.RawScore), 99).Threshold,
-            [TemporalMasking.Ideal] = ScoreCalibration.Fit(valScores.Select(s => s.Ideal!.RawScore), 99).Threshold,
-        };
-        var testScores = people.SelectMany(c => detector.ScoreAll(c, roi)).ToArray();
-        var fp = thresholds.ToDictionary(p => p.Key, p => testScores.Count(s => s.Get(p.Key)!.RawScore >= p.Value));
-        output.WriteLine($"score {watch.Elapsed.TotalSeconds:F1} s ({(valScores.Length + testScores.Length) / watch.Elapsed.TotalSeconds:F1} frames/s, 3 maskings)");
-        output.WriteLine($"false positives of {testScores.Length} people frames: none {fp[TemporalMasking.None]}, learned {fp[TemporalMasking.Learned]}, ideal {fp[TemporalMasking.Ideal]}");
-        var masks = detector.LearnedMasks(people[0]);
+    /// <summary>The learned mask's mean on people pixels against its mean elsewhere inside the region of interest.</summary>
+    private void WriteMeanMasks(TemporalDetector detector, IReadOnlyList<Frame> clip, BinaryMask roi)
+    {
+        var masks = detector.LearnedMasks(clip);
         var personFrames = new RobotCellScene(301, SceneOptions.WithPeople);
         var inPerson = new List<float>();
         var inRoi = new List<float>();
         for (var i = 0; i < masks.Length; i++)
         {
-            var person = personFrames.Render(i / RobotCellClips.Fps, size, size).Person;
+            var person = personFrames.Render(i / RobotCellClips.Fps, roi.Width, roi.Height).Person;
             for (var p = 0; p < masks[i].Length; p++)
             {
                 if (person.Data[p])
@@ -134,6 +150,5 @@ public sealed class TemporalMaskingTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"mean learned mask: on people {inPerson.DefaultIfEmpty().Average():F3} ({inPerson.Count} px), in the ROI {inRoi.Average():F3}");
-        Assert.True(fp[TemporalMasking.Learned] < fp[TemporalMasking.None], $"learned {fp[TemporalMasking.Learned]} vs none {fp[TemporalMasking.None]}");
     }
 }
