@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages StreamAnomaly needs at run time (and, with --test, for the tests),
-# when they are missing. Sourced by ./streamanomaly and ./test.sh; safe to run again.
+# when they are missing. Run by ./streamanomaly, ./test.sh and the Docker images; safe to run again.
 set -euo pipefail
 
-runtime_packages=(
-  libgtk-3-0     # OpenCvSharp's official linux-x64 runtime links against GTK 3
-  libfontconfig1 # ScottPlot (SkiaSharp) finds fonts through fontconfig
-  fonts-dejavu-core
-)
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# The packages behind every shared library the native files need (scripts/native-libraries.tsv,
+# derived with ldd in a clean Debian 12 root), plus a font for the plots.
+mapfile -t runtime_packages < <(awk -F'\t' '!/^#/ && NF >= 2 { print $2 }' "$here/native-libraries.tsv" | sort -u)
+runtime_packages+=(fonts-dejavu-core)
 test_packages=(
   kcat           # Kafka tests read topics of the embedded broker from another process
   ffmpeg # camera tests: serves a real MJPEG stream over HTTP and backs FfmpegSource
