@@ -3,6 +3,7 @@ using Spectre.Console;
 using StreamAnomaly.Cli.Commands;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Host;
+using StreamAnomaly.Vision;
 using StreamAnomaly.Vision.Training;
 
 namespace StreamAnomaly.Cli;
@@ -33,10 +34,29 @@ internal static class CliApp
 
     public static Task<int> RunAsync(string[] args) => RunAsync(args, TimeProvider.System);
 
+    /// <summary>
+    /// Parses and runs one command. A failure the command did not handle becomes one line on
+    /// standard error (<see cref="FailureReport"/>), never a stack trace.
+    /// </summary>
     public static async Task<int> RunAsync(string[] args, TimeProvider time)
     {
         var parse = Build(time).Parse(args);
-        return await parse.InvokeAsync().ConfigureAwait(false);
+        try
+        {
+            if (parse.Errors.Count == 0 && parse.Action is { } action && ReferenceEquals(action, parse.CommandResult.Command.Action))
+            {
+                // Every command but help and version runs models: libtorch's settings first, then
+                // TorchSharp's native library, so that a missing dependency is reported in one line.
+                TorchRuntime.Configure();
+                NativeLibraries.Preload("LibTorchSharp", AppContext.BaseDirectory);
+            }
+
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            return FailureReport.Write(e, time, Console.Error);
+        }
     }
 
     /// <summary>
