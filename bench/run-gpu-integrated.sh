@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Integrated CNN on the GPU machine: train, eval (Table 5) and eval-masks (Table 3), each with
+# Integrated CNN on the GPU machine: train, eval (Table 5) and research eval-masks (Table 3), each with
 # --device cuda and its own time limit, so one slow step still leaves the others' figures.
 # Run it ON the GPU machine, from the repository root, after `. bench/gpu-unpack.sh`:
 #   bench/run-gpu-integrated.sh SUITE OUT [--train-limit 300] [--seeds 3] [TRAIN OPTIONS...]
 # SUITE: a synth suite (train/, val/, test/); OUT: bundles, logs and reports. Options after the
-# known ones go to `train` as they are (e.g. --size 128 --epochs 20 --segmentation-epochs 60).
+# known ones go to `train` as they are (e.g. --set size=128 --set epochs=20 --set segmentationEpochs=60).
 set -euo pipefail
 (($# >= 2)) || { sed -n '2,7p' "$0" >&2; exit 2; }
 suite="$1" out="$2"
@@ -35,5 +35,5 @@ step train "$train_limit" "$SA" train --detector integrated --data "$suite/train
   --out "$out/integrated.sabundle" --device cuda "$@"
 [[ -f "$out/integrated.sabundle" ]] || exit 1
 step eval 150 "$SA" eval --bundle "$out/integrated.sabundle" --data "$suite/test" --out "$out/eval" --device cuda
-step eval-masks 240 "$SA" eval-masks --bundle "$out/integrated.sabundle" --data "$suite/train" \
+step eval-masks 240 "$SA" research eval-masks --bundle "$out/integrated.sabundle" --data "$suite/train" \
   --eval-data "$suite/test" --out "$out/masks" --epochs 20 --seeds "$seeds" --device cuda

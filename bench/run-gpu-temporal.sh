@@ -4,7 +4,7 @@
 # Run it ON the GPU machine, from the repository root, after `. bench/gpu-unpack.sh`:
 #   bench/run-gpu-temporal.sh SUITE TEST OUT [--size 128] [--budget 540] [--max-epochs 200] [TRAIN OPTIONS...]
 # SUITE: a synth suite (train/, val/); TEST: the clips to score; OUT: where bundles, logs and
-# reports go. Options after the known ones go to `train` as they are (e.g. --peak 16).
+# reports go. Options after the known ones go to `train` as they are (e.g. --set peak=16).
 set -euo pipefail
 (($# >= 3)) || { sed -n '2,7p' "$0" >&2; exit 2; }
 suite="$1" test="$2" out="$3"
@@ -27,13 +27,13 @@ elapsed() { calc "$(now) - $start"; }
 
 t0=$(now)
 "$SA" train --detector temporal --data "$suite/train" --val "$suite/val" --out "$out/timing.sabundle" \
-  --size "$size" --epochs 2 --device cuda "$@" > "$out/train-timing.log" 2>&1 \
+  --set size="$size" --set epochs=2 --set maskEpochs=2 --device cuda "$@" > "$out/train-timing.log" 2>&1 \
   || { tail -30 "$out/train-timing.log"; exit 1; }
 wall=$(calc "$(now) - $t0")
-# The trainer reports "S s training (E s/epoch of both stages)"; the rest of the wall time is set-up
+# train reports "S s training": two epochs of both stages; the rest of the wall time is set-up
 # (decoding clips, labels, calibration), paid once per run.
-read -r trained per_epoch < <(tr '\n' ' ' < "$out/train-timing.log" | tr -s ' ' \
-  | grep -oE '[0-9.]+ s training \([0-9.]+ s/epoch' | tr -d '(' | awk '{ print $1, $4 }')
+trained=$(tr '\n' ' ' < "$out/train-timing.log" | grep -oE '[0-9.]+ s training' | awk '{ print $1 }')
+per_epoch=$(calc "$trained / 2")
 setup=$(calc "$wall - $trained")
 epochs=$(awk -v left="$(calc "$budget - $(elapsed) - 120 - $setup")" -v e="$per_epoch" -v m="$max_epochs" \
   'BEGIN { n = int(left / e); print (n > m ? m : n) }')
@@ -44,7 +44,7 @@ bundle="$out/timing.sabundle"
 if ((epochs > 0)); then
   t0=$(now)
   "$SA" train --detector temporal --data "$suite/train" --val "$suite/val" --out "$out/temporal.sabundle" \
-    --size "$size" --epochs "$epochs" --device cuda "$@" > "$out/train.log" 2>&1 \
+    --set size="$size" --set epochs="$epochs" --set maskEpochs="$epochs" --device cuda "$@" > "$out/train.log" 2>&1 \
     || { tail -30 "$out/train.log"; exit 1; }
   printf 'long run: %d epochs in %.1f s\n' "$epochs" "$(calc "$(now) - $t0")"
   grep -i -E 'loss|epoch' "$out/train.log" | tail -4 || true

@@ -1,10 +1,13 @@
 using System.CommandLine;
 using Spectre.Console;
 using StreamAnomaly.Cli.Commands;
+using StreamAnomaly.Cli.Research;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Host;
 using StreamAnomaly.Vision;
-using StreamAnomaly.Vision.Training;
+using StreamAnomaly.Vision.Detectors;
+using StreamAnomaly.Vision.Detectors.Autoencoder;
+using StreamAnomaly.Vision.Detectors.Integrated.PseudoLabels;
 
 namespace StreamAnomaly.Cli;
 
@@ -22,13 +25,12 @@ internal static class CliApp
         root.Subcommands.Add(BrokerCommand());
         root.Subcommands.Add(QuickstartCommand(time));
         root.Subcommands.Add(SynthCommand());
+        root.Subcommands.Add(DetectorsCommand());
         root.Subcommands.Add(TrainCommand(time));
-        root.Subcommands.Add(EvalCommand());
         root.Subcommands.Add(CalibrateCommand(time));
-        root.Subcommands.Add(PseudolabelCommand());
-        root.Subcommands.Add(EvalMasksCommand(time));
+        root.Subcommands.Add(EvalCommand());
         root.Subcommands.Add(new Command("bench", "Performance benchmarks") { BenchIntegratedCommand(), BenchPipelineCommand() });
-        root.Subcommands.Add(LabelsCommand());
+        root.Subcommands.Add(ResearchCommand(time));
         return root;
     }
 
@@ -82,38 +84,22 @@ internal static class CliApp
         }
     }
 
+
     private static Command TrainCommand(TimeProvider time)
     {
-        var detector = new Option<string>("--detector") { Description = "Detector to train", DefaultValueFactory = _ => "autoencoder" };
+        var detector = new Option<string>("--detector") { Description = $"Detector to train: {string.Join(", ", DetectorCatalog.Names)} (see `streamanomaly detectors`)", DefaultValueFactory = _ => AutoencoderDetector.Name };
         var data = new Option<string>("--data") { Description = "Folder of NORMAL training clips (interchange format)", Required = true };
         var output = new Option<string>("--out") { Description = "Model bundle file to write", Required = true };
-        var validation = new Option<string?>("--val") { Description = "Folder of normal clips for threshold calibration (default: DATA/../val, else every 10th training frame)" };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs", DefaultValueFactory = _ => 15 };
-        var size = new Option<int>("--size") { Description = "Model input size in pixels (multiple of 16)", DefaultValueFactory = _ => 128 };
-        var batch = new Option<int>("--batch") { Description = "Frames per optimisation step", DefaultValueFactory = _ => 16 };
-        var bottleneck = new Option<int>("--bottleneck") { Description = "Floats in the fully-connected bottleneck (512 = 2 KB)", DefaultValueFactory = _ => 512 };
-        var width = new Option<int>("--width") { Description = "Channels of the first convolution", DefaultValueFactory = _ => 32 };
-        var learningRate = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => 1e-3 };
+        var validation = new Option<string?>("--val") { Description = "Folder of normal clips to calibrate the thresholds on (default: DATA/../val)" };
+        var optionsFile = new Option<string?>("--options") { Description = "JSON file of detector options, laid over the defaults" };
+        var settings = SetOption("Detector option as name=value, laid over --options (repeatable; e.g. --set epochs=8 --set size=64)");
         var percentile = new Option<double>("--percentile") { Description = "Threshold = this percentile of normal validation scores", DefaultValueFactory = _ => 99.0 };
-        var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-        var categories = new Option<string[]>("--category") { Description = "Train and calibrate only on frames of this label category (repeatable)", AllowMultipleArgumentsPerToken = true };
-        var backbone = new Option<string>("--backbone") { Description = "Integrated CNN: resnet18, resnet34 or resnet50", DefaultValueFactory = _ => "resnet18" };
-        var widthDivisor = new Option<int>("--width-divisor") { Description = "Integrated CNN: divide every backbone width by this (1 = full; 2-4 for CPU)", DefaultValueFactory = _ => 1 };
-        var peak = new Option<int>("--peak") { Description = "autoencoder, integrated, temporal: score = peak k x k residual window instead of the whole-frame sum (0 = sum, the papers')", DefaultValueFactory = _ => 0 };
-        var segmentationEpochs = new Option<int?>("--segmentation-epochs") { Description = "Integrated CNN: epochs of stage 2 (segmentation head; default --epochs)" };
-        var scaled = new Option<bool>("--scaled") { Description = "Integrated CNN: score the residual divided by its normal size at each pixel (fitted on background frames) instead of the raw residual" };
-        var infill = new Option<int?>("--infill") { Description = $"Integrated CNN: passes that replace detected normal objects by the reconstruction and reconstruct again before scoring, so a hand does not disturb the rest of the frame (0 = off, the paper's) [default: {IntegratedTraining.DefaultInfill}]" };
-        var decoys = new Option<double?>("--decoys") { Description = $"Integrated CNN: chance per stage-2 frame of an unlabelled, recoloured blob of scene content, so the segmentation head learns what a normal object looks like rather than 'anything new' [default: {IntegratedTraining.DefaultDecoys}]" };
-        var solidDecoys = new Option<double?>("--solid-decoys") { Description = "Integrated CNN: share of the decoys that are solid-coloured random polygons (one flat colour, as tools and boxes are) instead of recoloured scene content [default: 0]" };
-        var segmentationDecay = new Option<double?>("--segmentation-decay") { Description = "Integrated CNN: fraction of the learning rate left at the end of stage 2, reached along a cosine (1 = constant) [default: 1]" };
-        var refitEpochs = new Option<int>("--refit-epochs") { Description = "Integrated CNN: epochs of stage 3 (decoder refit)", DefaultValueFactory = _ => 3 };
-        var window = new Option<int>("--window") { Description = "temporal: frames per window T (ConvLSTM and R3D-18 clips)", DefaultValueFactory = _ => 8 };
-        var partitions = new Option<int>("--partitions") { Description = "temporal: partitions C of the machine cycle (R3D-18 classes)", DefaultValueFactory = _ => 4 };
-        var transition = new Option<int>("--transition") { Description = "temporal: ramp width of the smoothed partition labels, frames", DefaultValueFactory = _ => 2 };
+        var seed = new Option<int>("--seed") { Description = "Random seed (initialisation, shuffling, augmentation)", DefaultValueFactory = _ => 0 };
+        var device = DeviceOption();
+        var categories = CategoryOption("Train and calibrate only on frames of this label category (repeatable)");
         var command = new Command("train", "Train a detector on normal clips and write a calibrated model bundle")
         {
-            detector, data, output, validation, epochs, size, batch, bottleneck, width, learningRate, percentile, seed, device, categories, backbone, widthDivisor, segmentationEpochs, segmentationDecay, refitEpochs, scaled, infill, decoys, solidDecoys, peak, window, partitions, transition,
+            detector, data, output, validation, optionsFile, settings, percentile, seed, device, categories,
         };
         command.SetAction(r => Guarded(() => TrainWorkflow.Run(
             new TrainRequest(
@@ -121,34 +107,88 @@ internal static class CliApp
                 r.GetValue(data)!,
                 r.GetValue(output)!,
                 r.GetValue(validation),
-                Positive(r.GetValue(epochs), "--epochs"),
-                r.GetValue(size),
-                Positive(r.GetValue(batch), "--batch"),
-                Positive(r.GetValue(bottleneck), "--bottleneck"),
-                Positive(r.GetValue(width), "--width"),
-                r.GetValue(learningRate),
-                r.GetValue(percentile),
+                r.GetValue(optionsFile),
+                r.GetValue(settings) ?? [],
+                Percent(r.GetValue(percentile), "--percentile"),
                 r.GetValue(seed),
                 r.GetValue(device)!,
-                r.GetValue(categories) ?? [],
-                r.GetValue(window),
-                r.GetValue(partitions),
-                r.GetValue(transition))
-            {
-                Backbone = r.GetValue(backbone)!,
-                WidthDivisor = Positive(r.GetValue(widthDivisor), "--width-divisor"),
-                SegmentationEpochs = r.GetValue(segmentationEpochs) is { } stage2 ? Positive(stage2, "--segmentation-epochs") : null,
-                SegmentationDecay = r.GetValue(segmentationDecay) is { } fraction ? Fraction(fraction, "--segmentation-decay") : null,
-                RefitEpochs = r.GetValue(refitEpochs),
-                Scaled = r.GetValue(scaled),
-                Infill = r.GetValue(infill) is { } passes ? NonNegative(passes, "--infill") : null,
-                Decoys = r.GetValue(decoys) is { } chance ? Probability(chance, "--decoys") : null,
-                SolidDecoys = r.GetValue(solidDecoys) is { } share ? Probability(share, "--solid-decoys") : null,
-                Peak = r.GetValue(peak),
-            },
+                r.GetValue(categories) ?? []),
             time)));
         return command;
     }
+
+    private static Command DetectorsCommand()
+    {
+        var command = new Command("detectors", "List every detector with its options, their defaults and what they do");
+        command.SetAction(_ => Guarded(DetectorsWorkflow.Run));
+        return command;
+    }
+
+    private static Command EvalCommand()
+    {
+        var bundle = new Option<string>("--bundle") { Description = "Model bundle to evaluate", Required = true };
+        var data = new Option<string>("--data") { Description = "Folder of labelled clips (interchange format)", Required = true };
+        var output = new Option<string>("--out") { Description = "Report folder to write (scores.csv, metrics.json, roc.png, timelines/)", DefaultValueFactory = _ => "report" };
+        var device = DeviceOption();
+        var command = new Command("eval", "Score labelled clips with a bundle (every scoring variant); print the papers' tables and write a report") { bundle, data, output, device };
+        command.SetAction(r => Guarded(() => EvalWorkflow.Run(new EvalRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!))));
+        return command;
+    }
+
+    private static Command CalibrateCommand(TimeProvider time)
+    {
+        var bundle = new Option<string>("--bundle") { Description = "Model bundle to recalibrate", Required = true };
+        var data = new Option<string>("--data") { Description = "Folder of normal clips to set the thresholds on (e.g. SUITE/val, or fresh footage of the camera)", Required = true };
+        var output = new Option<string>("--out") { Description = "Bundle file to write: the same weights, new calibrations (may be --bundle itself)", Required = true };
+        var categories = CategoryOption("Only frames of this label category (repeatable; default: every normal frame)");
+        var percentile = new Option<double>("--percentile") { Description = "Threshold = this percentile of the frames' scores", DefaultValueFactory = _ => 99.0 };
+        var settings = SetOption("Change a scoring option of the bundle first, e.g. --set peak=8 (repeatable; `streamanomaly detectors` marks them)");
+        var device = DeviceOption();
+        var command = new Command("calibrate", "Refit a bundle's score thresholds on normal clips without retraining (after a camera or light change, or a changed scoring option)")
+        {
+            bundle, data, output, categories, percentile, settings, device,
+        };
+        command.SetAction(r => Guarded(() => CalibrateWorkflow.Run(
+            new CalibrateRequest(
+                r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(categories) ?? [], Percent(r.GetValue(percentile), "--percentile"), r.GetValue(settings) ?? [], r.GetValue(device)!),
+            time)));
+        return command;
+    }
+
+    private static Command ResearchCommand(TimeProvider time) =>
+        new("research", "The source papers' experiments: pseudo-labels and mask AP (integrated CNN), weak labels and mask ablations (temporal masking)")
+        {
+            PseudolabelCommand(), EvalMasksCommand(time), TrueMasksCommand(), LabelsCommand(), AblationCommand(),
+        };
+
+    private static Command TrueMasksCommand()
+    {
+        var bundle = new Option<string>("--bundle") { Description = "Integrated-CNN bundle", Required = true };
+        var data = new Option<string>("--data") { Description = "Labelled clips with their normal-object masks (CLIP.masks/normal-object/)", Required = true };
+        var output = new Option<string>("--out") { Description = "Report folder", DefaultValueFactory = _ => "report" };
+        var device = DeviceOption();
+        var command = new Command("true-masks", "Table 5 plus the integrated CNN scored with the clips' true normal-object masks in place of its head's: what the scoring reaches with a perfect head") { bundle, data, output, device };
+        command.SetAction(r => Guarded(() => TrueMasksWorkflow.Run(new TrueMasksRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!))));
+        return command;
+    }
+
+    private static Command AblationCommand()
+    {
+        var bundle = new Option<string>("--bundle") { Description = "Temporal bundle", Required = true };
+        var data = new Option<string>("--data") { Description = "Folder of labelled clips (interchange format)", Required = true };
+        var output = new Option<string>("--out") { Description = "Report folder (ablation.csv)", DefaultValueFactory = _ => "ablation" };
+        var validation = new Option<string?>("--val") { Description = "Folder of normal clips to calibrate each mask setting on (default: DATA/../val)" };
+        var device = DeviceOption();
+        var command = new Command("ablation", "The temporal paper's ablations of the learned mask (Eigen-CAM layers 1/2/4, threshold 0/0.1/0.2, window 3/7/11), each setting calibrated on --val") { bundle, data, output, validation, device };
+        command.SetAction(r => Guarded(() => AblationWorkflow.Run(new AblationRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(validation), r.GetValue(device)!))));
+        return command;
+    }
+
+    private static Option<string> DeviceOption() => new("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+
+    private static Option<string[]> SetOption(string description) => new("--set") { Description = description, AllowMultipleArgumentsPerToken = true };
+
+    private static Option<string[]> CategoryOption(string description) => new("--category") { Description = description, AllowMultipleArgumentsPerToken = true };
 
     /// <summary>Async variant of <see cref="Guarded"/>; also maps refused configuration to exit code 2; Ctrl+C cancels.</summary>
     internal static async Task<int> GuardedAsync(Func<CancellationToken, Task> body, CancellationToken cancellationToken)
@@ -267,7 +307,7 @@ internal static class CliApp
         var output = new Option<string>("--out") { Description = "Folder for labels/CLIP/NNNNNN.png, contact-sheet.png and (with ground-truth masks) agreement.json", Required = true };
         var category = new Option<string>("--category") { Description = "Only frames of this label category (empty: every frame)", DefaultValueFactory = _ => "normal-object" };
         var threshold = new Option<double?>("--threshold") { Description = "Threshold of the residual divided by its normal per-pixel size (default: the bundle's, fitted in training)" };
-        var variant = new Option<Vision.PseudoLabels.PseudoLabelVariant>("--variant") { Description = "Noise removal: NoiseRemovalAfterBlobs (paper's best), NoNoiseRemoval, NoiseRemovalBeforeBlobs", DefaultValueFactory = _ => Vision.PseudoLabels.PseudoLabelVariant.NoiseRemovalAfterBlobs };
+        var variant = new Option<PseudoLabelVariant>("--variant") { Description = "Noise removal: NoiseRemovalAfterBlobs (paper's best), NoNoiseRemoval, NoiseRemovalBeforeBlobs", DefaultValueFactory = _ => PseudoLabelVariant.NoiseRemovalAfterBlobs };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var command = new Command("pseudolabel", "Turn the integrated CNN's residual into normal-object instance labels (PNGs + contact sheet)") { bundle, data, output, category, threshold, variant, device };
         command.SetAction(r => Guarded(() => PseudolabelWorkflow.Run(new PseudolabelRequest(
@@ -301,41 +341,7 @@ internal static class CliApp
         return command;
     }
 
-    private static Command EvalCommand()
-    {
-        var bundle = new Option<string>("--bundle") { Description = "Model bundle to evaluate", Required = true };
-        var data = new Option<string>("--data") { Description = "Folder of labelled clips (interchange format)", Required = true };
-        var output = new Option<string>("--out") { Description = "Report folder to write (scores.csv, metrics.json, roc.png, timelines/)", DefaultValueFactory = _ => "report" };
-        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-        var masking = new Option<string?>("--masking") { Description = "temporal bundles: none, learned, ideal (the clip's roi.png) or all (default: all)" };
-        var ablation = new Option<bool>("--ablation") { Description = "temporal bundles: the paper's ablations of the learned mask (Eigen-CAM layers 1/2/4, threshold 0/0.1/0.2, window 3/7/11), each setting calibrated on --val; writes ablation.csv" };
-        var validation = new Option<string?>("--val") { Description = "with --ablation: folder of normal clips to calibrate each mask setting on (default: DATA/../val)" };
-        var trueMasks = new Option<bool>("--true-masks") { Description = "integrated bundles: add a column scored with the clips' true normal-object masks (CLIP.masks/normal-object) in place of the segmentation head's, at the autoencoder column's threshold: what the scoring reaches with a perfect head" };
-        var command = new Command("eval", "Score labelled clips with a bundle; print the papers' tables and write a report") { bundle, data, output, device, masking, ablation, validation, trueMasks };
-        command.SetAction(r => Guarded(() => EvalWorkflow.Execute(new EvalRequest(
-            r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!, r.GetValue(masking), r.GetValue(ablation), r.GetValue(validation), r.GetValue(trueMasks)))));
-        return command;
-    }
 
-    private static Command CalibrateCommand(TimeProvider time)
-    {
-        var bundle = new Option<string>("--bundle") { Description = "Model bundle of a frame detector (autoencoder, integrated)", Required = true };
-        var data = new Option<string>("--data") { Description = "Folder of normal clips to set the thresholds on (e.g. SUITE/val, or fresh footage of the camera)", Required = true };
-        var output = new Option<string>("--out") { Description = "Bundle file to write: the same weights, new calibrations (may be --bundle itself)", Required = true };
-        var categories = new Option<string[]>("--category") { Description = "Only frames of this label category (repeatable; default: every normal frame)", AllowMultipleArgumentsPerToken = true };
-        var percentile = new Option<double>("--percentile") { Description = "Threshold = this percentile of the frames' scores", DefaultValueFactory = _ => 99.0 };
-        var settings = new Option<string[]>("--set") { Description = "Change a scoring parameter of the bundle first, e.g. --set peak=8 or --set detectionScore=0.7 (repeatable)", AllowMultipleArgumentsPerToken = true };
-        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-        var command = new Command("calibrate", "Refit a bundle's score thresholds on normal clips without retraining (after a camera or light change, or a changed scoring parameter)")
-        {
-            bundle, data, output, categories, percentile, settings, device,
-        };
-        command.SetAction(r => Guarded(() => CalibrateWorkflow.Run(
-            new CalibrateRequest(
-                r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(categories) ?? [], Percent(r.GetValue(percentile), "--percentile"), r.GetValue(settings) ?? [], r.GetValue(device)!),
-            time)));
-        return command;
-    }
 
     private static Command LabelsCommand()
     {
@@ -389,15 +395,6 @@ internal static class CliApp
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new ArgumentException($"{name} must be positive, got {value}");
 
-    private static double Probability(double value, string name) =>
-        value is >= 0 and <= 1 ? value : throw new ArgumentException($"{name} must be between 0 and 1, got {value}");
-
-    private static double Fraction(double value, string name) =>
-        value is > 0 and <= 1 ? value : throw new ArgumentException($"{name} must be above 0 and at most 1, got {value}");
-
     private static double Percent(double value, string name) =>
         value is >= 0 and <= 100 ? value : throw new ArgumentException($"{name} must be in 0 .. 100, got {value}");
-
-    private static int NonNegative(int value, string name) =>
-        value >= 0 ? value : throw new ArgumentException($"{name} must be 0 or more, got {value}");
 }

@@ -1,9 +1,9 @@
 using StreamAnomaly.Core.Imaging;
-using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Streaming;
 using StreamAnomaly.Synthetic.Live;
 using StreamAnomaly.Vision.Detectors;
-using StreamAnomaly.Vision.Imaging;
+using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Streaming;
 using StreamAnomaly.Vision.Training;
 using static TorchSharp.torch;
@@ -48,24 +48,35 @@ public static class Commissioning
         return frames;
     }
 
-    /// <summary>Trains and calibrates the autoencoder on <paramref name="frames"/>; returns a streaming scorer.</summary>
-    public static DetectorFrameScorer TrainAutoencoder(IReadOnlyList<Frame> frames, CommissioningOptions options, IProgress<TrainingProgress>? progress = null)
+    /// <summary>
+    /// Trains the autoencoder on four of every five <paramref name="frames"/> and calibrates it on the
+    /// fifth (<see cref="DetectorLifecycle"/>, as <c>train</c> does); returns the bundle and the detector.
+    /// </summary>
+    public static TrainedBundle Train(IReadOnlyList<Frame> frames, CommissioningOptions options, IProgress<TrainingProgress>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(options);
         if (frames.Count < 10)
         {
             throw new ArgumentException($"commissioning needs at least 10 normal frames, got {frames.Count} (are the cameras synthetic?)", nameof(frames));
         }
 
-        var train = frames.Where((_, i) => i % 5 != 4).ToArray();
-        var held = frames.Where((_, i) => i % 5 == 4).ToArray();
-        var shape = new AutoencoderShape(options.InputSize, Width: 16, Code: 256);
-        AutoencoderDetector detector;
-        using (var tensor = FrameTensors.ToByteTensor(train, options.InputSize, options.InputSize))
+        var set = new TrainingSet(
+            [new FrameClip("commissioning", frames.Where((_, i) => i % 5 != 4).ToArray())],
+            [new FrameClip("commissioning-held-out", frames.Where((_, i) => i % 5 == 4).ToArray())],
+            TrainingFrames.AllNormal,
+            options.Percentile);
+        var autoencoder = new AutoencoderOptions
         {
-            detector = AutoencoderTrainer.Train(tensor, shape, new AutoencoderTraining(options.Epochs, BatchSize: 16, LearningRate: 2e-3, ColourJitter: false, Seed: 0), CPU, progress);
-        }
+            Size = options.InputSize, Width = 16, Code = 256, Epochs = options.Epochs, Batch = 16, LearningRate = 2e-3, ColourJitter = false,
+        };
+        return DetectorLifecycle.Train(new AutoencoderDefinition(), autoencoder, set, new FitContext(CPU, Seed: 0, progress), TimeProvider.System);
+    }
 
-        var scores = detector.ScoreSequence(held).Select(static s => s.RawScore).ToArray();
-        return new DetectorFrameScorer(detector, ScoreCalibration.Fit(scores, options.Percentile), options.GridSize);
+    /// <summary><see cref="Train"/>, as the streaming scorer a worker uses.</summary>
+    public static DetectorFrameScorer TrainAutoencoder(IReadOnlyList<Frame> frames, CommissioningOptions options, IProgress<TrainingProgress>? progress = null)
+    {
+        var trained = Train(frames, options, progress);
+        return new DetectorFrameScorer(trained.Detector, trained.Bundle.Manifest.Calibrations[trained.Detector.Variants[0]], options.GridSize);
     }
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using StreamAnomaly.Cli;
 using StreamAnomaly.Cli.Commands;
-using StreamAnomaly.Vision.Models.Integrated;
+using StreamAnomaly.Vision.Detectors.Integrated.Network;
 
 namespace StreamAnomaly.IntegrationTests;
 

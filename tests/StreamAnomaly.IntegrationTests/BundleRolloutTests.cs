@@ -1,6 +1,7 @@
 using StreamAnomaly.Core.Scoring;
-using StreamAnomaly.Host;
 using StreamAnomaly.Host.Settings;
+using StreamAnomaly.Host;
+using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Detectors;
 using StreamAnomaly.Vision.Models;
 using static TorchSharp.torch;
@@ -17,9 +18,8 @@ public sealed class BundleRolloutTests : IDisposable
 
     private static void WriteBundle(string path, ScoreCalibration calibration, DateTimeOffset createdAt)
     {
-        var shape = new AutoencoderShape(32, Width: 4, Code: 16);
-        using var detector = new AutoencoderDetector(new ConvAutoencoder(32, 4, 16), shape, CPU);
-        DetectorCatalog.CreateBundle(detector, calibration, new Dictionary<string, string>(), createdAt).Save(path);
+        using var detector = new AutoencoderDetector(new ConvAutoencoder(32, 4, 16), new AutoencoderOptions { Size = 32, Width = 4, Code = 16 }, CPU);
+        DetectorCatalog.CreateBundle(detector, new Dictionary<string, ScoreCalibration> { [detector.Variants[0]] = calibration }, new Dictionary<string, string>(), createdAt).Save(path);
     }
 
     /// <summary>A one-camera plant whose worker loads a bundle file (version 1: nothing is anomalous), polled every 200 ms.</summary>

@@ -4,10 +4,11 @@ using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Ingest.Clips;
+using StreamAnomaly.Vision.Detectors.Integrated.Network;
+using StreamAnomaly.Vision.Detectors.Integrated;
 using StreamAnomaly.Vision.Detectors;
 using StreamAnomaly.Vision.Imaging;
 using StreamAnomaly.Vision.Models;
-using StreamAnomaly.Vision.Models.Integrated;
 using StreamAnomaly.Vision.Training;
 using static TorchSharp.torch;
 
@@ -53,7 +54,7 @@ public sealed class EvalMasksCommandTests : IDisposable
         var bundle = IntegratedBundles.Trained(Path.Combine(root, "int.sabundle"));
         var output = Path.Combine(root, "report");
 
-        var code = await CliApp.RunAsync(["eval-masks", "--bundle", bundle, "--data", train, "--out", output, "--epochs", "2", "--batch", "4"]);
+        var code = await CliApp.RunAsync(["research", "eval-masks", "--bundle", bundle, "--data", train, "--out", output, "--epochs", "2", "--batch", "4"]);
 
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "table3.json")));
@@ -80,7 +81,7 @@ public sealed class EvalMasksCommandTests : IDisposable
         var bundle = IntegratedBundles.Trained(Path.Combine(root, "int.sabundle"));
         var output = Path.Combine(root, "report");
 
-        var code = await CliApp.RunAsync(["eval-masks", "--bundle", bundle, "--data", train, "--out", output, "--epochs", "1", "--batch", "4", "--seeds", "2"]);
+        var code = await CliApp.RunAsync(["research", "eval-masks", "--bundle", bundle, "--data", train, "--out", output, "--epochs", "1", "--batch", "4", "--seeds", "2"]);
 
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "table3.json")));
@@ -99,7 +100,7 @@ public sealed class EvalMasksCommandTests : IDisposable
         var train = WriteSplit("train", 300);
         var bundle = AutoencoderBundle();
 
-        var (code, error) = await ConsoleCapture.Run(["eval-masks", "--bundle", bundle, "--data", train, "--eval-data", train, "--out", Path.Combine(root, "x")]);
+        var (code, error) = await ConsoleCapture.Run(["research", "eval-masks", "--bundle", bundle, "--data", train, "--eval-data", train, "--out", Path.Combine(root, "x")]);
 
         Assert.Equal(CliApp.BadInput, code);
         Assert.Contains("eval-masks needs an integrated-CNN bundle, this one is 'autoencoder'", error);
@@ -112,7 +113,7 @@ public sealed class EvalMasksCommandTests : IDisposable
         var train = WriteSplit("train", 300, withMasks: false);
         var bundle = IntegratedBundles.Untrained(Path.Combine(root, "untrained.sabundle"));
 
-        var (code, error) = await ConsoleCapture.Run(["eval-masks", "--bundle", bundle, "--data", train, "--eval-data", train, "--out", Path.Combine(root, "x")]);
+        var (code, error) = await ConsoleCapture.Run(["research", "eval-masks", "--bundle", bundle, "--data", train, "--eval-data", train, "--out", Path.Combine(root, "x")]);
 
         Assert.Equal(CliApp.BadInput, code);
         Assert.Contains("cam", error);
@@ -126,25 +127,25 @@ public sealed class EvalMasksCommandTests : IDisposable
         var train = WriteSplit("train", 300);
         var bundle = IntegratedBundles.Untrained(Path.Combine(root, "untrained.sabundle"));
 
-        var (code, error) = await ConsoleCapture.Run(["eval-masks", "--bundle", bundle, "--data", train, "--out", Path.Combine(root, "x")]);
+        var (code, error) = await ConsoleCapture.Run(["research", "eval-masks", "--bundle", bundle, "--data", train, "--out", Path.Combine(root, "x")]);
 
         Assert.Equal(CliApp.BadInput, code);
         Assert.Contains("give --eval-data", error);
     }
 
     [Fact]
-    public async Task Eval_with_true_masks_adds_a_column_at_the_autoencoder_columns_threshold()
+    public async Task True_masks_adds_a_column_at_the_autoencoder_columns_threshold()
     {
         var test = WriteSplit("test", 700);
         var bundle = Path.Combine(root, "int.sabundle");
         using (var detector = new IntegratedDetector(new IntegratedNetwork(IntegratedBundles.Tiny), CPU))
         {
             var calibrations = detector.Variants.ToDictionary(v => v, v => new ScoreCalibration(v == "autoencoder" ? 7 : 5, 0, 9, 99));
-            DetectorCatalog.CreateBundle(detector, calibrations[detector.Variants[0]], new Dictionary<string, string>(), DateTimeOffset.UnixEpoch, calibrations).Save(bundle);
+            DetectorCatalog.CreateBundle(detector, calibrations, new Dictionary<string, string>(), DateTimeOffset.UnixEpoch).Save(bundle);
         }
 
         var output = Path.Combine(root, "report");
-        Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", bundle, "--data", test, "--out", output, "--true-masks"]));
+        Assert.Equal(0, await CliApp.RunAsync(["research", "true-masks", "--bundle", bundle, "--data", test, "--out", output]));
 
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
         var columns = json.RootElement.GetProperty("variants").EnumerateArray().ToDictionary(v => v.GetProperty("detector").GetString()!);
@@ -154,29 +155,29 @@ public sealed class EvalMasksCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Eval_with_true_masks_names_the_clip_that_has_no_normal_object_masks()
+    public async Task True_masks_names_the_clip_that_has_no_normal_object_masks()
     {
         var test = WriteSplit("test", 700, withMasks: false);
         var bundle = IntegratedBundles.Untrained(Path.Combine(root, "untrained.sabundle"));
 
-        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", bundle, "--data", test, "--out", Path.Combine(root, "x"), "--true-masks"]);
+        var (code, error) = await ConsoleCapture.Run(["research", "true-masks", "--bundle", bundle, "--data", test, "--out", Path.Combine(root, "x")]);
 
         Assert.Equal(CliApp.BadInput, code);
         Assert.Contains("cam", error);
-        Assert.Contains("--true-masks needs every clip's normal-object masks", error);
+        Assert.Contains("true masks need every clip's normal-object masks", error);
         Assert.False(Directory.Exists(Path.Combine(root, "x")));
     }
 
     [Fact]
-    public async Task Eval_with_true_masks_refuses_a_bundle_of_another_detector()
+    public async Task True_masks_refuses_a_bundle_of_another_detector()
     {
         var test = WriteSplit("test", 700);
         var bundle = AutoencoderBundle();
 
-        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", bundle, "--data", test, "--out", Path.Combine(root, "x"), "--true-masks"]);
+        var (code, error) = await ConsoleCapture.Run(["research", "true-masks", "--bundle", bundle, "--data", test, "--out", Path.Combine(root, "x")]);
 
         Assert.Equal(CliApp.BadInput, code);
-        Assert.Contains("--true-masks applies to integrated bundles only, this bundle is 'autoencoder'", error);
+        Assert.Contains("true masks replace the integrated CNN's segmentation head; this bundle is 'autoencoder'", error);
         Assert.False(Directory.Exists(Path.Combine(root, "x")));
     }
 }

@@ -1,8 +1,9 @@
 using System.Globalization;
 using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Vision.Detectors.Integrated.Network;
+using StreamAnomaly.Vision.Detectors.Integrated;
 using StreamAnomaly.Vision.Detectors;
 using StreamAnomaly.Vision.Imaging;
-using StreamAnomaly.Vision.Models.Integrated;
 using StreamAnomaly.Vision.Training;
 using static TorchSharp.torch;
 
@@ -24,8 +25,8 @@ internal static class IntegratedBundles
     {
         using var background = FrameTensors.ToByteTensor(Enumerable.Range(0, 24).Select(i => CliFixture.Scene(Size, i, false)).ToArray(), Size, Size);
         using var objects = FrameTensors.ToByteTensor(Enumerable.Range(0, 8).Select(i => CliFixture.Scene(Size, 100 + i, true)).ToArray(), Size, Size);
-        var (detector, facts) = IntegratedTrainer.Train(background, objects, Tiny, new IntegratedTraining(12, 1, 1, 8, 3e-3, Seed: 1), CPU);
-        using (detector)
+        var (network, facts) = IntegratedTrainer.Train(background, objects, Tiny, new IntegratedTraining(12, 1, 1, 8, 3e-3, Seed: 1), CPU);
+        using (var detector = new IntegratedDetector(network, CPU, infillPasses: 1))
         {
             Save(detector, path, facts.PseudoLabelThreshold);
         }
@@ -46,9 +47,8 @@ internal static class IntegratedBundles
         var calibration = new ScoreCalibration(1, 0, 2, 99);
         DetectorCatalog.CreateBundle(
             detector,
-            calibration,
+            detector.Variants.ToDictionary(v => v, _ => calibration),
             new Dictionary<string, string> { ["pseudoLabelThreshold"] = pseudoLabelThreshold.ToString("R", CultureInfo.InvariantCulture) },
-            DateTimeOffset.UnixEpoch,
-            detector.Variants.ToDictionary(v => v, _ => calibration)).Save(path);
+            DateTimeOffset.UnixEpoch).Save(path);
     }
 }

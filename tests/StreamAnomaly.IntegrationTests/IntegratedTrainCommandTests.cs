@@ -36,15 +36,15 @@ public sealed class IntegratedTrainCommandTests : IDisposable
         var output = Path.Combine(root, "int.sabundle");
 
         var code = await CliApp.RunAsync(
-            ["train", "--detector", "integrated", "--data", Path.Combine(root, "train"), "--out", output, "--size", "64", "--width-divisor", "8",
-             "--bottleneck", "32", "--epochs", "2", "--segmentation-epochs", "2", "--refit-epochs", "1", "--segmentation-decay", "0.1", "--category", "background"],
+            ["train", "--detector", "integrated", "--data", Path.Combine(root, "train"), "--out", output, "--set", "size=64", "--set", "widthDivisor=8",
+             "--set", "code=32", "--set", "epochs=2", "--set", "segmentationEpochs=2", "--set", "refitEpochs=1", "--set", "segmentationDecay=0.1", "--category", "background"],
             Clock);
 
         Assert.Equal(0, code);
         var manifest = ModelBundle.Load(output).Manifest;
         Assert.Equal("integrated", manifest.Detector);
-        Assert.Equal("0.1", manifest.Training["segmentationDecay"]);
-        Assert.Equal("2", manifest.Training["segmentationEpochs"]);
+        Assert.Equal(0.1, manifest.Options["segmentationDecay"]!.GetValue<double>());
+        Assert.Equal(2, manifest.Options["segmentationEpochs"]!.GetValue<int>());
         Assert.Equal("16", manifest.Training["validationFrames"]);
         Assert.True(int.Parse(manifest.Training["pseudoLabelledFrames"], System.Globalization.CultureInfo.InvariantCulture) is > 0 and <= 8);
     }

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Confluent.Kafka;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Core.Streaming;
 using StreamAnomaly.Host;
+using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Detectors;
 using StreamAnomaly.Vision.Imaging;
 using StreamAnomaly.Vision.Training;
@@ -203,21 +204,10 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
     private string TrainBundle()
     {
         var frames = Commissioning.NormalFrames([.. CamerasA, .. CamerasB], seconds: 12);
-        var train = frames.Where((_, i) => i % 5 != 4).ToArray();
-        var held = frames.Where((_, i) => i % 5 == 4).ToArray();
-        AutoencoderDetector detector;
-        using (var tensor = FrameTensors.ToByteTensor(train, ModelSize, ModelSize))
-        {
-            detector = AutoencoderTrainer.Train(tensor, new AutoencoderShape(ModelSize, Width: 16, Code: 256), new AutoencoderTraining(Epochs: 6, BatchSize: 16, LearningRate: 2e-3, ColourJitter: false, Seed: 0), TorchSharp.torch.CPU);
-        }
-
-        using (detector)
-        {
-            var calibration = ScoreCalibration.Fit(detector.ScoreSequence(held).Select(static s => s.RawScore).ToArray(), 99.5);
-            var path = Path.Combine(_root, "autoencoder.sabundle");
-            DetectorCatalog.CreateBundle(detector, calibration, new Dictionary<string, string> { ["purpose"] = "multi-process test" }, DateTimeOffset.UnixEpoch).Save(path);
-            return path;
-        }
+        using var trained = Commissioning.Train(frames, new CommissioningOptions(Seconds: 12, InputSize: ModelSize, Epochs: 6));
+        var path = Path.Combine(_root, "autoencoder.sabundle");
+        trained.Bundle.Save(path);
+        return path;
     }
 
     private string WritePlantConfig(string bootstrap)

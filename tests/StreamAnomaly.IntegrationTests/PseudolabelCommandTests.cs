@@ -5,11 +5,12 @@ using StreamAnomaly.Core.Evaluation;
 using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Ingest.Clips;
+using StreamAnomaly.Vision.Detectors.Autoencoder;
+using StreamAnomaly.Vision.Detectors.Integrated.Network;
+using StreamAnomaly.Vision.Detectors.Integrated.PseudoLabels;
 using StreamAnomaly.Vision.Detectors;
 using StreamAnomaly.Vision.Imaging;
 using StreamAnomaly.Vision.Models;
-using StreamAnomaly.Vision.Models.Integrated;
-using StreamAnomaly.Vision.PseudoLabels;
 using StreamAnomaly.Vision.Training;
 using static TorchSharp.torch;
 
@@ -45,7 +46,7 @@ public sealed class PseudolabelCommandTests : IDisposable
         var bundle = IntegratedBundles.Trained(Path.Combine(root, "int.sabundle"));
 
         var output = Path.Combine(root, "labels");
-        var code = await CliApp.RunAsync(["pseudolabel", "--bundle", bundle, "--data", data, "--out", output]);
+        var code = await CliApp.RunAsync(["research", "pseudolabel", "--bundle", bundle, "--data", data, "--out", output]);
 
         Assert.Equal(0, code);
         Assert.Equal(["000001.png", "000003.png", "000005.png"], Directory.GetFiles(Path.Combine(output, "labels", "cam")).Select(Path.GetFileName).Order());
@@ -60,7 +61,7 @@ public sealed class PseudolabelCommandTests : IDisposable
         var bundle = IntegratedBundles.Trained(Path.Combine(root, "int.sabundle"));
         var output = Path.Combine(root, "labels");
 
-        var code = await CliApp.RunAsync(["pseudolabel", "--bundle", bundle, "--data", data, "--out", output]);
+        var code = await CliApp.RunAsync(["research", "pseudolabel", "--bundle", bundle, "--data", data, "--out", output]);
 
         Assert.Equal(0, code);
         var square = EvalMasksCommandTests.SquareMask();
@@ -81,12 +82,9 @@ public sealed class PseudolabelCommandTests : IDisposable
     {
         var data = WriteClip();
         var bundle = Path.Combine(root, "ae.sabundle");
-        using (var detector = new AutoencoderDetector(new ConvAutoencoder(32, 8, 16), new AutoencoderShape(32, 8, 16), CPU))
-        {
-            DetectorCatalog.CreateBundle(detector, new ScoreCalibration(1, 0, 2, 99), new Dictionary<string, string>(), DateTimeOffset.UnixEpoch).Save(bundle);
-        }
+        AutoencoderBundles.Untrained(bundle);
 
-        var (code, error) = await ConsoleCapture.Run(["pseudolabel", "--bundle", bundle, "--data", data, "--out", Path.Combine(root, "x")]);
+        var (code, error) = await ConsoleCapture.Run(["research", "pseudolabel", "--bundle", bundle, "--data", data, "--out", Path.Combine(root, "x")]);
         Assert.Equal(CliApp.BadInput, code);
         Assert.Contains("pseudo-labels come from an integrated-CNN bundle, this one is 'autoencoder'", error);
         Assert.False(Directory.Exists(Path.Combine(root, "x")));

@@ -55,8 +55,9 @@ public sealed class TemporalCommandTests(TemporalCliFixture fixture) : IClassFix
         if (!File.Exists(bundle))
         {
             var code = await CliApp.RunAsync([
-                "train", "--detector", "temporal", "--data", fixture.Data("train"), "--out", bundle,
-                "--window", "4", "--partitions", "4", "--size", "32", "--epochs", "1", "--width", "4", "--batch", "8", "--device", "cpu"]);
+                "train", "--detector", "temporal", "--data", fixture.Data("train"), "--out", bundle, "--device", "cpu",
+                "--set", "window=4", "--set", "partitions=4", "--set", "size=32", "--set", "epochs=1", "--set", "maskEpochs=1",
+                "--set", "autoencoderWidth=4", "--set", "autoencoderHidden=8", "--set", "batch=8"]);
             Assert.Equal(0, code);
         }
 
@@ -69,14 +70,13 @@ public sealed class TemporalCommandTests(TemporalCliFixture fixture) : IClassFix
         var bundle = Core.Bundles.ModelBundle.Load(await TrainedBundle());
         var manifest = bundle.Manifest;
         Assert.Equal("temporal", manifest.Detector);
-        Assert.Equal(32, manifest.InputWidth);
-        Assert.Equal("4", manifest.Parameters["window"]);
-        Assert.Equal("4", manifest.Parameters["partitions"]);
-        Assert.Equal(["ideal", "none"], manifest.VariantCalibrations!.Keys.Order());
-        Assert.InRange(double.Parse(manifest.Parameters["period"], System.Globalization.CultureInfo.InvariantCulture), 27, 33);
+        Assert.Equal(32, manifest.Options["size"]!.GetValue<int>());
+        Assert.Equal(4, manifest.Options["window"]!.GetValue<int>());
+        Assert.Equal(["learned", "none", "ideal"], manifest.Calibrations.Keys);
+        Assert.InRange(manifest.State!["period"]!.GetValue<double>(), 27, 33);
         Assert.Equal("30", manifest.Training["validationFrames"]);
         Assert.Equal("a-background", manifest.Training["referenceClip"]);
-        Assert.True(manifest.Calibration.Threshold > 0);
+        Assert.True(manifest.Calibrations["learned"].Threshold > 0);
     }
 
     [Fact]
@@ -87,41 +87,36 @@ public sealed class TemporalCommandTests(TemporalCliFixture fixture) : IClassFix
         Assert.Equal(0, code);
         var lines = File.ReadAllLines(Path.Combine(report, "scores.csv"));
         Assert.Equal(61, lines.Length);
-        foreach (var (folder, name) in new[] { (report, "temporal/learned"), (Path.Combine(report, "masking-none"), "temporal/none"), (Path.Combine(report, "masking-ideal"), "temporal/ideal") })
-        {
-            using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")));
-            Assert.Equal(name, metrics.RootElement.GetProperty("detector").GetString());
-            Assert.Equal(60, metrics.RootElement.GetProperty("frames").GetInt32());
-        }
-
-        using (var iou = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "mask-iou.json"))))
-        {
-            Assert.Equal(60, iou.RootElement.GetProperty("frames").GetInt32());
-            Assert.InRange(iou.RootElement.GetProperty("learnedVsRegionOfInterest").GetDouble(), 0, 1);
-        }
-
-        var single = fixture.PathOf("temporal-report-none");
-        Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", await TrainedBundle(), "--data", fixture.Data("test"), "--out", single, "--masking", "none"]));
-        Assert.Equal(
-            File.ReadAllLines(Path.Combine(report, "masking-none", "scores.csv")),
-            File.ReadAllLines(Path.Combine(single, "scores.csv")));
-        Assert.False(Directory.Exists(Path.Combine(single, "masking-ideal")));
-        Assert.False(File.Exists(Path.Combine(single, "mask-iou.json")), "no learned masking, no mask IoU");
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "metrics.json")));
+        Assert.Equal("temporal", metrics.RootElement.GetProperty("detector").GetString());
+        Assert.Equal(60, metrics.RootElement.GetProperty("frames").GetInt32());
+        var variants = metrics.RootElement.GetProperty("variants").EnumerateArray().ToArray();
+        Assert.Equal(["temporal/none", "temporal/ideal"], variants.Select(v => v.GetProperty("detector").GetString()));
+        Assert.All(variants, v => Assert.Equal(60, v.GetProperty("frames").GetInt32()));
     }
 
     [Fact]
-    public async Task Eval_rejects_an_unknown_masking()
+    public async Task Eval_leaves_out_the_ideal_mask_when_a_clip_has_no_region_of_interest()
     {
-        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", await TrainedBundle(), "--data", fixture.Data("test"), "--out", fixture.PathOf("r-bad"), "--masking", "psychic"]);
-        Assert.Equal(CliApp.BadInput, code);
-        Assert.Equal("error: --masking psychic: must be none, learned, ideal or all", error.Trim());
+        var test = Path.Combine(fixture.PathOf("no-roi"), "test");
+        Copy(fixture.Data("test"), test);
+        foreach (var roi in Directory.GetFiles(test, "roi.png", SearchOption.AllDirectories))
+        {
+            File.Delete(roi);
+        }
+
+        var report = fixture.PathOf("no-roi-report");
+        Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", await TrainedBundle(), "--data", test, "--out", report]));
+
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "metrics.json")));
+        Assert.Equal(["temporal/none"], metrics.RootElement.GetProperty("variants").EnumerateArray().Select(v => v.GetProperty("detector").GetString()));
     }
 
     [Fact]
-    public async Task Eval_ablation_writes_nine_settings_each_varying_one_of_the_bundles_settings()
+    public async Task Ablation_writes_nine_settings_each_varying_one_of_the_bundles_settings()
     {
         var report = fixture.PathOf("ablation-report");
-        var code = await CliApp.RunAsync(["eval", "--bundle", await TrainedBundle(), "--data", fixture.Data("test"), "--out", report, "--ablation"]);
+        var code = await CliApp.RunAsync(["research", "ablation", "--bundle", await TrainedBundle(), "--data", fixture.Data("test"), "--out", report]);
         Assert.Equal(0, code);
         var lines = File.ReadAllLines(Path.Combine(report, "ablation.csv"));
         Assert.Equal("group,value,layers,threshold,window,raw_threshold,tp,fn,fp,tn,fp_at_recall99,auroc,aupr,mask_iou", lines[0]);
@@ -148,17 +143,17 @@ public sealed class TemporalCommandTests(TemporalCliFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task Ablation_row_with_the_bundles_own_settings_reproduces_its_calibration_and_learned_eval()
+    public async Task Ablation_row_with_the_bundles_own_settings_reproduces_its_calibration_and_eval()
     {
         var bundle = await TrainedBundle();
         var ablation = fixture.PathOf("ablation-own");
         var learned = fixture.PathOf("ablation-own-learned");
-        Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", bundle, "--data", fixture.Data("test"), "--out", ablation, "--ablation", "--val", fixture.Data("val")]));
-        Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", bundle, "--data", fixture.Data("test"), "--out", learned, "--masking", "learned"]));
+        Assert.Equal(0, await CliApp.RunAsync(["research", "ablation", "--bundle", bundle, "--data", fixture.Data("test"), "--out", ablation, "--val", fixture.Data("val")]));
+        Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", bundle, "--data", fixture.Data("test"), "--out", learned]));
 
         // layers = 2 keeps the bundle's threshold 0.1 and window 5; the bundle was calibrated on the same val folder
         var own = File.ReadAllLines(Path.Combine(ablation, "ablation.csv")).Skip(1).Select(l => l.Split(',')).Single(r => r[0] == "layers" && r[1] == "2");
-        var calibration = Core.Bundles.ModelBundle.Load(bundle).Manifest.Calibration;
+        var calibration = Core.Bundles.ModelBundle.Load(bundle).Manifest.Calibrations["learned"];
         Assert.Equal(calibration.Threshold, double.Parse(own[5], CultureInfo.InvariantCulture), 1e-6 * calibration.Threshold);
         using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(learned, "metrics.json")));
         var root = metrics.RootElement;
@@ -168,53 +163,33 @@ public sealed class TemporalCommandTests(TemporalCliFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task Eval_ablation_of_a_non_temporal_bundle_is_refused()
+    public async Task Ablation_of_a_non_temporal_bundle_is_refused()
     {
-        var autoencoder = fixture.PathOf("autoencoder.sabundle");
-        Assert.Equal(0, await CliApp.RunAsync([
-            "train", "--data", fixture.Data("train"), "--out", autoencoder, "--epochs", "1", "--size", "32", "--width", "4", "--bottleneck", "8", "--batch", "16"]));
+        var autoencoder = AutoencoderBundles.Untrained(fixture.PathOf("autoencoder.sabundle"));
         var report = fixture.PathOf("ablation-autoencoder");
-        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", autoencoder, "--data", fixture.Data("test"), "--out", report, "--ablation"]);
+        var (code, error) = await ConsoleCapture.Run(["research", "ablation", "--bundle", autoencoder, "--data", fixture.Data("test"), "--out", report]);
         Assert.Equal(CliApp.BadInput, code);
-        Assert.Equal("error: --ablation applies to temporal bundles only, this bundle is 'autoencoder'", error.Trim());
+        Assert.Equal($"error: {autoencoder}: the ablation varies the temporal detector's learned mask; this bundle is 'autoencoder'", error.Trim());
         Assert.False(Directory.Exists(report));
     }
 
     [Fact]
-    public async Task Eval_ablation_without_validation_clips_asks_for_val()
+    public async Task Ablation_without_validation_clips_asks_for_val()
     {
         var test = Path.Combine(fixture.PathOf("no-val"), "test");
         Copy(fixture.Data("test"), test);
         var report = fixture.PathOf("ablation-no-val");
-        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", await TrainedBundle(), "--data", test, "--out", report, "--ablation"]);
+        var (code, error) = await ConsoleCapture.Run(["research", "ablation", "--bundle", await TrainedBundle(), "--data", test, "--out", report]);
         Assert.Equal(CliApp.BadInput, code);
-        Assert.Equal($"error: --ablation calibrates every setting on normal validation clips: give --val (there is no 'val' folder next to {test})", error.Trim());
+        Assert.Equal($"error: {test}: no val/ folder beside it; give --val, a folder of normal clips", error.Trim());
         Assert.False(Directory.Exists(report));
-    }
-
-    [Fact]
-    public async Task Eval_refuses_val_without_ablation()
-    {
-        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", fixture.PathOf("unused.sabundle"), "--data", fixture.Data("test"), "--out", fixture.PathOf("r-val"), "--val", fixture.Data("val")]);
-        Assert.Equal(CliApp.BadInput, code);
-        Assert.Equal("error: --val applies to eval --ablation only (the bundle is already calibrated)", error.Trim());
-    }
-
-    [Theory]
-    [InlineData("--masking", "none")]
-    [InlineData("--true-masks")]
-    public async Task Eval_ablation_refuses_options_of_the_single_report(params string[] option)
-    {
-        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", fixture.PathOf("unused.sabundle"), "--data", fixture.Data("test"), "--out", fixture.PathOf("r-abl"), "--ablation", .. option]);
-        Assert.Equal(CliApp.BadInput, code);
-        Assert.Equal($"error: --ablation varies the learned mask only: leave out {option[0]}", error.Trim());
     }
 
     [Fact]
     public async Task Labels_writes_a_csv_and_a_plot_per_clip()
     {
         var output = fixture.PathOf("labels");
-        var code = await CliApp.RunAsync(["labels", "--data", fixture.Data("train"), "--out", output, "--partitions", "4", "--transition", "2"]);
+        var code = await CliApp.RunAsync(["research", "labels", "--data", fixture.Data("train"), "--out", output, "--partitions", "4", "--transition", "2"]);
         Assert.Equal(0, code);
         foreach (var clip in new[] { "a-background", "b-background" })
         {

@@ -3,6 +3,7 @@ using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Core.Temporal;
 using StreamAnomaly.Synthetic.Scene;
+using StreamAnomaly.Vision.Detectors.Temporal;
 using StreamAnomaly.Vision.Detectors;
 using StreamAnomaly.Vision.Imaging;
 using StreamAnomaly.Vision.Training;
@@ -95,11 +96,12 @@ public sealed class TemporalMaskingTests(ITestOutputHelper output)
         {
             watch.Restart();
             var tensors = train.Select(c => FrameTensors.ToByteTensor(c, size, size)).ToArray();
-            using var detector = TemporalTrainer.Train(
-                tensors,
-                new TemporalShape(size, Window: 6, Partitions: 4, AutoencoderWidth: 8, AutoencoderHidden: 16, MaskWidthDivisor: 16, CamLayers: 8, CamThreshold: 0.1, CamWindow: 5),
-                new TemporalTraining(Epochs: 6, MaskEpochs: 10, BatchSize: 8, LearningRate: 3e-3, Transition: 2, Seed: seed),
-                CPU);
+            var options = new TemporalOptions
+            {
+                Size = size, Window = 6, Partitions = 4, AutoencoderWidth = 8, AutoencoderHidden = 16, MaskWidthDivisor = 16, CamLayers = 8, CamThreshold = 0.1, CamWindow = 5,
+                Epochs = 6, MaskEpochs = 10, Batch = 8, LearningRate = 3e-3, Transition = 2,
+            };
+            using var detector = TemporalTrainer.Train(tensors, options, new FitContext(CPU, seed)).Detector;
             foreach (var t in tensors)
             {
                 t.Dispose();

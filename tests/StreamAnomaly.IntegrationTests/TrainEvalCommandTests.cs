@@ -13,7 +13,7 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
         var bundle = fixture.PathOf("model.sabundle");
         if (!File.Exists(bundle))
         {
-            var code = await CliApp.RunAsync(["train", "--data", fixture.Data("train"), "--out", bundle, "--epochs", "25", "--size", "32", "--batch", "8", "--width", "8", "--bottleneck", "32", "--lr", "0.003"], Clock);
+            var code = await CliApp.RunAsync(["train", "--data", fixture.Data("train"), "--out", bundle, "--set", "epochs=25", "--set", "size=32", "--set", "batch=8", "--set", "width=8", "--set", "code=32", "--set", "learningRate=0.003"], Clock);
             Assert.Equal(0, code);
         }
 
@@ -25,17 +25,17 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     {
         var bundle = Core.Bundles.ModelBundle.Load(await TrainedBundle());
         Assert.Equal("autoencoder", bundle.Manifest.Detector);
-        Assert.Equal(32, bundle.Manifest.InputWidth);
+        Assert.Equal(32, bundle.Manifest.Options["size"]!.GetValue<int>());
         Assert.Equal("16", bundle.Manifest.Training["validationFrames"]);
         Assert.Equal("48", bundle.Manifest.Training["trainFrames"]);
         Assert.Equal(new DateTimeOffset(2026, 11, 22, 9, 30, 0, TimeSpan.Zero), bundle.Manifest.CreatedAt);
-        Assert.True(bundle.Manifest.Calibration.Threshold > 0);
+        Assert.True(bundle.Manifest.Calibrations["autoencoder"].Threshold > 0);
     }
 
     [Fact]
     public async Task Training_warns_when_too_few_validation_frames_lie_above_the_percentile()
     {
-        var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), "--out", fixture.PathOf("few.sabundle"), "--epochs", "1", "--size", "32", "--width", "8", "--bottleneck", "32"]);
+        var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), "--out", fixture.PathOf("few.sabundle"), "--set", "epochs=1", "--set", "size=32", "--set", "width=8", "--set", "code=32"]);
         Assert.Equal(0, code);
         Assert.Contains("warning: calibrating the 99th percentile on 16 normal frames", error);
         Assert.Contains("at least 500 normal frames", error);
@@ -45,7 +45,7 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     [Fact]
     public async Task Training_does_not_warn_when_enough_validation_frames_lie_above_the_percentile()
     {
-        var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), "--out", fixture.PathOf("median.sabundle"), "--epochs", "1", "--size", "32", "--width", "8", "--bottleneck", "32", "--percentile", "50"]);
+        var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), "--out", fixture.PathOf("median.sabundle"), "--set", "epochs=1", "--set", "size=32", "--set", "width=8", "--set", "code=32", "--percentile", "50"]);
         Assert.Equal(0, code);
         Assert.DoesNotContain("warning", error);
     }
@@ -113,33 +113,67 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
         Assert.False(File.Exists(fixture.PathOf("x.sabundle")));
     }
 
-    [Theory]
-    [InlineData("--scaled")]
-    [InlineData("--infill", "2")]
-    [InlineData("--decoys", "0.5")]
-    [InlineData("--solid-decoys", "0.5")]
-    [InlineData("--segmentation-decay", "0.01")]
-    public async Task Integrated_only_options_are_refused_for_another_detector(params string[] option)
+    [Fact]
+    public async Task An_option_the_detector_does_not_have_is_refused_naming_it_and_the_known_ones()
     {
-        var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), .. option, "--out", fixture.PathOf("s.sabundle")]);
+        var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), "--set", "scaled=true", "--out", fixture.PathOf("s.sabundle")]);
         Assert.Equal(CliApp.BadInput, code);
-        Assert.Equal("error: --scaled, --segmentation-epochs, --segmentation-decay, --infill, --decoys and --solid-decoys apply to --detector integrated only", error.Trim());
+        Assert.Equal("error: unknown option 'scaled' (options: size, width, code, peak, epochs, batch, learningRate, colourJitter)", error.Trim());
         Assert.False(File.Exists(fixture.PathOf("s.sabundle")));
     }
 
     [Theory]
-    [InlineData("--infill", "-1", "error: --infill must be 0 or more, got -1")]
-    [InlineData("--decoys", "1.5", "error: --decoys must be between 0 and 1, got 1.5")]
-    [InlineData("--solid-decoys", "-0.1", "error: --solid-decoys must be between 0 and 1, got -0.1")]
-    [InlineData("--segmentation-decay", "0", "error: --segmentation-decay must be above 0 and at most 1, got 0")]
-    [InlineData("--segmentation-decay", "1.5", "error: --segmentation-decay must be above 0 and at most 1, got 1.5")]
-    [InlineData("--peak", "200", "error: --peak 200 must lie in 0 .. 128 (--size)")]
-    public async Task Out_of_range_integrated_options_are_refused_before_training(string option, string value, string message)
+    [InlineData("infill=-1", "error: option 'infill': must lie in 0 .. 16")]
+    [InlineData("decoys=1.5", "error: option 'decoys': must lie in 0 .. 1")]
+    [InlineData("solidDecoys=-0.1", "error: option 'solidDecoys': must lie in 0 .. 1")]
+    [InlineData("peak=200", "error: option 'peak': window 200 must fit the input (128 px)")]
+    [InlineData("size=100", "error: option 'size': must be a multiple of 32")]
+    [InlineData("epochs=many", "error: option 'epochs': 'many' is not an integer")]
+    [InlineData("backbone=vgg", "error: option 'backbone': 'vgg' is not one of resnet18, resnet34, resnet50")]
+    public async Task Out_of_range_options_are_refused_before_training(string setting, string message)
     {
-        var (code, error) = await ConsoleCapture.Run(["train", "--detector", "integrated", "--data", fixture.Data("train"), option, value, "--out", fixture.PathOf("r.sabundle")]);
+        var (code, error) = await ConsoleCapture.Run(["train", "--detector", "integrated", "--data", fixture.Data("train"), "--set", setting, "--out", fixture.PathOf("r.sabundle")]);
         Assert.Equal(CliApp.BadInput, code);
         Assert.Equal(message, error.Trim());
         Assert.False(File.Exists(fixture.PathOf("r.sabundle")));
+    }
+
+    [Fact]
+    public async Task Options_come_from_a_json_file_and_set_wins_over_it()
+    {
+        var file = fixture.PathOf("options.json");
+        File.WriteAllText(file, """{ "size": 32, "width": 8, "code": 32, "epochs": 9 }""");
+        var bundlePath = fixture.PathOf("from-file.sabundle");
+        var code = await CliApp.RunAsync(["train", "--data", fixture.Data("train"), "--out", bundlePath, "--options", file, "--set", "epochs=1"], Clock);
+        Assert.Equal(0, code);
+        var options = Core.Bundles.ModelBundle.Load(bundlePath).Manifest.Options;
+        Assert.Equal(8, options["width"]!.GetValue<int>());
+        Assert.Equal(1, options["epochs"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task An_options_file_with_an_unknown_option_is_refused_naming_file_and_option()
+    {
+        var file = fixture.PathOf("bad-options.json");
+        File.WriteAllText(file, """{ "size": 32, "depth": 3 }""");
+        var (code, error) = await ConsoleCapture.Run(["train", "--data", fixture.Data("train"), "--out", fixture.PathOf("bad.sabundle"), "--options", file]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.StartsWith($"error: {file}: unknown option 'depth'", error.Trim());
+    }
+
+    [Fact]
+    public async Task The_detectors_command_lists_every_detector_with_its_options()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet", [NodeProcess.CliAssembly, "detectors"]) { RedirectStandardOutput = true, UseShellExecute = false };
+        info.Environment["COLUMNS"] = "200";
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var text = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.Equal(0, process.ExitCode);
+        Assert.All(Vision.Detectors.DetectorCatalog.Names, name => Assert.Contains(name + ":", text));
+        Assert.Contains("segmentationDecay", text);
+        Assert.Contains("camThreshold", text);
     }
 
     [Fact]

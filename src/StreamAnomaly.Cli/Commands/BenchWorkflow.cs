@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using StreamAnomaly.Vision;
-using StreamAnomaly.Vision.Models.Integrated;
+using StreamAnomaly.Vision.Detectors.Integrated.Network;
 using TorchSharp;
 using static TorchSharp.torch;
 

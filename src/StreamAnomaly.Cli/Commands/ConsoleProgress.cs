@@ -37,19 +37,37 @@ internal static class ConsoleProgress
             });
     }
 
-    /// <summary>A training progress sink that drives one bar over all epochs and records each epoch's mean loss.</summary>
-    public sealed class Training(Action<double, string?> update, List<(string Stage, int Epoch, double Loss)> epochLosses) : IProgress<TrainingProgress>
+    /// <summary>
+    /// Runs a training with one bar per stage (a stage's bar appears with its first step) and
+    /// returns what it returns, with each epoch's mean loss per stage.
+    /// </summary>
+    public static (T Result, IReadOnlyList<(string Stage, int Epoch, double Loss)> Losses) Training<T>(Func<IProgress<TrainingProgress>, T> work)
     {
-        public void Report(TrainingProgress value) => Report(value, 0);
+        var losses = new List<(string Stage, int Epoch, double Loss)>();
+        var result = AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx => work(new StageBars(ctx, losses)));
+        return (result, losses);
+    }
 
-        /// <summary>Reports a stage whose steps start after <paramref name="offset"/> steps of earlier stages.</summary>
-        public void Report(TrainingProgress value, int offset)
+    private sealed class StageBars(ProgressContext context, List<(string Stage, int Epoch, double Loss)> losses) : IProgress<TrainingProgress>
+    {
+        private readonly Dictionary<string, ProgressTask> bars = [];
+
+        public void Report(TrainingProgress value)
         {
-            var done = offset + ((value.Epoch - 1) * value.Steps) + value.Step;
-            update(done, $"{value.Stage} epoch {value.Epoch}/{value.Epochs} loss {value.Loss:F5}");
+            if (!bars.TryGetValue(value.Stage, out var bar))
+            {
+                bar = context.AddTask(Markup.Escape(value.Stage), maxValue: Math.Max(1, value.Steps * value.Epochs));
+                bars[value.Stage] = bar;
+            }
+
+            bar.Value = ((value.Epoch - 1) * value.Steps) + value.Step;
+            bar.Description = Markup.Escape($"{value.Stage} epoch {value.Epoch}/{value.Epochs} loss {value.Loss:F5}");
             if (value.EpochDone)
             {
-                epochLosses.Add((value.Stage, value.Epoch, value.Loss));
+                losses.Add((value.Stage, value.Epoch, value.Loss));
             }
         }
     }

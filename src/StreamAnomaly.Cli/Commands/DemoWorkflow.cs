@@ -28,21 +28,12 @@ internal static class DemoWorkflow
                 "autoencoder",
                 Path.Combine(root, "data", "train"),
                 Path.Combine(root, "autoencoder.sabundle"),
-                Validation: null,
-                request.Epochs,
-                request.Size,
-                BatchSize: 16,
-                Bottleneck: 512,
-                Width: 32,
-                LearningRate: 1e-3,
-                Percentile: 99,
-                request.Seed,
-                "cpu",
-                Categories: []),
+                Settings: [$"epochs={request.Epochs}", $"size={request.Size}"],
+                Seed: request.Seed),
             time);
 
         AnsiConsole.Write(new Rule("3/3 evaluate on the test clips"));
-        var metrics = EvalWorkflow.Run(new EvalRequest(bundle, Path.Combine(root, "data", "test"), Path.Combine(root, "report"), "cpu"));
+        var metrics = EvalWorkflow.Run(new EvalRequest(bundle, Path.Combine(root, "data", "test"), Path.Combine(root, "report")));
         AnsiConsole.MarkupLine($"demo files: [bold]{Markup.Escape(root)}[/] (data/, autoencoder.sabundle, report/)");
         return metrics;
     }

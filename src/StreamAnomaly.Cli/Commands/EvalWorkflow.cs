@@ -2,10 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using Spectre.Console;
 using StreamAnomaly.Cli.Reports;
-using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Evaluation;
-using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Ingest.Clips;
 using StreamAnomaly.Synthetic.Scene;
@@ -19,190 +17,97 @@ namespace StreamAnomaly.Cli.Commands;
 /// <param name="Data">Folder of labelled clips.</param>
 /// <param name="Out">Report folder.</param>
 /// <param name="Device">cpu or cuda.</param>
-/// <param name="Masking">Temporal bundles only: none, learned, ideal or all (null = all).</param>
-/// <param name="Ablation">Temporal bundles only: the learned mask's Eigen-CAM ablations instead of the usual report.</param>
-/// <param name="Validation">With <paramref name="Ablation"/>: folder of normal clips to calibrate every setting on (null = DATA/../val).</param>
-/// <param name="TrueMasks">Integrated bundles only: add the <see cref="TrueMasksColumn"/> column.</param>
-internal sealed record EvalRequest(string Bundle, string Data, string Out, string Device, string? Masking = null, bool Ablation = false, string? Validation = null, bool TrueMasks = false)
-{
-    /// <summary>
-    /// The integrated CNN's default scoring with the clips' true normal-object masks in place of the
-    /// segmentation head's: what the scoring reaches with a perfect head. Its threshold is the plain
-    /// autoencoder's, since on a frame without a normal object the two scores are the same number
-    /// (exact when the bundle was calibrated on background frames only, the paper's protocol).
-    /// </summary>
-    public const string TrueMasksColumn = "integrated, true masks";
-}
+internal sealed record EvalRequest(string Bundle, string Data, string Out, string Device = "cpu");
+
+/// <summary>One column of the evaluation tables: a name and the calibration its raw scores are normalised with (null: not calibrated).</summary>
+internal sealed record EvalColumn(string Name, ScoreCalibration? Calibration);
 
 /// <summary>
-/// Scores every frame of a labelled clip folder with a bundle and writes the report
-/// (scores.csv, metrics.json, roc.png, timelines/). Works on any folder in the interchange format.
+/// Scores every frame of a labelled clip folder with any detector's bundle, under every scoring
+/// variant it has a calibration for, and writes the report (scores.csv, metrics.json, roc.png,
+/// timelines/ of the default variant; every variant's metrics in metrics.json and the tables).
+/// Clips are scored as calibration scored them (<see cref="DetectorLifecycle.ScoreClip"/>), with
+/// each clip's region of interest as context; a variant that cannot score every clip is left out
+/// with a note.
 /// </summary>
 internal static class EvalWorkflow
 {
-    /// <summary>Frames scored per detector call: bounds memory whatever the clip length.</summary>
-    private const int Chunk = 64;
-
-    /// <summary>The <c>eval</c> command: the report of <see cref="Run"/>, or with <c>--ablation</c> the temporal mask ablation.</summary>
-    public static void Execute(EvalRequest request)
-    {
-        if (!request.Ablation)
-        {
-            if (request.Validation is not null)
-            {
-                throw new ArgumentException("--val applies to eval --ablation only (the bundle is already calibrated)");
-            }
-
-            Run(request);
-            return;
-        }
-
-        if (request.Masking is not null || request.TrueMasks)
-        {
-            throw new ArgumentException($"--ablation varies the learned mask only: leave out {(request.TrueMasks ? "--true-masks" : "--masking")}");
-        }
-
-        var device = TorchDevices.Parse(request.Device);
-        using var loaded = DetectorCatalog.Load(request.Bundle, device);
-        if (loaded.Detector is not TemporalDetector temporal)
-        {
-            throw new ArgumentException($"--ablation applies to temporal bundles only, this bundle is '{loaded.Manifest.Detector}'");
-        }
-
-        TemporalAblationWorkflow.Run(request, temporal, loaded.Manifest);
-    }
-
     public static EvaluationMetrics Run(EvalRequest request)
     {
-        if (request.Ablation)
-        {
-            throw new InvalidOperationException("an ablation has no single report: run it through Execute");
-        }
+        using var loaded = DetectorCatalog.Load(request.Bundle, TorchDevices.Parse(request.Device));
+        var columns = loaded.Detector.Variants
+            .Select((name, v) => new EvalColumn(v == 0 ? loaded.Manifest.Detector : $"{loaded.Manifest.Detector}/{name}", loaded.Manifest.Calibrations.GetValueOrDefault(name)))
+            .ToArray();
+        return Report(loaded.Manifest.ModelVersion, ClipDataset.Open(request.Data, requireLabels: true), columns, clip => DetectorLifecycle.ScoreClip(loaded.Detector, clip), request.Out);
+    }
 
-        var device = TorchDevices.Parse(request.Device);
-        using var loaded = DetectorCatalog.Load(request.Bundle, device);
-        if (request.TrueMasks && loaded.Detector is not IntegratedDetector)
-        {
-            throw new ArgumentException($"--true-masks applies to integrated bundles only, this bundle is '{loaded.Manifest.Detector}'");
-        }
-
-        if (loaded.Detector is TemporalDetector temporal)
-        {
-            return TemporalEvalWorkflow.Run(request, temporal, loaded.Manifest);
-        }
-
-        if (request.Masking is not null)
-        {
-            throw new ArgumentException($"--masking applies to temporal bundles only, this bundle is '{loaded.Manifest.Detector}'");
-        }
-
-        var clips = ClipDataset.Open(request.Data, requireLabels: true);
+    /// <summary>
+    /// Scores every clip with <paramref name="score"/> (one list per column, null when the column
+    /// cannot score that clip), writes the report of the first column (every column's metrics in
+    /// metrics.json) and prints the tables. A column without a calibration or that cannot score
+    /// every clip is left out with a note.
+    /// </summary>
+    public static EvaluationMetrics Report(
+        string modelVersion,
+        IReadOnlyList<Clip> clips,
+        IReadOnlyList<EvalColumn> columns,
+        Func<Clip, IReadOnlyList<IReadOnlyList<RawFrameScore>?>> score,
+        string outputFolder)
+    {
         var total = clips.Sum(c => c.Labels!.Count);
-        var variants = Variants(loaded);
-        var truth = request.TrueMasks ? TrueMaskScorer(loaded, clips) : null;
-        if (truth is not null)
-        {
-            variants = [.. variants, (EvalRequest.TrueMasksColumn, loaded.Manifest.VariantCalibrations![AutoencoderVariant])];
-        }
-
-        using var output = new OutputFolder(request.Out);
-
+        using var output = new OutputFolder(outputFolder);
         var stopwatch = Stopwatch.StartNew();
         var scored = ConsoleProgress.Run("scoring", total, update =>
         {
-            var rows = variants.Select(_ => new List<ScoredFrame>(total)).ToArray();
+            var rows = columns.Select(c => c.Calibration is null ? null : new List<ScoredFrame>(total)).ToArray();
+            var done = 0;
             foreach (var clip in clips)
             {
-                var pending = new List<Frame>(Chunk);
-                var first = 0;
-                foreach (var frame in clip.ReadFrames())
+                var perColumn = score(clip);
+                for (var c = 0; c < rows.Length; c++)
                 {
-                    pending.Add(frame);
-                    if (pending.Count == Chunk)
+                    if (perColumn[c] is not { } scores || columns[c].Calibration is not { } calibration)
                     {
-                        Score(pending, first);
-                        first += pending.Count;
-                        pending.Clear();
+                        rows[c] = null;
+                        continue;
                     }
+
+                    rows[c]?.AddRange(scores.Select((s, i) => new ScoredFrame(clip.Name, i, s.RawScore, calibration.Normalize(s.RawScore), clip.Labels![i].Label, clip.Labels[i].Category)));
                 }
 
-                Score(pending, first);
-                update(rows[0].Count, $"scoring {clip.Name}");
-
-                void Score(List<Frame> frames, int start)
-                {
-                    if (frames.Count == 0)
-                    {
-                        return;
-                    }
-
-                    var perVariant = loaded.Detector is IVariantScorer scorer ? scorer.ScoreVariants(frames) : [loaded.Detector.ScoreSequence(frames)];
-                    if (truth is not null)
-                    {
-                        var masks = frames.Select((_, i) => clip.ReadMask(IntegratedTrainWorkflow.NormalObjectCategory, start + i)!).ToArray();
-                        perVariant = [.. perVariant, truth.ScoreVariants(frames, [IntegratedScoring.Table5[0]], masks)[0]];
-                    }
-
-                    for (var v = 0; v < variants.Count; v++)
-                    {
-                        for (var i = 0; i < frames.Count; i++)
-                        {
-                            var label = clip.Labels![start + i];
-                            var raw = perVariant[v][i].RawScore;
-                            rows[v].Add(new ScoredFrame(clip.Name, start + i, raw, variants[v].Calibration.Normalize(raw), label.Label, label.Category));
-                        }
-                    }
-                }
+                done += clip.Labels!.Count;
+                update(done, $"scoring {clip.Name}");
             }
 
             return rows;
         });
-        var framesPerSecond = scored[0].Count / Math.Max(stopwatch.Elapsed.TotalSeconds, 1e-9);
+        var framesPerSecond = total / Math.Max(stopwatch.Elapsed.TotalSeconds, 1e-9);
 
-        var metrics = variants
-            .Select((variant, v) => EvaluationReport.Compute(scored[v], variant.Name, loaded.Manifest.ModelVersion, variant.Calibration, framesPerSecond))
-            .ToArray();
-        EvaluationReport.Write(output.StagingPath, scored[0], metrics);
+        var metrics = new List<EvaluationMetrics>();
+        for (var c = 0; c < scored.Length; c++)
+        {
+            if (scored[c] is { } rows)
+            {
+                metrics.Add(EvaluationReport.Compute(rows, columns[c].Name, modelVersion, columns[c].Calibration!, framesPerSecond));
+            }
+            else
+            {
+                var why = columns[c].Calibration is null ? "the bundle has no calibration for it" : "it cannot score every clip (an ideal mask needs each clip's roi.png)";
+                AnsiConsole.MarkupLine($"[bold]{Markup.Escape(columns[c].Name)}[/] left out: {why}");
+            }
+        }
+
+        if (scored[0] is null)
+        {
+            throw new InvalidOperationException($"{columns[0].Name}: the default column scored nothing");
+        }
+
+        EvaluationReport.Write(output.StagingPath, scored[0]!, metrics);
         output.Commit();
 
         PrintTables(metrics);
         AnsiConsole.MarkupLine($"{metrics[0].Frames} frames from {metrics[0].Clips} clips at {framesPerSecond:F1} frames/s; report [bold]{Markup.Escape(output.FinalPath)}[/]");
         return metrics[0];
-    }
-
-    private const string AutoencoderVariant = "autoencoder";
-
-    /// <summary>The detector that scores the <see cref="EvalRequest.TrueMasksColumn"/> column, after checking it can.</summary>
-    private static IntegratedDetector TrueMaskScorer(LoadedDetector loaded, IReadOnlyList<Clip> clips)
-    {
-        var integrated = (IntegratedDetector)loaded.Detector;
-        if (loaded.Manifest.VariantCalibrations?.ContainsKey(AutoencoderVariant) != true)
-        {
-            throw new InvalidDataFileException(loaded.Manifest.Detector, $"bundle has no calibration for scoring variant '{AutoencoderVariant}'");
-        }
-
-        if (clips.FirstOrDefault(c => c.ReadMask(IntegratedTrainWorkflow.NormalObjectCategory, 0) is null) is { } unmasked)
-        {
-            throw new InvalidDataFileException(unmasked.MediaPath, $"--true-masks needs every clip's {IntegratedTrainWorkflow.NormalObjectCategory} masks (CLIP.masks/{IntegratedTrainWorkflow.NormalObjectCategory}/)");
-        }
-
-        return integrated;
-    }
-
-    /// <summary>The scoring variants to report, each with its calibration from the bundle (default first).</summary>
-    private static IReadOnlyList<(string Name, ScoreCalibration Calibration)> Variants(LoadedDetector loaded)
-    {
-        if (loaded.Detector is not IVariantScorer scorer)
-        {
-            return [(loaded.Manifest.Detector, loaded.Calibration)];
-        }
-
-        var calibrations = loaded.Manifest.VariantCalibrations ?? new Dictionary<string, ScoreCalibration>();
-        return scorer.Variants
-            .Select((name, v) => (name, v == 0 ? loaded.Calibration
-                : calibrations.TryGetValue(name, out var c) ? c
-                : throw new InvalidDataFileException(loaded.Manifest.Detector, $"bundle has no calibration for scoring variant '{name}'")))
-            .ToArray();
     }
 
     /// <summary>

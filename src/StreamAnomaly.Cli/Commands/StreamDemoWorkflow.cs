@@ -128,8 +128,7 @@ internal static class StreamDemoWorkflow
         var options = request.Commissioning;
         AnsiConsole.Write(new Rule($"commissioning: learn normal from the cameras' first {options.Seconds:0} s"));
         var frames = Commissioning.NormalFrames(settings.Lines.SelectMany(static l => l.Cameras), options.Seconds);
-        return ConsoleProgress.Run("training the autoencoder", options.Epochs * Math.Ceiling(frames.Count * 0.8 / 16), update =>
-            Commissioning.TrainAutoencoder(frames, options, new ConsoleProgress.Training(update, [])));
+        return ConsoleProgress.Training(progress => Commissioning.TrainAutoencoder(frames, options, progress)).Result;
     }
 
     private static IRenderable View(DemoRecorder recorder, Host.Settings.PlantSettings settings, List<(string Line, string Camera, string Kind, DateTimeOffset At)> injections, DateTimeOffset start, TimeProvider time)

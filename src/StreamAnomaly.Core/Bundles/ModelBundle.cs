@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Scoring;
@@ -12,30 +13,23 @@ namespace StreamAnomaly.Core.Bundles;
 /// </summary>
 /// <param name="FormatVersion">Bundle layout version; readers accept only <see cref="ModelBundle.CurrentFormatVersion"/>.</param>
 /// <param name="Detector">Registered detector name, e.g. "autoencoder".</param>
-/// <param name="ModelVersion">Free-form version of this trained model (e.g. a timestamp), for roll-outs.</param>
-/// <param name="CreatedAt">When training finished (from the injected clock).</param>
-/// <param name="InputWidth">Model input width in pixels (frames are resized to it).</param>
-/// <param name="InputHeight">Model input height in pixels.</param>
-/// <param name="Parameters">Detector hyper-parameters needed to rebuild the network (name to value).</param>
-/// <param name="Calibration">Score calibration fitted on normal validation frames.</param>
+/// <param name="ModelVersion">Version of this trained model (its UTC timestamp), for roll-outs.</param>
+/// <param name="CreatedAt">When training finished (from the injected clock); <c>calibrate</c> keeps it and records its own time in <paramref name="Training"/>.</param>
+/// <param name="Options">The detector's options record as JSON (<see cref="Detection.DetectorOptionsJson"/>): everything needed to rebuild its networks and score.</param>
+/// <param name="Calibrations">Score calibration of each scoring variant, fitted on normal validation frames, by variant name; the detector's first variant is the default one.</param>
 /// <param name="Training">Facts about the training run, for people (frames, epochs, losses, seconds).</param>
 /// <param name="WeightsSha256">Hex SHA-256 of the weights entry; a mismatch means a corrupted bundle.</param>
-/// <param name="VariantCalibrations">
-/// Calibrations of the detector's other scoring variants (ablation rows, e.g. "+dilation 3"), by
-/// variant name; <see cref="Calibration"/> is the default variant's. Empty for single-variant detectors.
-/// </param>
+/// <param name="State">What the detector learned besides its weights (the temporal detector's cycle facts), as JSON; null when nothing.</param>
 public sealed record BundleManifest(
     int FormatVersion,
     string Detector,
     string ModelVersion,
     DateTimeOffset CreatedAt,
-    int InputWidth,
-    int InputHeight,
-    IReadOnlyDictionary<string, string> Parameters,
-    ScoreCalibration Calibration,
+    JsonObject Options,
+    IReadOnlyDictionary<string, ScoreCalibration> Calibrations,
     IReadOnlyDictionary<string, string> Training,
     string WeightsSha256,
-    IReadOnlyDictionary<string, ScoreCalibration>? VariantCalibrations = null);
+    JsonObject? State = null);
 
 /// <summary>
 /// A versioned, single-file model bundle: a zip archive holding <c>manifest.json</c> and
@@ -45,7 +39,7 @@ public sealed record BundleManifest(
 public sealed record ModelBundle(BundleManifest Manifest, byte[] Weights)
 {
     /// <summary>The bundle layout this code reads and writes.</summary>
-    public const int CurrentFormatVersion = 1;
+    public const int CurrentFormatVersion = 2;
 
     private const string ManifestEntry = "manifest.json";
     private const string WeightsEntry = "weights.bin";
@@ -167,9 +161,12 @@ public sealed record ModelBundle(BundleManifest Manifest, byte[] Weights)
 
             if (version.GetInt32() != CurrentFormatVersion)
             {
+                var why = version.GetInt32() < CurrentFormatVersion
+                    ? "it was written by an earlier StreamAnomaly, whose detectors kept their settings as untyped text; retrain it with `streamanomaly train` (the README's commands give the settings)"
+                    : "it was written by a newer StreamAnomaly; use that version";
                 throw new InvalidDataFileException(
                     path,
-                    $"model bundle format version {version.GetInt32()} is not supported (this build reads version {CurrentFormatVersion}); retrain or convert it");
+                    $"model bundle format version {version.GetInt32()} is not supported (this build reads version {CurrentFormatVersion}): {why}");
             }
 
             try

@@ -1,11 +1,12 @@
+using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Imaging;
 
 namespace StreamAnomaly.Core.Detection;
 
 /// <summary>
 /// A clip of consecutive frames from one camera, read lazily (a video file, an image folder,
-/// a generated sequence). <see cref="ReadFrames"/> may be called more than once; each call
-/// starts again at frame 0.
+/// frames in memory). <see cref="ReadFrames"/> may be called more than once; each call starts
+/// again at frame 0.
 /// </summary>
 public interface IClipSource
 {
@@ -16,39 +17,60 @@ public interface IClipSource
     IEnumerable<Frame> ReadFrames();
 }
 
+/// <summary>A clip with what a detector may learn from besides its pixels.</summary>
+public interface ILabelledClip : IClipSource
+{
+    /// <summary>One label per frame, in order; null when the clip has no labels (all frames count as normal).</summary>
+    IReadOnlyList<FrameLabel>? Labels { get; }
+
+    /// <summary>The clip's static region of interest (true = where the task happens), or null.</summary>
+    BinaryMask? ReadRoi();
+}
+
 /// <summary>What one detector says about one frame before calibration.</summary>
 /// <param name="RawScore">Detector-specific anomaly score, higher is more anomalous, finite and &gt;= 0.</param>
 /// <param name="Residual">Per-pixel anomaly map at the detector's input resolution (after the detector's own mask).</param>
 /// <param name="Ignored">Pixels the detector explains as normal and masked out (a worker's hand, the background), at the map's resolution; null when it masks nothing.</param>
 public sealed record RawFrameScore(double RawScore, AnomalyMap Residual, BinaryMask? Ignored = null);
 
+/// <summary>What a detector may use besides the frames when it scores them.</summary>
+/// <param name="RegionOfInterest">The camera's static region of interest (true = keep), for variants that mask with it.</param>
+public sealed record ScoringContext(BinaryMask? RegionOfInterest = null)
+{
+    /// <summary>Nothing but the frames.</summary>
+    public static ScoringContext None { get; } = new();
+}
+
 /// <summary>
-/// The detector contract shared by every model (autoencoder, integrated CNN, temporal model):
-/// score consecutive frames of ONE camera. Frame detectors score each frame on its own; temporal
-/// detectors use the frames before it in the same call. Implementations are not thread-safe.
+/// The detector contract shared by every model: score consecutive frames of ONE camera. A frame's
+/// score depends on at most <see cref="History"/> frames ending with it; a detector with a history
+/// longer than 1 takes them from the frames before it in the same call, so a caller that splits a
+/// stream passes the last <c>History - 1</c> frames again (the streaming scorer does). Scoring
+/// variants are the rows of a paper's ablation table, computed from one pass; each has its own
+/// calibration. Implementations are not thread-safe.
 /// </summary>
 public interface IAnomalyDetector : IDisposable
 {
     /// <summary>Registered name, e.g. "autoencoder".</summary>
     string Kind { get; }
 
-    /// <summary>
-    /// Scores <paramref name="frames"/> (any resolution: the detector resizes to its input) and
-    /// returns one score per frame, in order.
-    /// </summary>
-    IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames);
-}
+    /// <summary>Frames a score depends on, the scored frame included: 1 for a frame detector.</summary>
+    int History { get; }
 
-/// <summary>
-/// A detector that can score the same frames several ways in one pass: the rows of an ablation
-/// table (e.g. no mask, mask, dilated mask). Variant 0 is the default way, the one
-/// <see cref="IAnomalyDetector.ScoreSequence"/> uses.
-/// </summary>
-public interface IVariantScorer
-{
-    /// <summary>Variant names, default first.</summary>
+    /// <summary>Scoring variant names, default first (never empty).</summary>
     IReadOnlyList<string> Variants { get; }
 
-    /// <summary>Scores per variant (outer list, in <see cref="Variants"/> order), one per frame.</summary>
-    IReadOnlyList<IReadOnlyList<RawFrameScore>> ScoreVariants(IReadOnlyList<Frame> frames);
+    /// <summary>
+    /// Scores <paramref name="frames"/> (any resolution: the detector resizes to its input) with the
+    /// default variant; one score per frame, in order.
+    /// </summary>
+    IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames);
+
+    /// <summary>
+    /// Scores <paramref name="frames"/> under every variant in one pass: entry v (in
+    /// <see cref="Variants"/> order) holds one score per frame, or is null when variant v needs what
+    /// <paramref name="context"/> does not give (an ideal mask without a region of interest).
+    /// Entry 0 is never null and equals <see cref="ScoreSequence"/>.
+    /// </summary>
+    IReadOnlyList<IReadOnlyList<RawFrameScore>?> ScoreVariants(IReadOnlyList<Frame> frames, ScoringContext context);
 }

@@ -12,7 +12,7 @@ namespace StreamAnomaly.Ingest.Clips;
 /// beside it. All frames of a clip have the size of frame 0; masks have the frame size.
 /// Instances are immutable; frames are decoded lazily on each <see cref="ReadFrames"/> call.
 /// </summary>
-public sealed class Clip : IClipSource
+public sealed class Clip : ILabelledClip
 {
     private readonly string _masksFolder;
     private (int Width, int Height)? _frameSize;

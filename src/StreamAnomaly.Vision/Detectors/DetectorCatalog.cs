@@ -2,86 +2,73 @@ using StreamAnomaly.Core.Bundles;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Vision.Detectors.Autoencoder;
+using StreamAnomaly.Vision.Detectors.Integrated;
+using StreamAnomaly.Vision.Detectors.Temporal;
 using static TorchSharp.torch;
 
 namespace StreamAnomaly.Vision.Detectors;
 
-/// <summary>A detector with trained weights that can be written into a model bundle.</summary>
-public interface IBundledDetector : IAnomalyDetector
+/// <summary>A detector loaded from a bundle, with the bundle's manifest.</summary>
+public sealed record LoadedDetector(IBundledDetector Detector, BundleManifest Manifest) : IDisposable
 {
-    /// <summary>Model input width in pixels.</summary>
-    int InputWidth { get; }
-
-    /// <summary>Model input height in pixels.</summary>
-    int InputHeight { get; }
-
-    /// <summary>Hyper-parameters needed to rebuild the network from the bundle.</summary>
-    IReadOnlyDictionary<string, string> BundleParameters { get; }
-
-    /// <summary>The trained parameters as bytes.</summary>
-    byte[] ExportWeights();
-}
-
-/// <summary>A detector loaded from a bundle, with the calibration that came with it.</summary>
-public sealed record LoadedDetector(IAnomalyDetector Detector, BundleManifest Manifest) : IDisposable
-{
-    /// <summary>The bundle's score calibration.</summary>
-    public ScoreCalibration Calibration => Manifest.Calibration;
+    /// <summary>The default variant's calibration.</summary>
+    public ScoreCalibration Calibration => Manifest.Calibrations[Detector.Variants[0]];
 
     public void Dispose() => Detector.Dispose();
 }
 
 /// <summary>
-/// The registered detectors: their names, and how each is rebuilt from a bundle. Adding a
-/// detector means adding it here (and to the train command).
+/// The registered detectors. Adding a detector is one folder in Detectors/ (network, options,
+/// definition) and one line in <see cref="All"/>; every command, the workers and the contract
+/// tests then take it.
 /// </summary>
 public static class DetectorCatalog
 {
-    private static readonly Dictionary<string, Func<ModelBundle, string, Device, IAnomalyDetector>> Loaders = new(StringComparer.Ordinal)
-    {
-        [AutoencoderDetector.Name] = (bundle, path, device) => AutoencoderDetector.FromBundle(bundle, path, device),
-        [IntegratedDetector.Name] = (bundle, path, device) => IntegratedDetector.FromBundle(bundle, path, device),
-        [TemporalDetector.Name] = (bundle, path, device) => TemporalDetector.FromBundle(bundle, path, device),
-    };
+    /// <summary>Every registered detector, in the order <c>streamanomaly detectors</c> lists them.</summary>
+    public static IReadOnlyList<IDetectorDefinition> All { get; } =
+    [
+        new AutoencoderDefinition(),
+        new IntegratedDefinition(),
+        new TemporalDefinition(),
+    ];
 
     /// <summary>Names of every registered detector.</summary>
-    public static IReadOnlyCollection<string> Names => Loaders.Keys;
+    public static IReadOnlyList<string> Names => All.Select(static d => d.Name).ToArray();
 
-    /// <summary>Throws <see cref="ArgumentException"/> listing the known names when <paramref name="name"/> is not one.</summary>
-    public static void EnsureKnown(string name)
-    {
-        if (!Loaders.ContainsKey(name))
-        {
-            throw new ArgumentException($"unknown detector '{name}' (known: {string.Join(", ", Names)})");
-        }
-    }
+    /// <summary>The detector called <paramref name="name"/>; <see cref="ArgumentException"/> listing the known names otherwise.</summary>
+    public static IDetectorDefinition Get(string name) =>
+        All.FirstOrDefault(d => d.Name == name) ?? throw new ArgumentException($"unknown detector '{name}' (known: {string.Join(", ", Names)})");
 
     /// <summary>The model version of a bundle made at <paramref name="time"/>: its UTC timestamp, e.g. 20261123T200000Z.</summary>
     public static string ModelVersionAt(DateTimeOffset time) =>
         time.ToUniversalTime().ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Packs a trained detector, its calibration and training facts into a bundle.</summary>
+    /// <summary>Packs a trained detector, every variant's calibration and the training facts into a bundle.</summary>
     public static ModelBundle CreateBundle(
         IBundledDetector detector,
-        ScoreCalibration calibration,
+        IReadOnlyDictionary<string, ScoreCalibration> calibrations,
         IReadOnlyDictionary<string, string> training,
-        DateTimeOffset createdAt,
-        IReadOnlyDictionary<string, ScoreCalibration>? variantCalibrations = null)
+        DateTimeOffset createdAt)
     {
         ArgumentNullException.ThrowIfNull(detector);
+        ArgumentNullException.ThrowIfNull(calibrations);
+        if (!calibrations.ContainsKey(detector.Variants[0]))
+        {
+            throw new ArgumentException($"no calibration for {detector.Kind}'s default variant '{detector.Variants[0]}'", nameof(calibrations));
+        }
+
         var weights = detector.ExportWeights();
         var manifest = new BundleManifest(
             ModelBundle.CurrentFormatVersion,
             detector.Kind,
             ModelVersionAt(createdAt),
             createdAt,
-            detector.InputWidth,
-            detector.InputHeight,
-            detector.BundleParameters,
-            calibration,
+            DetectorOptionsJson.ToJson(detector.Options),
+            detector.Variants.Where(calibrations.ContainsKey).ToDictionary(v => v, v => calibrations[v]),
             training,
             ModelBundle.Hash(weights),
-            variantCalibrations);
+            detector.ExportState());
         return new ModelBundle(manifest, weights);
     }
 
@@ -98,11 +85,32 @@ public static class DetectorCatalog
     public static LoadedDetector Load(ModelBundle bundle, string path, Device device)
     {
         ArgumentNullException.ThrowIfNull(bundle);
-        if (!Loaders.TryGetValue(bundle.Manifest.Detector, out var load))
+        var manifest = bundle.Manifest;
+        var definition = All.FirstOrDefault(d => d.Name == manifest.Detector)
+            ?? throw new InvalidDataFileException(path, $"model bundle for unknown detector '{manifest.Detector}' (known: {string.Join(", ", Names)})");
+        var options = ReadOptions(definition, manifest, path);
+        var detector = definition.Load(options, bundle.Weights, manifest.State, path, device);
+        if (!manifest.Calibrations.ContainsKey(detector.Variants[0]))
         {
-            throw new InvalidDataFileException(path, $"model bundle for unknown detector '{bundle.Manifest.Detector}' (known: {string.Join(", ", Names)})");
+            detector.Dispose();
+            throw new InvalidDataFileException(path, $"corrupted model bundle (no calibration for the default variant '{detector.Variants[0]}')");
         }
 
-        return new LoadedDetector(load(bundle, path, device), bundle.Manifest);
+        return new LoadedDetector(detector, manifest);
+    }
+
+    /// <summary>The bundle's options, validated; <see cref="InvalidDataFileException"/> naming the option otherwise.</summary>
+    public static DetectorOptions ReadOptions(IDetectorDefinition definition, BundleManifest manifest, string path)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(manifest);
+        try
+        {
+            return DetectorOptionsJson.Read(definition.Defaults.GetType(), manifest.Options);
+        }
+        catch (InvalidOptionsException e)
+        {
+            throw new InvalidDataFileException(path, $"corrupted model bundle ({e.Message})", e);
+        }
     }
 }

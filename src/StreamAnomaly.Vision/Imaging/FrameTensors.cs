@@ -43,24 +43,38 @@ public static class FrameTensors
     /// Resizes every frame and stacks them into a uint8 tensor [N, 3, H, W] (compact storage for
     /// training sets; convert batches with <see cref="ToUnitFloat"/>).
     /// </summary>
-    public static Tensor ToByteTensor(IReadOnlyList<Frame> frames, int width, int height)
+    public static Tensor ToByteTensor(IReadOnlyList<Frame> frames, int width, int height) => Stack(frames, width, height);
+
+    /// <summary>
+    /// <see cref="ToByteTensor"/> for frames that stream in (decoded from clips one by one): only
+    /// the resized copies are kept. N may be 0.
+    /// </summary>
+    public static Tensor Stack(IEnumerable<Frame> frames, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(frames);
         var plane = width * height;
-        var data = new byte[frames.Count * 3 * plane];
-        for (var n = 0; n < frames.Count; n++)
+        var planar = new List<byte[]>();
+        foreach (var frame in frames)
         {
-            var bgr = ResizeBgr(frames[n], width, height);
-            var offset = n * 3 * plane;
+            var bgr = ResizeBgr(frame, width, height);
+            var data = new byte[3 * plane];
             for (var p = 0; p < plane; p++)
             {
-                data[offset + p] = bgr[p * 3];
-                data[offset + plane + p] = bgr[(p * 3) + 1];
-                data[offset + (2 * plane) + p] = bgr[(p * 3) + 2];
+                data[p] = bgr[p * 3];
+                data[plane + p] = bgr[(p * 3) + 1];
+                data[(2 * plane) + p] = bgr[(p * 3) + 2];
             }
+
+            planar.Add(data);
         }
 
-        return torch.tensor(data, [frames.Count, 3, height, width], dtype: ScalarType.Byte);
+        var all = new byte[planar.Count * 3 * plane];
+        for (var n = 0; n < planar.Count; n++)
+        {
+            planar[n].CopyTo(all, n * 3 * plane);
+        }
+
+        return torch.tensor(all, [planar.Count, 3, height, width], dtype: ScalarType.Byte);
     }
 
     /// <summary>uint8 [N, 3, H, W] to float32 in [0, 1] on <paramref name="device"/>.</summary>

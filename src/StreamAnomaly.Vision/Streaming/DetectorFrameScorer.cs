@@ -8,9 +8,10 @@ namespace StreamAnomaly.Vision.Streaming;
 
 /// <summary>
 /// A bundled detector as a streaming worker uses it (<see cref="IFrameScorer"/>). Frame detectors
-/// score the whole cross-camera batch in one call. Temporal detectors need each frame's recent
-/// past: the scorer keeps a ring of the last <c>window - 1</c> frames per camera and scores every
-/// frame at the end of its camera's window. Residual maps and ignore masks leave as small grids.
+/// score the whole cross-camera batch in one call. A detector with history
+/// (<see cref="IAnomalyDetector.History"/> &gt; 1) needs each frame's recent past: the scorer keeps a
+/// ring of the last <c>History - 1</c> frames per camera and scores every frame at the end of its
+/// camera's window. Residual maps and ignore masks leave as small grids.
 /// </summary>
 public sealed class DetectorFrameScorer : IFrameScorer
 {
@@ -22,15 +23,14 @@ public sealed class DetectorFrameScorer : IFrameScorer
     /// <param name="detector">The detector (owned: disposed with this scorer).</param>
     /// <param name="calibration">Its bundle's calibration.</param>
     /// <param name="gridSize">Cells per side of the residual and mask grids sent to aggregators.</param>
-    /// <param name="window">Frames per temporal window; by default the temporal detector's own, 1 for frame detectors.</param>
-    public DetectorFrameScorer(IAnomalyDetector detector, ScoreCalibration calibration, int gridSize = 16, int? window = null)
+    public DetectorFrameScorer(IAnomalyDetector detector, ScoreCalibration calibration, int gridSize = 16)
     {
         ArgumentNullException.ThrowIfNull(detector);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(gridSize);
         _detector = detector;
         _grid = gridSize;
-        _window = window ?? (detector is TemporalDetector temporal ? temporal.Shape.Window : 1);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_window);
+        _window = detector.History;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_window, nameof(detector));
         Calibration = calibration;
     }
 

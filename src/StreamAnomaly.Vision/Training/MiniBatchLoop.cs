@@ -9,13 +9,14 @@ namespace StreamAnomaly.Vision.Training;
 /// from the batch's item indices; the loop zeroes gradients, back-propagates, steps the optimiser,
 /// reports the epoch's running mean loss, and frees every tensor of the step (a dispose scope).
 /// A learning-rate <c>scheduler</c>, when given, steps once per mini-batch, after the optimiser.
+/// Returns the last epoch's mean loss.
 /// </summary>
 internal static class MiniBatchLoop
 {
     /// <summary>Mini-batches in one epoch over <paramref name="count"/> items (the last one may be short).</summary>
     public static int StepsPerEpoch(long count, int batchSize) => (int)((count + batchSize - 1) / batchSize);
 
-    public static void Run(
+    public static double Run(
         optim.Optimizer optimizer,
         long count,
         int batchSize,
@@ -29,6 +30,7 @@ internal static class MiniBatchLoop
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         var steps = StepsPerEpoch(count, batchSize);
+        var epochLoss = double.NaN;
         for (var epoch = 1; epoch <= epochs; epoch++)
         {
             long[] order;
@@ -51,6 +53,10 @@ internal static class MiniBatchLoop
                 lossSum += value.item<float>();
                 progress?.Report(new TrainingProgress(stage, epoch, epochs, step + 1, steps, lossSum / (step + 1)));
             }
+
+            epochLoss = lossSum / steps;
         }
+
+        return epochLoss;
     }
 }

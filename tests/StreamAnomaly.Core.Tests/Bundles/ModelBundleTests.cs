@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using System.Text.Json.Nodes;
 using StreamAnomaly.Core.Bundles;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Scoring;
@@ -20,10 +21,8 @@ public sealed class ModelBundleTests : IDisposable
             "autoencoder",
             "v1",
             new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero),
-            128,
-            128,
-            new Dictionary<string, string> { ["code"] = "512" },
-            new ScoreCalibration(10, 2, 12, 99),
+            new JsonObject { ["code"] = 512 },
+            new Dictionary<string, ScoreCalibration> { ["autoencoder"] = new(10, 2, 12, 99) },
             new Dictionary<string, string> { ["frames"] = "900" },
             ModelBundle.Hash(weights));
         return new ModelBundle(manifest, weights);
@@ -38,8 +37,8 @@ public sealed class ModelBundleTests : IDisposable
         bundle.Save(PathOf("m.sabundle"));
         var loaded = ModelBundle.Load(PathOf("m.sabundle"));
         Assert.Equal(bundle.Weights, loaded.Weights);
-        Assert.Equal(bundle.Manifest.Calibration, loaded.Manifest.Calibration);
-        Assert.Equal(bundle.Manifest.Parameters, loaded.Manifest.Parameters);
+        Assert.Equal(bundle.Manifest.Calibrations, loaded.Manifest.Calibrations);
+        Assert.Equal(bundle.Manifest.Options.ToJsonString(), loaded.Manifest.Options.ToJsonString());
         Assert.Equal(bundle.Manifest.CreatedAt, loaded.Manifest.CreatedAt);
     }
 
@@ -92,13 +91,25 @@ public sealed class ModelBundleTests : IDisposable
     }
 
     [Fact]
-    public void Loading_a_bundle_of_another_format_version_says_which()
+    public void Loading_a_bundle_of_a_newer_format_version_says_which()
     {
         Sample().Save(PathOf("m.sabundle"));
-        var manifest = ReadEntry(PathOf("m.sabundle"), "manifest.json").Replace("\"formatVersion\": 1", "\"formatVersion\": 7", StringComparison.Ordinal);
+        var manifest = ReadEntry(PathOf("m.sabundle"), "manifest.json").Replace("\"formatVersion\": 2", "\"formatVersion\": 7", StringComparison.Ordinal);
         Rewrite(PathOf("m.sabundle"), "manifest.json", Encoding.UTF8.GetBytes(manifest));
         var error = Assert.Throws<InvalidDataFileException>(() => ModelBundle.Load(PathOf("m.sabundle")));
         Assert.Contains("format version 7 is not supported", error.Message);
+        Assert.Contains("newer StreamAnomaly", error.Message);
+    }
+
+    [Fact]
+    public void Loading_a_bundle_of_the_first_format_says_how_to_retrain_it()
+    {
+        Sample().Save(PathOf("m.sabundle"));
+        var manifest = ReadEntry(PathOf("m.sabundle"), "manifest.json").Replace("\"formatVersion\": 2", "\"formatVersion\": 1", StringComparison.Ordinal);
+        Rewrite(PathOf("m.sabundle"), "manifest.json", Encoding.UTF8.GetBytes(manifest));
+        var error = Assert.Throws<InvalidDataFileException>(() => ModelBundle.Load(PathOf("m.sabundle")));
+        Assert.Contains("format version 1 is not supported", error.Message);
+        Assert.Contains("retrain it with `streamanomaly train`", error.Message);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using StreamAnomaly.Core.Data;
+using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Detectors;
 using StreamAnomaly.Vision.Models;
 using static TorchSharp.torch;

@@ -2,8 +2,8 @@ using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Detectors;
-using StreamAnomaly.Vision.Models;
 using StreamAnomaly.Vision.Streaming;
 using static TorchSharp.torch;
 
@@ -14,7 +14,7 @@ public sealed class DetectorFrameScorerTests
     private static readonly ScoreCalibration Calibration = new(1, 0, 2, 99);
 
     private static AutoencoderDetector NewAutoencoder() =>
-        new(new ConvAutoencoder(32, 4, 16), new AutoencoderShape(32, Width: 4, Code: 16), CPU);
+        new(new ConvAutoencoder(32, 4, 16), new AutoencoderOptions { Size = 32, Width = 4, Code = 16 }, CPU);
 
     private static DetectorFrameScorer Autoencoder(int grid = 8) => new(NewAutoencoder(), Calibration, grid);
 
@@ -54,13 +54,19 @@ public sealed class DetectorFrameScorerTests
         Assert.Equal(before, LeakProbe.LiveTensors);
     }
 
-    /// <summary>A fake temporal detector: the score of the last frame is the number of frames it was given.</summary>
-    private sealed class WindowLength : IAnomalyDetector
+    /// <summary>A fake detector of the given history: the score of the last frame is the number of frames it was given.</summary>
+    private sealed class WindowLength(int history) : IAnomalyDetector
     {
         public string Kind => "window";
 
+        public int History => history;
+
+        public IReadOnlyList<string> Variants { get; } = ["window"];
+
         public IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames) =>
             frames.Select((f, i) => new RawFrameScore(i + 1, new AnomalyMap(4, 4, new float[16]))).ToArray();
+
+        public IReadOnlyList<IReadOnlyList<RawFrameScore>?> ScoreVariants(IReadOnlyList<Frame> frames, ScoringContext context) => [ScoreSequence(frames)];
 
         public void Dispose() { }
     }
@@ -68,14 +74,14 @@ public sealed class DetectorFrameScorerTests
     [Fact]
     public void A_frame_detector_is_called_once_per_batch_whatever_the_cameras()
     {
-        using var scorer = new DetectorFrameScorer(new WindowLength(), Calibration, 4);
+        using var scorer = new DetectorFrameScorer(new WindowLength(1), Calibration, 4);
         Assert.Equal([1.0, 2, 3], scorer.Score(Batch(("a", 1), ("b", 1), ("a", 1))).Select(static v => v.RawScore));
     }
 
     [Fact]
     public void A_temporal_detector_sees_each_frame_at_the_end_of_its_own_cameras_window()
     {
-        using var scorer = new DetectorFrameScorer(new WindowLength(), Calibration, 4, window: 3);
+        using var scorer = new DetectorFrameScorer(new WindowLength(3), Calibration, 4);
         var first = scorer.Score(Batch(("a", 1), ("a", 1), ("b", 1)));
         var second = scorer.Score(Batch(("a", 1), ("b", 1), ("a", 1)));
         // a: windows of 1, 2, then 3, 3; b: 1, then 2
