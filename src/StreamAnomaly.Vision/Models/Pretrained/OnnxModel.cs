@@ -1,6 +1,5 @@
-using System.Runtime.InteropServices;
-using Google.Protobuf;
 using StreamAnomaly.Core.Data;
+using static StreamAnomaly.Vision.Models.Pretrained.ProtoReader;
 
 namespace StreamAnomaly.Vision.Models.Pretrained;
 
@@ -28,8 +27,9 @@ internal sealed record OnnxGraph(
 /// <summary>
 /// Reads the subset of the ONNX format (onnx.proto: ModelProto, GraphProto, NodeProto,
 /// AttributeProto, TensorProto) that a convolutional network stored with float32 weights needs,
-/// directly from the protobuf wire format. Everything else is skipped. A file that is not such a
-/// model fails with <see cref="InvalidDataFileException"/> naming it.
+/// straight from the protobuf wire format (<see cref="ProtoReader"/>: the file's bytes are read in
+/// place, each weight copied once). Everything else is skipped. A file that is not such a model
+/// fails with <see cref="InvalidDataFileException"/> naming it.
 /// </summary>
 internal static class OnnxModel
 {
@@ -40,35 +40,24 @@ internal static class OnnxModel
     public static OnnxGraph Read(string path) => Parse(File.ReadAllBytes(path), path);
 
     /// <summary>Parses model bytes; <paramref name="path"/> only names the source in errors.</summary>
-    public static OnnxGraph Parse(byte[] bytes, string path)
+    public static OnnxGraph Parse(ReadOnlySpan<byte> bytes, string path)
     {
-        try
-        {
-            return ReadModel(new CodedInputStream(bytes), path);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new InvalidDataFileException(path, $"not an ONNX model, or truncated ({e.Message})", e);
-        }
-    }
-
-    private static OnnxGraph ReadModel(CodedInputStream input, string path)
-    {
+        var model = new ProtoReader(bytes, path);
         (List<OnnxNode> Nodes, Dictionary<string, OnnxTensor> Initializers, List<string> Inputs, List<string> Outputs)? graph = null;
         string producer = "";
         long? opset = null, irVersion = null;
-        for (uint tag; (tag = input.ReadTag()) != 0;)
+        while (model.Next())
         {
-            switch (Field(tag))
+            switch (model.Field, model.WireType)
             {
-                case (1, WireFormat.WireType.Varint): irVersion = input.ReadInt64(); break;
-                case (2, WireFormat.WireType.LengthDelimited): producer = input.ReadString(); break;
-                case (7, WireFormat.WireType.LengthDelimited): graph = ReadGraph(input.ReadBytes().CreateCodedInput(), path); break;
-                case (8, WireFormat.WireType.LengthDelimited):
-                    var (domain, version) = ReadOpset(input.ReadBytes().CreateCodedInput());
+                case (1, VarintType): irVersion = (long)model.Varint(); break;
+                case (2, LengthDelimitedType): producer = model.Text(); break;
+                case (7, LengthDelimitedType): graph = ReadGraph(new ProtoReader(model.Bytes(), path), path); break;
+                case (8, LengthDelimitedType):
+                    var (domain, version) = ReadOpset(new ProtoReader(model.Bytes(), path));
                     opset = domain is "" or "ai.onnx" ? version : opset;
                     break;
-                default: input.SkipLastField(); break;
+                default: model.Skip(); break;
             }
         }
 
@@ -81,97 +70,98 @@ internal static class OnnxModel
         return new OnnxGraph(path, producer, opset ?? 0, g.Nodes, g.Initializers, inputs, g.Outputs);
     }
 
-    private static (List<OnnxNode>, Dictionary<string, OnnxTensor>, List<string>, List<string>) ReadGraph(CodedInputStream input, string path)
+    private static (List<OnnxNode>, Dictionary<string, OnnxTensor>, List<string>, List<string>) ReadGraph(ProtoReader graph, string path)
     {
         var (nodes, initializers, inputs, outputs) = (new List<OnnxNode>(), new Dictionary<string, OnnxTensor>(StringComparer.Ordinal), new List<string>(), new List<string>());
-        for (uint tag; (tag = input.ReadTag()) != 0;)
+        while (graph.Next())
         {
-            switch (Field(tag))
+            switch (graph.Field, graph.WireType)
             {
-                case (1, WireFormat.WireType.LengthDelimited): nodes.Add(ReadNode(input.ReadBytes().CreateCodedInput())); break;
-                case (5, WireFormat.WireType.LengthDelimited):
-                    var tensor = ReadTensor(input.ReadBytes().CreateCodedInput(), path);
+                case (1, LengthDelimitedType): nodes.Add(ReadNode(new ProtoReader(graph.Bytes(), path), path)); break;
+                case (5, LengthDelimitedType):
+                    var tensor = ReadTensor(new ProtoReader(graph.Bytes(), path), path);
                     if (!initializers.TryAdd(tensor.Name, tensor))
                     {
                         throw new InvalidDataFileException(path, $"initializer '{tensor.Name}' appears twice");
                     }
 
                     break;
-                case (11, WireFormat.WireType.LengthDelimited): inputs.Add(ReadValueInfoName(input.ReadBytes().CreateCodedInput())); break;
-                case (12, WireFormat.WireType.LengthDelimited): outputs.Add(ReadValueInfoName(input.ReadBytes().CreateCodedInput())); break;
-                default: input.SkipLastField(); break;
+                case (11, LengthDelimitedType): inputs.Add(ReadValueInfoName(new ProtoReader(graph.Bytes(), path))); break;
+                case (12, LengthDelimitedType): outputs.Add(ReadValueInfoName(new ProtoReader(graph.Bytes(), path))); break;
+                default: graph.Skip(); break;
             }
         }
 
         return (nodes, initializers, inputs, outputs);
     }
 
-    private static OnnxNode ReadNode(CodedInputStream input)
+    private static OnnxNode ReadNode(ProtoReader node, string path)
     {
         var (inputs, outputs, attributes) = (new List<string>(), new List<string>(), new Dictionary<string, OnnxAttribute>(StringComparer.Ordinal));
         string name = "", opType = "";
-        for (uint tag; (tag = input.ReadTag()) != 0;)
+        while (node.Next())
         {
-            switch (Field(tag))
+            switch (node.Field, node.WireType)
             {
-                case (1, WireFormat.WireType.LengthDelimited): inputs.Add(input.ReadString()); break;
-                case (2, WireFormat.WireType.LengthDelimited): outputs.Add(input.ReadString()); break;
-                case (3, WireFormat.WireType.LengthDelimited): name = input.ReadString(); break;
-                case (4, WireFormat.WireType.LengthDelimited): opType = input.ReadString(); break;
-                case (5, WireFormat.WireType.LengthDelimited):
-                    var attribute = ReadAttribute(input.ReadBytes().CreateCodedInput());
+                case (1, LengthDelimitedType): inputs.Add(node.Text()); break;
+                case (2, LengthDelimitedType): outputs.Add(node.Text()); break;
+                case (3, LengthDelimitedType): name = node.Text(); break;
+                case (4, LengthDelimitedType): opType = node.Text(); break;
+                case (5, LengthDelimitedType):
+                    var attribute = ReadAttribute(new ProtoReader(node.Bytes(), path), path);
                     attributes[attribute.Name] = attribute;
                     break;
-                default: input.SkipLastField(); break;
+                default: node.Skip(); break;
             }
         }
 
         return new OnnxNode(opType, name, [.. inputs], [.. outputs], attributes);
     }
 
-    private static OnnxAttribute ReadAttribute(CodedInputStream input)
+    private static OnnxAttribute ReadAttribute(ProtoReader attribute, string path)
     {
         var (ints, floats) = (new List<long>(), new List<float>());
         string name = "";
         string? text = null;
         long? i = null;
         float? f = null;
-        for (uint tag; (tag = input.ReadTag()) != 0;)
+        while (attribute.Next())
         {
-            switch (Field(tag))
+            switch (attribute.Field, attribute.WireType)
             {
-                case (1, WireFormat.WireType.LengthDelimited): name = input.ReadString(); break;
-                case (2, WireFormat.WireType.Fixed32): f = input.ReadFloat(); break;
-                case (3, WireFormat.WireType.Varint): i = input.ReadInt64(); break;
-                case (4, WireFormat.WireType.LengthDelimited): text = input.ReadBytes().ToStringUtf8(); break;
-                case (7, var wire): ReadRepeated(input, wire, WireFormat.WireType.Fixed32, floats, static s => s.ReadFloat()); break;
-                case (8, var wire): ReadRepeated(input, wire, WireFormat.WireType.Varint, ints, static s => s.ReadInt64()); break;
-                default: input.SkipLastField(); break;
+                case (1, LengthDelimitedType): name = attribute.Text(); break;
+                case (2, Fixed32Type): f = attribute.Float(); break;
+                case (3, VarintType): i = (long)attribute.Varint(); break;
+                case (4, LengthDelimitedType): text = attribute.Text(); break;
+                case (7, LengthDelimitedType): floats.AddRange(attribute.Floats()); break; // packed
+                case (7, Fixed32Type): floats.Add(attribute.Float()); break;
+                case (8, _): Int64s(ref attribute, ints, path); break;
+                default: attribute.Skip(); break;
             }
         }
 
         return new OnnxAttribute(name, i, f, text, [.. ints], [.. floats]);
     }
 
-    private static OnnxTensor ReadTensor(CodedInputStream input, string path)
+    private static OnnxTensor ReadTensor(ProtoReader tensor, string path)
     {
-        var (dims, floats) = (new List<long>(), new List<float>());
+        var dims = new List<long>();
+        var pieces = new List<float[]>(); // float_data (packed runs or single values) or raw_data
         string name = "";
         int dataType = 0;
-        ByteString? raw = null;
         var external = false;
-        for (uint tag; (tag = input.ReadTag()) != 0;)
+        while (tensor.Next())
         {
-            switch (Field(tag))
+            switch (tensor.Field, tensor.WireType)
             {
-                case (1, var wire): ReadRepeated(input, wire, WireFormat.WireType.Varint, dims, static s => s.ReadInt64()); break;
-                case (2, WireFormat.WireType.Varint): dataType = input.ReadInt32(); break;
-                case (4, WireFormat.WireType.LengthDelimited): floats.AddRange(LittleEndianFloats(input.ReadBytes(), name, path)); break; // packed
-                case (4, var wire): ReadRepeated(input, wire, WireFormat.WireType.Fixed32, floats, static s => s.ReadFloat()); break;
-                case (8, WireFormat.WireType.LengthDelimited): name = input.ReadString(); break;
-                case (9, WireFormat.WireType.LengthDelimited): raw = input.ReadBytes(); break;
-                case (14, WireFormat.WireType.Varint): external = input.ReadInt32() == 1; break;
-                default: input.SkipLastField(); break;
+                case (1, _): Int64s(ref tensor, dims, path); break;
+                case (2, VarintType): dataType = (int)tensor.Varint(); break;
+                case (4, LengthDelimitedType): pieces.Add(tensor.Floats().ToArray()); break; // packed
+                case (4, Fixed32Type): pieces.Add([tensor.Float()]); break;
+                case (8, LengthDelimitedType): name = tensor.Text(); break;
+                case (9, LengthDelimitedType): pieces.Add(tensor.Floats().ToArray()); break; // raw_data
+                case (14, VarintType): external = tensor.Varint() == 1; break;
+                default: tensor.Skip(); break;
             }
         }
 
@@ -180,7 +170,7 @@ internal static class OnnxModel
             throw new InvalidDataFileException(path, $"initializer '{name}' is not float32 data stored in the file (data type {dataType}{(external ? ", external data" : "")})");
         }
 
-        var data = raw is null ? [.. floats] : LittleEndianFloats(raw, name, path).ToArray();
+        var data = pieces.Count == 1 ? pieces[0] : [.. pieces.SelectMany(static p => p)];
         var count = dims.Aggregate(1L, static (product, d) => product * d);
         if (dims.Any(static d => d < 0) || count != data.Length)
         {
@@ -190,69 +180,55 @@ internal static class OnnxModel
         return new OnnxTensor(name, [.. dims], data);
     }
 
-    private static string ReadValueInfoName(CodedInputStream input)
+    private static string ReadValueInfoName(ProtoReader valueInfo)
     {
         var name = "";
-        for (uint tag; (tag = input.ReadTag()) != 0;)
+        while (valueInfo.Next())
         {
-            switch (Field(tag))
+            switch (valueInfo.Field, valueInfo.WireType)
             {
-                case (1, WireFormat.WireType.LengthDelimited): name = input.ReadString(); break;
-                default: input.SkipLastField(); break;
+                case (1, LengthDelimitedType): name = valueInfo.Text(); break;
+                default: valueInfo.Skip(); break;
             }
         }
 
         return name;
     }
 
-    private static (string Domain, long Version) ReadOpset(CodedInputStream input)
+    private static (string Domain, long Version) ReadOpset(ProtoReader opset)
     {
         var (domain, version) = ("", 0L);
-        for (uint tag; (tag = input.ReadTag()) != 0;)
+        while (opset.Next())
         {
-            switch (Field(tag))
+            switch (opset.Field, opset.WireType)
             {
-                case (1, WireFormat.WireType.LengthDelimited): domain = input.ReadString(); break;
-                case (2, WireFormat.WireType.Varint): version = input.ReadInt64(); break;
-                default: input.SkipLastField(); break;
+                case (1, LengthDelimitedType): domain = opset.Text(); break;
+                case (2, VarintType): version = (long)opset.Varint(); break;
+                default: opset.Skip(); break;
             }
         }
 
         return (domain, version);
     }
 
-    /// <summary>
-    /// A repeated scalar field whose values have wire type <paramref name="scalar"/>: packed (one
-    /// length-delimited run) or not (one value per tag); any other wire type is skipped.
-    /// </summary>
-    private static void ReadRepeated<T>(CodedInputStream input, WireFormat.WireType wire, WireFormat.WireType scalar, List<T> into, Func<CodedInputStream, T> read)
+    /// <summary>A repeated int64 field, packed (one length-delimited run) or one value per tag.</summary>
+    private static void Int64s(ref ProtoReader field, List<long> into, string path)
     {
-        if (wire != WireFormat.WireType.LengthDelimited)
+        if (field.WireType == LengthDelimitedType)
         {
-            if (wire == scalar)
+            var packed = new ProtoReader(field.Bytes(), path);
+            while (packed.HasMore)
             {
-                into.Add(read(input));
+                into.Add((long)packed.Varint());
             }
-            else
-            {
-                input.SkipLastField();
-            }
-
-            return;
         }
-
-        var packed = input.ReadBytes().CreateCodedInput();
-        while (!packed.IsAtEnd)
+        else if (field.WireType == VarintType)
         {
-            into.Add(read(packed));
+            into.Add((long)field.Varint());
+        }
+        else
+        {
+            field.Skip();
         }
     }
-
-    /// <summary>raw_data and packed float_data: little-endian float32, as this machine's floats are (checked).</summary>
-    private static ReadOnlySpan<float> LittleEndianFloats(ByteString bytes, string name, string path) =>
-        BitConverter.IsLittleEndian && bytes.Length % sizeof(float) == 0
-            ? MemoryMarshal.Cast<byte, float>(bytes.Span)
-            : throw new InvalidDataFileException(path, $"{(name.Length > 0 ? $"initializer '{name}'" : "an initializer")} has {bytes.Length} bytes of float data, not a whole number of little-endian float32 values");
-
-    private static (int Number, WireFormat.WireType Wire) Field(uint tag) => (WireFormat.GetTagFieldNumber(tag), WireFormat.GetTagWireType(tag));
 }

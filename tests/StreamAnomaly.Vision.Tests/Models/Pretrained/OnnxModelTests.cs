@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Vision.Models.Pretrained;
 
@@ -15,64 +14,37 @@ public sealed class OnnxModelTests : IDisposable
     public void A_hand_built_model_reads_back_with_packed_and_unpacked_fields_raw_and_float_data()
     {
         float[] weight = [1.5f, -2f, 3.25f, 0f, 1e-3f, -7f];
-        var model = Protobuf.Message(m =>
-        {
-            m.Varint(1, 8);
-            m.Text(2, "hand");
-            m.Bytes(7, Protobuf.Message(g =>
-            {
-                g.Bytes(1, Protobuf.Message(n =>
-                {
-                    n.Text(1, "x");
-                    n.Text(1, "W");
-                    n.Text(1, "B");
-                    n.Text(2, "y");
-                    n.Text(3, "conv");
-                    n.Text(4, "Conv");
-                    n.Bytes(5, Protobuf.Message(a =>
-                    {
-                        a.Text(1, "pads");
-                        a.Bytes(8, Protobuf.Message(p => { p.WriteInt64(1); p.WriteInt64(1); p.WriteInt64(0); p.WriteInt64(0); }));
-                    }));
-                    n.Bytes(5, Protobuf.Message(a =>
-                    {
-                        a.Text(1, "strides");
-                        a.Varint(8, 2);
-                        a.Varint(8, 2);
-                    }));
-                    n.Bytes(5, Protobuf.Message(a => { a.Text(1, "group"); a.Varint(3, 1); }));
-                    n.Bytes(5, Protobuf.Message(a => { a.Text(1, "auto_pad"); a.Bytes(4, "NOTSET"u8.ToArray()); }));
-                    n.Bytes(5, Protobuf.Message(a =>
-                    {
-                        a.Text(1, "epsilon");
-                        a.WriteTag(2, WireFormat.WireType.Fixed32);
-                        a.WriteFloat(1e-5f);
-                    }));
-                }));
-                g.Text(2, "tiny");
-                g.Bytes(5, Protobuf.Message(t =>
-                {
-                    t.Varint(1, 2);
-                    t.Varint(1, 1);
-                    t.Varint(1, 3);
-                    t.Varint(2, 1);
-                    t.Text(8, "W");
-                    t.Bytes(9, [.. weight.SelectMany(BitConverter.GetBytes)]);
-                }));
-                g.Bytes(5, Protobuf.Message(t =>
-                {
-                    t.Bytes(1, Protobuf.Message(d => d.WriteInt64(2)));
-                    t.Varint(2, 1);
-                    t.Bytes(4, Protobuf.Message(f => { f.WriteFloat(0.5f); f.WriteFloat(-0.5f); }));
-                    t.Text(8, "B");
-                }));
-                g.Bytes(11, Protobuf.FloatValue("x"));
-                g.Bytes(11, Protobuf.FloatValue("W"));
-                g.Bytes(12, Protobuf.FloatValue("y"));
-            }));
-            m.Bytes(8, Protobuf.Message(o => { o.Text(1, ""); o.Varint(2, 8); }));
-            m.Bytes(14, Protobuf.Message(p => p.Text(1, "skipped")));
-        });
+        var model = ProtoWriter.Message(m => m
+            .Varint(1, 8)
+            .Text(2, "hand")
+            .Message(7, g => g
+                .Message(1, n => n
+                    .Text(1, "x").Text(1, "W").Text(1, "B")
+                    .Text(2, "y")
+                    .Text(3, "conv")
+                    .Text(4, "Conv")
+                    .Message(5, a => a.Text(1, "pads").PackedVarints(8, 1, 1, 0, 0))
+                    .Message(5, a => a.Text(1, "strides").Varint(8, 2).Varint(8, 2))
+                    .Message(5, a => a.Text(1, "group").Varint(3, 1))
+                    .Message(5, a => a.Text(1, "auto_pad").Text(4, "NOTSET"))
+                    .Message(5, a => a.Text(1, "epsilon").Float(2, 1e-5f))
+                    .Message(5, a => a.Text(1, "alpha").PackedFloats(7, 0.25f, 4f)))
+                .Text(2, "tiny")
+                .Message(5, t => t
+                    .Varint(1, 2).Varint(1, 1).Varint(1, 3)
+                    .Varint(2, 1)
+                    .Text(8, "W")
+                    .Bytes(9, [.. weight.SelectMany(BitConverter.GetBytes)]))
+                .Message(5, t => t
+                    .PackedVarints(1, 2)
+                    .Varint(2, 1)
+                    .PackedFloats(4, 0.5f, -0.5f)
+                    .Text(8, "B"))
+                .Bytes(11, ProtoWriter.FloatValue("x"))
+                .Bytes(11, ProtoWriter.FloatValue("W"))
+                .Bytes(12, ProtoWriter.FloatValue("y")))
+            .Message(8, o => o.Text(1, "").Varint(2, 8))
+            .Message(14, p => p.Text(1, "skipped")));
 
         var graph = OnnxModel.Parse(model, "tiny.onnx");
 
@@ -87,6 +59,7 @@ public sealed class OnnxModelTests : IDisposable
         Assert.Equal(1, conv.Attributes["group"].Int);
         Assert.Equal("NOTSET", conv.Attributes["auto_pad"].Text);
         Assert.Equal(1e-5f, conv.Attributes["epsilon"].Float);
+        Assert.Equal([0.25f, 4f], conv.Attributes["alpha"].Floats);
         Assert.Equal([2L, 1, 3], graph.Initializers["W"].Dims);
         Assert.Equal(weight, graph.Initializers["W"].Data);
         Assert.Equal([2L], graph.Initializers["B"].Dims);
@@ -96,26 +69,28 @@ public sealed class OnnxModelTests : IDisposable
     [Fact]
     public void An_initializer_whose_data_does_not_fill_its_shape_is_refused_by_name()
     {
-        var model = Protobuf.Message(m =>
-        {
-            m.Varint(1, 3);
-            m.Bytes(7, Protobuf.Message(g =>
-            {
-                g.Bytes(1, Protobuf.Message(n => n.Text(4, "Relu")));
-                g.Bytes(5, Protobuf.Message(t =>
-                {
-                    t.Bytes(1, Protobuf.Message(d => { d.WriteInt64(2); d.WriteInt64(2); }));
-                    t.Varint(2, 1);
-                    t.Text(8, "Parameter7");
-                    t.Bytes(9, new byte[12]);
-                }));
-            }));
-        });
+        var model = ProtoWriter.Message(m => m
+            .Varint(1, 3)
+            .Message(7, g => g
+                .Message(1, n => n.Text(4, "Relu"))
+                .Message(5, t => t.PackedVarints(1, 2, 2).Varint(2, 1).Text(8, "Parameter7").Bytes(9, new byte[12]))));
 
         var error = Assert.Throws<InvalidDataFileException>(() => OnnxModel.Parse(model, "short.onnx"));
 
         Assert.Equal("short.onnx", error.Path);
         Assert.Contains("'Parameter7' has 3 values for shape [2,2]", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x0a, 0x05, 0x61 }, "a field of 5 bytes where 1 are left")]
+    [InlineData(new byte[] { 0x08, 0xff, 0xff }, "the data ends inside a field")] // an unfinished varint
+    [InlineData(new byte[] { 0x0b, 0x00 }, "wire type 3")] // a group (protobuf 2), never in ONNX
+    [InlineData(new byte[] { 0x00 }, "field number 0")]
+    public void Broken_wire_format_is_named_not_thrown_raw(byte[] bytes, string problem)
+    {
+        var error = Assert.Throws<InvalidDataFileException>(() => OnnxModel.Parse(bytes, "broken.onnx"));
+
+        Assert.Equal("broken.onnx: not an ONNX model, or truncated (protobuf wire format: " + problem + ")", error.Message);
     }
 
     [Fact]

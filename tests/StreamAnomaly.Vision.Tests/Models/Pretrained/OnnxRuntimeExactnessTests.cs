@@ -55,7 +55,7 @@ public sealed class OnnxRuntimeExactnessTests(PretrainedFixture fixture, ITestOu
         var input = fixture.Network.Preprocessing.FromFrames(Frames, Side, Side);
         var ours = fixture.Network.Features(input, PretrainedStage.Layer1, PretrainedStage.Layer2, PretrainedStage.Layer3, PretrainedStage.Layer4, PretrainedStage.Pooled);
 
-        using var session = new InferenceSession(Protobuf.WithOutputs(File.ReadAllBytes(PretrainedFixture.ModelPath), StageValues[..4]));
+        using var session = new InferenceSession(ProtoWriter.WithOutputs(File.ReadAllBytes(PretrainedFixture.ModelPath), StageValues[..4]));
         var worst = new float[StageValues.Length];
         for (var n = 0; n < Frames.Length; n++)
         {

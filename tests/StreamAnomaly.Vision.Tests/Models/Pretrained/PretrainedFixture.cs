@@ -1,4 +1,5 @@
-using Google.Protobuf;
+using System.Buffers.Binary;
+using System.Text;
 using StreamAnomaly.Vision.Models.Pretrained;
 
 namespace StreamAnomaly.Vision.Tests.Models.Pretrained;
@@ -29,42 +30,25 @@ public sealed class PretrainedCollection : ICollectionFixture<PretrainedFixture>
     public const string Name = "pretrained ResNet-18";
 }
 
-/// <summary>Writes small protobuf messages by hand: hand-built ONNX models, and extra graph outputs.</summary>
-internal static class Protobuf
+/// <summary>
+/// Writes protobuf's wire format by hand (builder style), for hand-built ONNX models and extra
+/// graph outputs. ONNX Runtime parsing what it writes is the check that it is right.
+/// </summary>
+internal sealed class ProtoWriter
 {
-    public static byte[] Message(Action<CodedOutputStream> write)
-    {
-        using var buffer = new MemoryStream();
-        var output = new CodedOutputStream(buffer);
-        write(output);
-        output.Flush();
-        return buffer.ToArray();
-    }
+    private readonly MemoryStream buffer = new();
 
-    public static void Bytes(this CodedOutputStream output, int field, byte[] bytes)
+    public static byte[] Message(Action<ProtoWriter> write)
     {
-        output.WriteTag(field, WireFormat.WireType.LengthDelimited);
-        output.WriteBytes(ByteString.CopyFrom(bytes));
-    }
-
-    public static void Text(this CodedOutputStream output, int field, string text)
-    {
-        output.WriteTag(field, WireFormat.WireType.LengthDelimited);
-        output.WriteString(text);
-    }
-
-    public static void Varint(this CodedOutputStream output, int field, long value)
-    {
-        output.WriteTag(field, WireFormat.WireType.Varint);
-        output.WriteInt64(value);
+        var writer = new ProtoWriter();
+        write(writer);
+        return writer.buffer.ToArray();
     }
 
     /// <summary>A ValueInfoProto: the name and a float tensor type.</summary>
-    public static byte[] FloatValue(string name) => Message(v =>
-    {
-        v.Text(1, name);
-        v.Bytes(2, Message(type => type.Bytes(1, Message(tensor => tensor.Varint(1, 1)))));
-    });
+    public static byte[] FloatValue(string name) => Message(v => v
+        .Text(1, name)
+        .Message(2, type => type.Message(1, tensor => tensor.Varint(1, 1))));
 
     /// <summary>
     /// <paramref name="model"/> with more graph outputs. Protobuf merges a message field that
@@ -72,11 +56,57 @@ internal static class Protobuf
     /// only outputs adds them to the graph.
     /// </summary>
     public static byte[] WithOutputs(byte[] model, params string[] names) =>
-        [.. model, .. Message(m => m.Bytes(7, Message(g =>
+        [.. model, .. Message(m => m.Message(7, g =>
         {
             foreach (var name in names)
             {
                 g.Bytes(12, FloatValue(name));
             }
-        })))];
+        }))];
+
+    public ProtoWriter Varint(int field, long value) => Tag(field, 0).Raw((ulong)value);
+
+    public ProtoWriter Float(int field, float value)
+    {
+        Tag(field, 5);
+        Span<byte> bytes = stackalloc byte[4];
+        BinaryPrimitives.WriteSingleLittleEndian(bytes, value);
+        buffer.Write(bytes);
+        return this;
+    }
+
+    public ProtoWriter Bytes(int field, ReadOnlySpan<byte> bytes)
+    {
+        Tag(field, 2).Raw((ulong)bytes.Length);
+        buffer.Write(bytes);
+        return this;
+    }
+
+    public ProtoWriter Text(int field, string text) => Bytes(field, Encoding.UTF8.GetBytes(text));
+
+    public ProtoWriter Message(int field, Action<ProtoWriter> write) => Bytes(field, Message(write));
+
+    public ProtoWriter PackedVarints(int field, params long[] values) => Message(field, packed =>
+    {
+        foreach (var value in values)
+        {
+            packed.Raw((ulong)value);
+        }
+    });
+
+    public ProtoWriter PackedFloats(int field, params float[] values) =>
+        Bytes(field, [.. values.SelectMany(static v => BitConverter.GetBytes(v))]);
+
+    private ProtoWriter Tag(int field, int wireType) => Raw((ulong)((field << 3) | wireType));
+
+    private ProtoWriter Raw(ulong value)
+    {
+        for (; value >= 0x80; value >>= 7)
+        {
+            buffer.WriteByte((byte)(value | 0x80));
+        }
+
+        buffer.WriteByte((byte)value);
+        return this;
+    }
 }
