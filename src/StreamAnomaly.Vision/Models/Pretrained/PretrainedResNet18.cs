@@ -1,5 +1,5 @@
 using StreamAnomaly.Core.Data;
-using StreamAnomaly.Vision.Models.Integrated;
+using StreamAnomaly.Vision.Detectors.Integrated.Network;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
