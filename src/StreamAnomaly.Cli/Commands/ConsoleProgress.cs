@@ -64,8 +64,10 @@ internal static class ConsoleProgress
             }
 
             bar.Value = ((value.Epoch - 1) * value.Steps) + value.Step;
-            bar.Description = Markup.Escape($"{value.Stage} epoch {value.Epoch}/{value.Epochs} loss {value.Loss:F5}");
-            if (value.EpochDone)
+            bar.Description = Markup.Escape(double.IsNaN(value.Loss)
+                ? $"{value.Stage} {value.Step}/{value.Steps}"
+                : $"{value.Stage} epoch {value.Epoch}/{value.Epochs} loss {value.Loss:F5}");
+            if (value.EpochDone && !double.IsNaN(value.Loss))
             {
                 losses.Add((value.Stage, value.Epoch, value.Loss));
             }

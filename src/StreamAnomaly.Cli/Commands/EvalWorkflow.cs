@@ -55,15 +55,18 @@ internal static class EvalWorkflow
         string outputFolder)
     {
         var total = clips.Sum(c => c.Labels!.Count);
+        var masked = AnomalyMasked(clips);
         using var output = new OutputFolder(outputFolder);
         var stopwatch = Stopwatch.StartNew();
-        var scored = ConsoleProgress.Run("scoring", total, update =>
+        var (scored, pixels) = ConsoleProgress.Run("scoring", total, update =>
         {
             var rows = columns.Select(c => c.Calibration is null ? null : new List<ScoredFrame>(total)).ToArray();
+            var maps = columns.Select(_ => masked ? new PixelMetrics() : null).ToArray();
             var done = 0;
             foreach (var clip in clips)
             {
                 var perColumn = score(clip);
+                var anomaly = masked ? Enumerable.Range(0, clip.Labels!.Count).Select(i => clip.ReadMask(AnomalyMask, i)).ToArray() : null;
                 for (var c = 0; c < rows.Length; c++)
                 {
                     if (perColumn[c] is not { } scores || columns[c].Calibration is not { } calibration)
@@ -73,13 +76,17 @@ internal static class EvalWorkflow
                     }
 
                     rows[c]?.AddRange(scores.Select((s, i) => new ScoredFrame(clip.Name, i, s.RawScore, calibration.Normalize(s.RawScore), clip.Labels![i].Label, clip.Labels[i].Category)));
+                    for (var i = 0; i < scores.Count && anomaly is not null; i++)
+                    {
+                        maps[c]!.Add(scores[i].Residual, anomaly[i]);
+                    }
                 }
 
                 done += clip.Labels!.Count;
                 update(done, $"scoring {clip.Name}");
             }
 
-            return rows;
+            return (rows, maps);
         });
         var framesPerSecond = total / Math.Max(stopwatch.Elapsed.TotalSeconds, 1e-9);
 
@@ -88,7 +95,11 @@ internal static class EvalWorkflow
         {
             if (scored[c] is { } rows)
             {
-                metrics.Add(EvaluationReport.Compute(rows, columns[c].Name, modelVersion, columns[c].Calibration!, framesPerSecond));
+                metrics.Add(EvaluationReport.Compute(rows, columns[c].Name, modelVersion, columns[c].Calibration!, framesPerSecond) with
+                {
+                    PixelAuroc = pixels[c]?.Auroc(),
+                    Pro = pixels[c]?.Pro(),
+                });
             }
             else
             {
@@ -106,9 +117,22 @@ internal static class EvalWorkflow
         output.Commit();
 
         PrintTables(metrics);
+        if (!masked)
+        {
+            AnsiConsole.MarkupLine($"no pixel figures: not every clip with anomalous frames has {AnomalyMask} masks (CLIP.masks/{AnomalyMask}/)");
+        }
+
         AnsiConsole.MarkupLine($"{metrics[0].Frames} frames from {metrics[0].Clips} clips at {framesPerSecond:F1} frames/s; report [bold]{Markup.Escape(output.FinalPath)}[/]");
         return metrics[0];
     }
+
+    /// <summary>The mask kind holding each anomalous frame's exact anomaly (written by <c>synth</c>).</summary>
+    public const string AnomalyMask = "anomaly";
+
+    /// <summary>True when every clip with an anomalous frame has anomaly masks, so pixel figures mean something.</summary>
+    private static bool AnomalyMasked(IReadOnlyList<Clip> clips) =>
+        clips.Any(c => c.Labels!.Any(static l => l.IsAnomalous))
+        && clips.Where(c => c.Labels!.Any(static l => l.IsAnomalous)).All(c => c.ReadMask(AnomalyMask, 0) is not null);
 
     /// <summary>
     /// The seed-000 accuracy table (categories as rows, one column per model or scoring variant),
@@ -137,7 +161,7 @@ internal static class EvalWorkflow
 
         AnsiConsole.Write(accuracy);
 
-        var detection = new Table().Title("frame-level detection (seed-002 table)").AddColumns("model", "TP", "FN", "FP", "FP @ 99 % recall", "AUROC", "AUPR");
+        var detection = new Table().Title("frame-level detection (seed-002 table) and pixel-level figures").AddColumns("model", "TP", "FN", "FP", "FP @ 99 % recall", "AUROC", "AUPR", "pixel AUROC", "PRO");
         foreach (var m in metrics)
         {
             detection.AddRow(
@@ -147,7 +171,9 @@ internal static class EvalWorkflow
                 m.Fp.ToString(CultureInfo.InvariantCulture),
                 m.FpAtRecall99?.ToString(CultureInfo.InvariantCulture) ?? "-",
                 m.Auroc.ToString("F3", CultureInfo.InvariantCulture),
-                m.Aupr.ToString("F3", CultureInfo.InvariantCulture));
+                m.Aupr.ToString("F3", CultureInfo.InvariantCulture),
+                m.PixelAuroc?.ToString("F3", CultureInfo.InvariantCulture) ?? "-",
+                m.Pro?.ToString("F3", CultureInfo.InvariantCulture) ?? "-");
         }
 
         AnsiConsole.Write(detection);

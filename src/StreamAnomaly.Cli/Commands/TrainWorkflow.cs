@@ -56,7 +56,11 @@ internal static class TrainWorkflow
             DetectorLifecycle.Train(definition, options, set, new FitContext(device, request.Seed, progress), time));
         using (trained)
         {
-            PrintLosses(losses);
+            if (losses.Count > 0)
+            {
+                PrintLosses(losses);
+            }
+
             trained.Bundle.Save(request.Out);
             PrintCalibrations(trained.Bundle.Manifest.Calibrations, null);
             AnsiConsole.MarkupLine(

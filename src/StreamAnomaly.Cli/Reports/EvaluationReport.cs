@@ -40,6 +40,12 @@ internal sealed record EvaluationMetrics(
 
     /// <summary>The same figures for the detector's other scoring variants (ablation rows), if any.</summary>
     public IReadOnlyList<EvaluationMetrics> Variants { get; init; } = [];
+
+    /// <summary>Pixel AUROC of the anomaly maps against the clips' exact anomaly masks (<see cref="PixelMetrics"/>); null without masks.</summary>
+    public double? PixelAuroc { get; init; }
+
+    /// <summary>Normalised area under the per-region-overlap curve up to 30 % false-positive rate (<see cref="PixelMetrics.Pro"/>); null without masks.</summary>
+    public double? Pro { get; init; }
 }
 
 /// <summary>

@@ -4,6 +4,7 @@ using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Detectors.Integrated;
+using StreamAnomaly.Vision.Detectors.PatchCore;
 using StreamAnomaly.Vision.Detectors.Temporal;
 using static TorchSharp.torch;
 
@@ -31,6 +32,7 @@ public static class DetectorCatalog
         new AutoencoderDefinition(),
         new IntegratedDefinition(),
         new TemporalDefinition(),
+        new PatchCoreDefinition(),
     ];
 
     /// <summary>Names of every registered detector.</summary>

@@ -6,7 +6,7 @@ namespace StreamAnomaly.Vision.Training;
 /// <param name="Epochs">Total epochs of the stage.</param>
 /// <param name="Step">1-based step within the epoch.</param>
 /// <param name="Steps">Steps per epoch.</param>
-/// <param name="Loss">Mean loss of the epoch so far.</param>
+/// <param name="Loss">Mean loss of the epoch so far; NaN for a stage without a loss (building a memory bank).</param>
 public sealed record TrainingProgress(string Stage, int Epoch, int Epochs, int Step, int Steps, double Loss)
 {
     /// <summary>True on the last step of an epoch (the loss is then the epoch's mean).</summary>
