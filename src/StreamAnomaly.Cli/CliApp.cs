@@ -29,7 +29,7 @@ internal static class CliApp
         root.Subcommands.Add(TrainCommand(time));
         root.Subcommands.Add(CalibrateCommand(time));
         root.Subcommands.Add(EvalCommand());
-        root.Subcommands.Add(new Command("bench", "Performance benchmarks") { BenchIntegratedCommand(), BenchPipelineCommand() });
+        root.Subcommands.Add(new Command("bench", "Performance benchmarks") { BenchIntegratedCommand(), BenchPatchCoreCommand(), BenchPipelineCommand() });
         root.Subcommands.Add(ResearchCommand(time));
         return root;
     }
@@ -231,27 +231,36 @@ internal static class CliApp
         var cameras = new Option<int>("--cameras") { Description = "Synthetic cameras, spread over the lines", DefaultValueFactory = _ => 4 };
         var lines = new Option<int>("--lines") { Description = "Production lines", DefaultValueFactory = _ => 2 };
         var duration = new Option<double>("--duration") { Description = "Seconds the plant runs after commissioning", DefaultValueFactory = _ => 60 };
-        var bundle = new Option<string?>("--bundle") { Description = "Model bundle to use instead of commissioning a new autoencoder" };
+        var bundle = new Option<string?>("--bundle") { Description = "Model bundle to use instead of commissioning a new detector" };
         var every = new Option<double>("--inject-every") { Description = "Seconds between injected anomalies (one line at a time)", DefaultValueFactory = _ => 15 };
         var seed = new Option<int>("--seed") { Description = "Scene seed of the first camera", DefaultValueFactory = _ => 0 };
         var size = new Option<int>("--size") { Description = "Published frame size in pixels", DefaultValueFactory = _ => 128 };
         var fps = new Option<double>("--fps") { Description = "Frames per second per camera", DefaultValueFactory = _ => 5 };
-        var commission = new Option<double>("--commission-seconds") { Description = "Seconds of each camera's normal footage the autoencoder learns from", DefaultValueFactory = _ => new CommissioningOptions().Seconds };
-        var epochs = new Option<int>("--epochs") { Description = "Commissioning training epochs", DefaultValueFactory = _ => new CommissioningOptions().Epochs };
+        var commission = new Option<double>("--commission-seconds") { Description = "Seconds of each camera's normal footage the detector learns from", DefaultValueFactory = _ => new CommissioningOptions().Seconds };
+        var detector = new Option<string>("--detector") { Description = $"Detector commissioned: {string.Join(", ", DetectorCatalog.Names)}", DefaultValueFactory = _ => new CommissioningOptions().Detector };
+        var settings = SetOption("Option of the commissioned detector as name=value, over the demo's settings for it (repeatable)");
         var command = new Command("demo", "Run the plant on embedded defaults: synthetic cameras -> Kafka -> workers -> line aggregators -> alarms, with a live view")
         {
-            cameras, lines, duration, bundle, every, seed, size, fps, commission, epochs,
+            cameras, lines, duration, bundle, every, seed, size, fps, commission, detector, settings,
         };
         command.SetAction((r, ct) => GuardedAsync(
             token => StreamDemoWorkflow.RunAsync(
                 new StreamDemoRequest(
                     Positive(r.GetValue(cameras), "--cameras"), Positive(r.GetValue(lines), "--lines"), PositiveSeconds(r.GetValue(duration), "--duration"),
                     r.GetValue(bundle), PositiveSeconds(r.GetValue(every), "--inject-every"), r.GetValue(seed), Positive(r.GetValue(size), "--size"), PositiveSeconds(r.GetValue(fps), "--fps"),
-                    new CommissioningOptions(PositiveSeconds(r.GetValue(commission), "--commission-seconds"), Epochs: Positive(r.GetValue(epochs), "--epochs"))),
+                    Commissioned(r.GetValue(detector)!, r.GetValue(settings) ?? [], PositiveSeconds(r.GetValue(commission), "--commission-seconds"))),
                 time,
                 token),
             ct));
         return command;
+    }
+
+    /// <summary>The demo's commissioning of <paramref name="detector"/>: its demo settings (the default detector's), then <paramref name="settings"/>.</summary>
+    private static CommissioningOptions Commissioned(string detector, IReadOnlyList<string> settings, double seconds)
+    {
+        DetectorCatalog.Get(detector);
+        var preset = new CommissioningOptions(seconds);
+        return preset with { Detector = detector, Settings = [.. detector == preset.Detector ? preset.Settings : [], .. settings] };
     }
 
     private static Command RunCommand(TimeProvider time)
@@ -377,6 +386,17 @@ internal static class CliApp
                 r.GetValue(backbone)!, r.GetValue(size), Positive(r.GetValue(batch), "--batch"), Positive(r.GetValue(iterations), "--iterations"), r.GetValue(warmup),
                 r.GetValue(device)!, r.GetValue(precision)!, r.GetValue(channelsLast), r.GetValue(cudnnBenchmark), r.GetValue(json)),
             Console.Out)));
+        return command;
+    }
+
+    private static Command BenchPatchCoreCommand()
+    {
+        var frames = new Option<int[]>("--frames") { Description = "Training-set sizes to fit a bank on (repeatable)", DefaultValueFactory = _ => [1000], AllowMultipleArgumentsPerToken = true };
+        var size = new Option<int>("--size") { Description = "PatchCore input side in pixels (multiple of 32)", DefaultValueFactory = _ => 224 };
+        var test = new Option<int>("--test-frames") { Description = "Frames scored per timing", DefaultValueFactory = _ => 200 };
+        var device = DeviceOption();
+        var command = new Command("patchcore", "PatchCore fit time, bank size, scoring frames/s and memory per training-set size, against the autoencoder's frames/s") { frames, size, test, device };
+        command.SetAction(r => Guarded(() => PatchCoreBenchWorkflow.Run(new PatchCoreBenchRequest(r.GetValue(frames) ?? [1000], r.GetValue(size), r.GetValue(test), r.GetValue(device)!), Console.Out)));
         return command;
     }
 

@@ -12,17 +12,29 @@ namespace StreamAnomaly.Host;
 
 /// <summary>How the demo commissions its detector.</summary>
 /// <param name="Seconds">Seconds of each camera's footage used (at the camera's frame rate).</param>
-/// <param name="InputSize">Autoencoder input size in pixels (multiple of 16).</param>
-/// <param name="Epochs">Training epochs.</param>
 /// <param name="Percentile">Calibration percentile of the held-out normal scores.</param>
 /// <param name="GridSize">Residual grid cells per side.</param>
-public sealed record CommissioningOptions(double Seconds = 40, int InputSize = 64, int Epochs = 12, double Percentile = 99.5, int GridSize = 16);
+public sealed record CommissioningOptions(double Seconds = 40, double Percentile = 99.5, int GridSize = 16)
+{
+    /// <summary>The detector commissioned (a catalog name).</summary>
+    public string Detector { get; init; } = AutoencoderDetector.Name;
+
+    /// <summary>Its options as <c>name=value</c>, laid over its defaults.</summary>
+    public IReadOnlyList<string> Settings { get; init; } = AutoencoderSettings(64, 12);
+
+    /// <summary>The autoencoder as the demo has always commissioned it: 64 px, narrow, a few epochs (seconds on 2 cores).</summary>
+    public static CommissioningOptions Autoencoder(int size, int epochs, double seconds = 40) =>
+        new(seconds) { Detector = AutoencoderDetector.Name, Settings = AutoencoderSettings(size, epochs) };
+
+    private static string[] AutoencoderSettings(int size, int epochs) =>
+        [$"size={size}", "width=16", "code=256", $"epochs={epochs}", "batch=16", "learningRate=0.002", "colourJitter=false"];
+}
 
 /// <summary>
 /// Commissioning: learn what normal looks like from the cameras' first frames, before the plant
 /// goes live. Renders each synthetic camera's first <see cref="CommissioningOptions.Seconds"/>
 /// (the same pure function of seed and time the camera itself streams, so no anomaly can be in
-/// it), trains the baseline autoencoder on four frames in five and calibrates on the fifth.
+/// it), fits the chosen detector on four frames in five and calibrates it on the fifth.
 /// </summary>
 public static class Commissioning
 {
@@ -49,8 +61,9 @@ public static class Commissioning
     }
 
     /// <summary>
-    /// Trains the autoencoder on four of every five <paramref name="frames"/> and calibrates it on the
-    /// fifth (<see cref="DetectorLifecycle"/>, as <c>train</c> does); returns the bundle and the detector.
+    /// Fits <see cref="CommissioningOptions.Detector"/> on four of every five <paramref name="frames"/>
+    /// and calibrates it on the fifth (<see cref="DetectorLifecycle"/>, as <c>train</c> does); returns
+    /// the bundle and the detector.
     /// </summary>
     public static TrainedBundle Train(IReadOnlyList<Frame> frames, CommissioningOptions options, IProgress<TrainingProgress>? progress = null)
     {
@@ -61,20 +74,18 @@ public static class Commissioning
             throw new ArgumentException($"commissioning needs at least 10 normal frames, got {frames.Count} (are the cameras synthetic?)", nameof(frames));
         }
 
+        var definition = DetectorCatalog.Get(options.Detector);
         var set = new TrainingSet(
             [new FrameClip("commissioning", frames.Where((_, i) => i % 5 != 4).ToArray())],
             [new FrameClip("commissioning-held-out", frames.Where((_, i) => i % 5 == 4).ToArray())],
             TrainingFrames.AllNormal,
             options.Percentile);
-        var autoencoder = new AutoencoderOptions
-        {
-            Size = options.InputSize, Width = 16, Code = 256, Epochs = options.Epochs, Batch = 16, LearningRate = 2e-3, ColourJitter = false,
-        };
-        return DetectorLifecycle.Train(new AutoencoderDefinition(), autoencoder, set, new FitContext(CPU, Seed: 0, progress), TimeProvider.System);
+        var detectorOptions = DetectorOptionsJson.With(definition.Defaults, options.Settings);
+        return DetectorLifecycle.Train(definition, detectorOptions, set, new FitContext(CPU, Seed: 0, progress), TimeProvider.System);
     }
 
     /// <summary><see cref="Train"/>, as the streaming scorer a worker uses.</summary>
-    public static DetectorFrameScorer TrainAutoencoder(IReadOnlyList<Frame> frames, CommissioningOptions options, IProgress<TrainingProgress>? progress = null)
+    public static DetectorFrameScorer Scorer(IReadOnlyList<Frame> frames, CommissioningOptions options, IProgress<TrainingProgress>? progress = null)
     {
         var trained = Train(frames, options, progress);
         return new DetectorFrameScorer(trained.Detector, trained.Bundle.Manifest.Calibrations[trained.Detector.Variants[0]], options.GridSize);

@@ -204,7 +204,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
     private string TrainBundle()
     {
         var frames = Commissioning.NormalFrames([.. CamerasA, .. CamerasB], seconds: 12);
-        using var trained = Commissioning.Train(frames, new CommissioningOptions(Seconds: 12, InputSize: ModelSize, Epochs: 6));
+        using var trained = Commissioning.Train(frames, CommissioningOptions.Autoencoder(ModelSize, epochs: 6, seconds: 12));
         var path = Path.Combine(_root, "autoencoder.sabundle");
         trained.Bundle.Save(path);
         return path;

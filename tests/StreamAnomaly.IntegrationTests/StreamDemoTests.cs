@@ -36,7 +36,7 @@ public sealed class StreamDemoCommandTests
     public async Task The_demo_commissions_runs_a_plant_and_ends_with_exit_code_0()
     {
         var (code, error) = await ConsoleCapture.Run(
-            ["demo", "--cameras", "2", "--lines", "2", "--duration", "12", "--inject-every", "4", "--commission-seconds", "4", "--epochs", "1", "--size", "64"]);
+            ["demo", "--cameras", "2", "--lines", "2", "--duration", "12", "--inject-every", "4", "--commission-seconds", "4", "--set", "epochs=1", "--size", "64"]);
         Assert.True(code == 0, error);
     }
 

@@ -90,7 +90,7 @@ internal static class PipelineBenchWorkflow
 
             Progress(output, "3/5 autoencoder: training a small one, bare batched, then in the pipeline");
             var aeInput = Math.Clamp(request.Size / 16 * 16, 16, 64);
-            using var autoencoder = Commissioning.TrainAutoencoder(decoded, new CommissioningOptions(InputSize: aeInput, Epochs: 1));
+            using var autoencoder = Commissioning.Scorer(decoded, CommissioningOptions.Autoencoder(aeInput, epochs: 1));
             var bareFirst = BareScorer(autoencoder, decoded, batchSize, measure / 2);
             var bareThread = await Task.Factory.StartNew(() => BareScorer(autoencoder, decoded, batchSize, measure / 2), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   bare autoencoder: {bareFirst:0.0} frames/s on the caller's thread, {bareThread:0.0} on a dedicated thread"));

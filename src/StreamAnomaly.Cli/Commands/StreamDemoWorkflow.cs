@@ -128,7 +128,7 @@ internal static class StreamDemoWorkflow
         var options = request.Commissioning;
         AnsiConsole.Write(new Rule($"commissioning: learn normal from the cameras' first {options.Seconds:0} s"));
         var frames = Commissioning.NormalFrames(settings.Lines.SelectMany(static l => l.Cameras), options.Seconds);
-        return ConsoleProgress.Training(progress => Commissioning.TrainAutoencoder(frames, options, progress)).Result;
+        return ConsoleProgress.Training(progress => Commissioning.Scorer(frames, options, progress)).Result;
     }
 
     private static IRenderable View(DemoRecorder recorder, Host.Settings.PlantSettings settings, List<(string Line, string Camera, string Kind, DateTimeOffset At)> injections, DateTimeOffset start, TimeProvider time)

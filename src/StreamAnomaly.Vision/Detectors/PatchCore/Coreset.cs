@@ -42,7 +42,9 @@ public static class Coreset
         {
             using var step = NewDisposeScope();
             chosen[i] = gap.argmax().item<long>();
-            gap = minimum(gap, Distances(x, norms, chosen[i])).MoveToOuterDisposeScope();
+            var closer = minimum(gap, Distances(x, norms, chosen[i])).MoveToOuterDisposeScope();
+            gap.Dispose(); // one [n] vector alive at a time, not one per step
+            gap = closer;
         }
 
         return chosen;
