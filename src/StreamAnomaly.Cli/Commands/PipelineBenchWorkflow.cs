@@ -464,6 +464,10 @@ internal static class PipelineBenchWorkflow
             }
         }
 
+        public void FramesLost(string camera, long count)
+        {
+        }
+
         public void AlarmChanged(AlarmEvent alarm)
         {
         }
