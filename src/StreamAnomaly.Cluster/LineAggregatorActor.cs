@@ -7,7 +7,8 @@ namespace StreamAnomaly.Cluster;
 /// <summary>
 /// The sharded entity of one production line (role aggregator): a thin shell over
 /// <see cref="LineAggregation"/>. Partial results in; acknowledgements back to the workers that
-/// sent them once their frame is decided; alarms to the alarm sink (retried until published).
+/// sent them once their frame is decided (or refused); alarms to the alarm sink (retried until
+/// published); refused frames (logged, counted as dropped) and lost frames to the observer.
 /// </summary>
 public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
 {
@@ -18,9 +19,9 @@ public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
     private readonly Dictionary<FrameKey, HashSet<IActorRef>> _waiting = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public LineAggregatorActor(string line, AggregationOptions options, IAlarmSink alarms, IPipelineObserver observer, TimeProvider time)
+    public LineAggregatorActor(string line, AggregationOptions options, IAlarmSink alarms, IPipelineObserver observer, TimeProvider time, IReadOnlyDictionary<string, double>? cameraFps = null)
     {
-        _state = new LineAggregation(line, options);
+        _state = new LineAggregation(line, options, cameraFps);
         _alarms = alarms;
         _observer = observer;
         _time = time;
@@ -45,9 +46,9 @@ public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler? Timers { get; set; }
 
-    /// <summary>Props for the entity of <paramref name="line"/>.</summary>
-    public static Props Props(string line, AggregationOptions options, IAlarmSink alarms, IPipelineObserver observer, TimeProvider time) =>
-        Akka.Actor.Props.Create(() => new LineAggregatorActor(line, options, alarms, observer, time));
+    /// <summary>Props for the entity of <paramref name="line"/>; <paramref name="cameraFps"/>: the configured frame rate of each camera (see <see cref="LineAggregation"/>).</summary>
+    public static Props Props(string line, AggregationOptions options, IAlarmSink alarms, IPipelineObserver observer, TimeProvider time, IReadOnlyDictionary<string, double>? cameraFps = null) =>
+        Akka.Actor.Props.Create(() => new LineAggregatorActor(line, options, alarms, observer, time, cameraFps));
 
     private void Handle(IReadOnlyList<LineEvent> events)
     {
@@ -65,6 +66,13 @@ public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
                     break;
                 case FrameDecided decided:
                     _observer.FrameDecided(decided);
+                    break;
+                case FrameRefused refused:
+                    _log.Warning("frame {0} refused: {1}", refused.Frame, refused.Reason);
+                    _observer.FramesDropped(DropReasons.ImplausibleSequence, 1);
+                    break;
+                case FramesLost lost:
+                    _observer.FramesLost(lost.Camera, lost.Count);
                     break;
                 case AlarmChanged changed:
                     _log.Warning("alarm {0} {1} on line {2} (revision {3}, peak {4:F2}, cameras {5})",

@@ -45,6 +45,9 @@ public interface IPipelineObserver
 
     void FrameDecided(FrameDecided decided);
 
+    /// <summary><paramref name="count"/> frame numbers of <paramref name="camera"/> were skipped (see <see cref="CameraSequences"/>).</summary>
+    void FramesLost(string camera, long count);
+
     void AlarmChanged(AlarmEvent alarm);
 }
 
@@ -63,10 +66,12 @@ public sealed class NullPipelineObserver : IPipelineObserver
 
     public void FrameDecided(FrameDecided decided) { }
 
+    public void FramesLost(string camera, long count) { }
+
     public void AlarmChanged(AlarmEvent alarm) { }
 }
 
-/// <summary>Reasons a worker drops a frame on purpose (metrics label values).</summary>
+/// <summary>Reasons a worker or an aggregator drops a frame on purpose (metrics label values).</summary>
 public static class DropReasons
 {
     /// <summary>A live camera fell behind; an older frame made room for a newer one.</summary>
@@ -74,4 +79,13 @@ public static class DropReasons
 
     /// <summary>The detectors failed on the frame's batch.</summary>
     public const string InferenceError = "inference-error";
+
+    /// <summary>
+    /// The line aggregator refused the frame's sequence number: its camera cannot have produced it
+    /// (<see cref="CameraSequences"/>). Counted once per partial result (one per detector).
+    /// </summary>
+    public const string ImplausibleSequence = "implausible-sequence";
+
+    /// <summary>Every reason, for metrics labels.</summary>
+    public static IReadOnlyList<string> All { get; } = [Stale, InferenceError, ImplausibleSequence];
 }

@@ -145,7 +145,7 @@ public sealed class PlantNode : IAsyncDisposable
         if (Settings.Kafka.UsesEmbeddedBroker)
         {
             embedded = Own(new EmbeddedBroker(brokers: 1));
-            Log($"embedded Kafka broker (librdkafka mock cluster) at {embedded.BootstrapServers}");
+            Log($"embedded Kafka broker (librdkafka mock cluster) at {embedded.BootstrapServers}; {EmbeddedBroker.RetentionWarning}");
         }
 
         BootstrapServers = embedded?.BootstrapServers ?? Settings.Kafka.BootstrapServers!;
@@ -193,7 +193,8 @@ public sealed class PlantNode : IAsyncDisposable
         if (node.Has(PlantSharding.AggregatorRole))
         {
             var alarms = Own(new KafkaAlarmSink(Settings.Kafka, BootstrapServers));
-            Lines = await PlantSharding.StartLinesAsync(System, line => LineAggregatorActor.Props(line, Settings.Aggregation, alarms, observer, time));
+            var cameraFps = Settings.Lines.SelectMany(static l => l.Cameras).ToDictionary(static c => c.Id, static c => c.Fps, StringComparer.Ordinal);
+            Lines = await PlantSharding.StartLinesAsync(System, line => LineAggregatorActor.Props(line, Settings.Aggregation, alarms, observer, time, cameraFps));
         }
         else
         {
@@ -391,6 +392,8 @@ public sealed class PlantNode : IAsyncDisposable
         public void PartialsResent(int count) => Array.ForEach(observers, o => o.PartialsResent(count));
 
         public void FrameDecided(FrameDecided decided) => Array.ForEach(observers, o => o.FrameDecided(decided));
+
+        public void FramesLost(string camera, long count) => Array.ForEach(observers, o => o.FramesLost(camera, count));
 
         public void AlarmChanged(AlarmEvent alarm) => Array.ForEach(observers, o => o.AlarmChanged(alarm));
     }

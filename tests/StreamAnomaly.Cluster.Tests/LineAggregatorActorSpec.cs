@@ -68,4 +68,55 @@ public sealed class LineAggregatorActorSpec() : TestKit("akka.actor.serialize-me
         ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         ExpectMsg<FramesAccepted>(TimeSpan.FromSeconds(2));
     }
+
+    [Fact]
+    public void A_frame_with_an_implausible_sequence_is_acknowledged_and_counted_as_dropped()
+    {
+        var observer = new LossObserver();
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, new RecordingAlarmSink(), observer, TimeProvider.System));
+        var forged = Partial("cam", 1, raw: 2) with { Frame = new FrameKey("cam", 9_100_000_000_000_000_000) };
+        line.Tell(forged, TestActor);
+        Assert.Equal([forged.Frame], ExpectMsg<FramesAccepted>().Frames);
+        AwaitCondition(() => observer.Dropped.GetValueOrDefault(DropReasons.ImplausibleSequence) == 1);
+        Assert.Equal(0, observer.Decided);
+    }
+
+    [Fact]
+    public void Skipped_frame_numbers_are_reported_as_lost_per_camera()
+    {
+        var observer = new LossObserver();
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, new RecordingAlarmSink(), observer, TimeProvider.System, new Dictionary<string, double> { ["cam"] = 5 }));
+        foreach (var sequence in new[] { 0, 1, 5 })
+        {
+            line.Tell(Partial("cam", sequence, raw: 2), TestActor);
+        }
+
+        ReceiveN(3);
+        AwaitCondition(() => observer.Lost.GetValueOrDefault("cam") == 3);
+    }
+
+    private sealed class LossObserver : IPipelineObserver
+    {
+        private int _decided;
+
+        public System.Collections.Concurrent.ConcurrentDictionary<string, long> Lost { get; } = new();
+
+        public System.Collections.Concurrent.ConcurrentDictionary<string, int> Dropped { get; } = new();
+
+        public int Decided => Volatile.Read(ref _decided);
+
+        public void CameraStateChanged(string camera, string line, CameraState state) { }
+
+        public void BatchScored(int frames, TimeSpan took) { }
+
+        public void FramesDropped(string reason, int count) => Dropped.AddOrUpdate(reason, count, (_, n) => n + count);
+
+        public void PartialsResent(int count) { }
+
+        public void FrameDecided(FrameDecided decided) => Interlocked.Increment(ref _decided);
+
+        public void FramesLost(string camera, long count) => Lost.AddOrUpdate(camera, count, (_, n) => n + count);
+
+        public void AlarmChanged(AlarmEvent alarm) { }
+    }
 }

@@ -67,6 +67,8 @@ public sealed class ShardingSpec() : TestKit(NodeOptions.SingleNode.ToAkkaConfig
 
         public void FrameDecided(FrameDecided decided) { }
 
+        public void FramesLost(string camera, long count) { }
+
         public void AlarmChanged(AlarmEvent alarm) { }
     }
 

@@ -72,6 +72,8 @@ internal sealed class PlantRecorder : IPipelineObserver
         DecidedPerLine.AddOrUpdate(decided.Fused.Line, 1, static (_, n) => n + 1);
     }
 
+    public void FramesLost(string camera, long count) { }
+
     public void AlarmChanged(AlarmEvent alarm) => Alarms.Enqueue(alarm);
 
     public IEnumerable<AlarmEvent> Raised(string line) => Alarms.Where(a => a.Line == line && a.Phase == AlarmPhase.Raised);

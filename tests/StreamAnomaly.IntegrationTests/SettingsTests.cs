@@ -68,6 +68,16 @@ public sealed class SettingsTests : IDisposable
     }
 
     [Fact]
+    public void The_image_limit_binds_from_the_kafka_section_and_is_validated_by_key()
+    {
+        var settings = PlantSettings.Load(overrides: new Dictionary<string, string?> { ["Kafka:MaxImage:MaxSide"] = "4096" });
+        Assert.Equal((4096, 40_000_000L), (settings.Kafka.MaxImage.MaxSide, settings.Kafka.MaxImage.MaxPixels));
+
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(overrides: new Dictionary<string, string?> { ["Kafka:MaxImage:MaxPixels"] = "0" }));
+        Assert.Contains("Kafka:MaxImage:MaxPixels must be in 256..500000000 pixels, got 0", error.Errors);
+    }
+
+    [Fact]
     public void An_unknown_key_is_refused_by_name()
     {
         var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Aggregation": { "RaiseHitz": 3 } }""")));

@@ -43,6 +43,10 @@ internal sealed class DemoRecorder : IPipelineObserver
         Interlocked.Increment(ref view.Frames);
     }
 
+    public void FramesLost(string camera, long count)
+    {
+    }
+
     public void AlarmChanged(AlarmEvent alarm)
     {
         Alarms.Enqueue(alarm);

@@ -72,7 +72,7 @@ internal static class PipelineBenchWorkflow
             // The same frames everywhere: rendered synthetic scenes, JPEG as a camera publishes them, decoded as a worker sees them.
             var rendered = Commissioning.NormalFrames([new CameraOptions("bench-cam", "synthetic:7", 5, request.Size, request.Size)], 24 / 5.0);
             var jpegs = rendered.Select(static f => ImageCodec.EncodeJpeg(f, Ingest.Cameras.CameraPumpOptions.Default.JpegQuality)).ToArray();
-            var decoded = jpegs.Select(ImageCodec.DecodeFrame).ToArray();
+            var decoded = jpegs.Select(static j => ImageCodec.DecodeFrame(j)).ToArray();
             for (var i = 0; i < rendered.Count; i++)
             {
                 ImageCodec.WriteFrame(Path.Combine(folder.FullName, $"{i:D4}.png"), rendered[i]);
@@ -462,6 +462,10 @@ internal static class PipelineBenchWorkflow
                     _latencies.Add(latency);
                 }
             }
+        }
+
+        public void FramesLost(string camera, long count)
+        {
         }
 
         public void AlarmChanged(AlarmEvent alarm)

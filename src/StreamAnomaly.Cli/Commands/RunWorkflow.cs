@@ -30,6 +30,7 @@ internal static class RunWorkflow
         var options = new KafkaOptions { Partitions = partitions };
         await TopicProvisioner.EnsureTopicsAsync(options, broker, cancellationToken);
         Console.WriteLine($"bootstrap servers: {broker.BootstrapServers}");
+        Console.Error.WriteLine(EmbeddedBroker.RetentionWarning);
         Console.Out.Flush();
         await WaitUntilStopped(cancellationToken);
     }

@@ -15,8 +15,8 @@ public sealed record IncomingFrame(FrameMetadata Metadata, Frame Image, FrameRec
 
 /// <summary>
 /// At-least-once frame feed for workers (the Kafka consumer group). Messages that fail
-/// validation (corrupt image, wrong size, bad or missing headers, unknown camera or line,
-/// oversize) never reach the worker: the feed dead-letters them with a reason and acknowledges
+/// validation (corrupt image, wrong size, image above the limit, bad or missing headers, unknown
+/// camera or line, implausible sequence number, oversize) never reach the worker: the feed dead-letters them with a reason and acknowledges
 /// them itself. A frame's position is committed only after it and every earlier frame of its
 /// partition were acknowledged; unacknowledged frames are redelivered after a crash or rebalance.
 /// </summary>
@@ -48,9 +48,18 @@ public static class DeadLetterReasons
     public const string CorruptImage = "corrupt-image";
     public const string WrongDimensions = "wrong-dimensions";
 
+    /// <summary>The image's own header declares more pixels than the configured limit (refused before decoding).</summary>
+    public const string ImageTooLarge = "image-too-large";
+
+    /// <summary>The sequence number cannot have been produced by the camera by its capture time (<see cref="SequenceRange.CheckClock"/>).</summary>
+    public const string ImplausibleSequence = "implausible-sequence";
+
+    /// <summary>The feed's own checks failed unexpectedly on the message (the exception is in the error header).</summary>
+    public const string ValidationError = "validation-error";
+
     /// <summary>Every reason, for metrics labels and tests.</summary>
     public static IReadOnlyList<string> All { get; } =
-        [MissingHeader, MalformedHeader, UnsupportedSchema, UnknownCamera, UnknownLine, Oversize, CorruptImage, WrongDimensions];
+        [MissingHeader, MalformedHeader, UnsupportedSchema, UnknownCamera, UnknownLine, Oversize, CorruptImage, WrongDimensions, ImageTooLarge, ImplausibleSequence, ValidationError];
 }
 
 /// <summary>Where aggregators publish alarm lifecycle events (the Kafka <c>alarms</c> topic).</summary>

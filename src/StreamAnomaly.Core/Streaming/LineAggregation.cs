@@ -13,9 +13,19 @@ public sealed record FrameDecided(FusedFrame Fused, double Smoothed, DateTimeOff
 public sealed record AlarmChanged(AlarmEvent Alarm) : LineEvent;
 
 /// <summary>
+/// The frame's sequence number is one its camera cannot have produced (<see cref="CameraSequences"/>):
+/// it is acknowledged (a <see cref="FrameAccepted"/> comes with it) but never decided.
+/// </summary>
+public sealed record FrameRefused(FrameKey Frame, string Reason) : LineEvent;
+
+/// <summary><paramref name="Count"/> frame numbers of <paramref name="Camera"/> were skipped: those frames will never be decided.</summary>
+public sealed record FramesLost(string Camera, long Count) : LineEvent;
+
+/// <summary>
 /// Everything a line aggregator knows, as a deterministic state machine without I/O: partial
 /// results in, events out, time passed in (DESIGN.md rule 3). Pipeline per frame: deduplicate by
-/// (camera, sequence) -> join the partials of every detector (or time out) -> fuse
+/// (camera, sequence) -> refuse a number its camera cannot have produced and count skipped
+/// numbers as lost (<see cref="CameraSequences"/>) -> join the partials of every detector (or time out) -> fuse
 /// (<see cref="FrameFusion"/>) -> smooth per camera (exponential) -> debounce (k of n hot frames
 /// of one camera, minimum duration) -> alarm lifecycle with hysteresis (raise at
 /// RaiseThreshold, clear after ClearAfter below ClearThreshold). Not thread-safe: one actor owns it.
@@ -24,12 +34,19 @@ public sealed class LineAggregation
 {
     private readonly AggregationOptions _options;
     private readonly SequenceDeduplicator _decided;
+    private readonly CameraSequences _sequences;
     private readonly Dictionary<FrameKey, PendingFrame> _pending = [];
     private readonly Dictionary<string, CameraTrack> _cameras = new(StringComparer.Ordinal);
     private AlarmTrack? _alarm;
     private DateTimeOffset _lastWarm = DateTimeOffset.MinValue;
 
-    public LineAggregation(string line, AggregationOptions options)
+    /// <param name="line">The production line.</param>
+    /// <param name="options">Validated aggregation options.</param>
+    /// <param name="cameraFps">
+    /// Configured frame rate of each camera of the line, for the sequence plausibility check; a
+    /// camera not listed (or no map) is checked against <see cref="CameraOptions.MaxFps"/>.
+    /// </param>
+    public LineAggregation(string line, AggregationOptions options, IReadOnlyDictionary<string, double>? cameraFps = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
@@ -41,6 +58,7 @@ public sealed class LineAggregation
         Line = line;
         _options = options;
         _decided = new SequenceDeduplicator(options.DeduplicationWindow);
+        _sequences = new CameraSequences(camera => cameraFps is not null && cameraFps.TryGetValue(camera, out var fps) ? fps : CameraOptions.MaxFps);
     }
 
     /// <summary>The production line this state belongs to.</summary>
@@ -68,6 +86,11 @@ public sealed class LineAggregation
 
         if (!_pending.TryGetValue(partial.Frame, out var pending))
         {
+            if (_sequences.Check(partial.Frame, partial.CaptureTime, now) is { } implausible)
+            {
+                return [new FrameAccepted(partial.Frame, Duplicate: false), new FrameRefused(partial.Frame, implausible)];
+            }
+
             pending = new PendingFrame(now, Math.Max(1, partial.Detectors));
             _pending[partial.Frame] = pending;
         }
@@ -109,6 +132,12 @@ public sealed class LineAggregation
         var fused = FrameFusion.Fuse(pending.Partials, complete);
         _decided.Mark(fused.Frame);
         var camera = fused.Frame.Camera;
+        var lost = _sequences.Decided(fused.Frame, fused.CaptureTime);
+        if (lost > 0)
+        {
+            events.Add(new FramesLost(camera, lost));
+        }
+
         if (!_cameras.TryGetValue(camera, out var track))
         {
             track = new CameraTrack();

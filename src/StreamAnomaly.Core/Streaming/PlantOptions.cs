@@ -8,11 +8,15 @@ namespace StreamAnomaly.Core.Streaming;
 /// </summary>
 /// <param name="Id">Camera id (<see cref="Ids.IsValid"/>).</param>
 /// <param name="Source">Source URI, see above.</param>
-/// <param name="Fps">Frames per second published (the source is sampled down to it), &gt; 0.</param>
+/// <param name="Fps">Frames per second published (the source is sampled down to it), in (0, <see cref="MaxFps"/>].</param>
 /// <param name="Width">Published width in pixels after crop and resize, &gt; 0.</param>
 /// <param name="Height">Published height in pixels after crop and resize, &gt; 0.</param>
 /// <param name="Roi">Optional crop applied before the resize, in source pixels.</param>
-public sealed record CameraOptions(string Id, string Source, double Fps = 5, int Width = 128, int Height = 128, RegionOfInterest? Roi = null);
+public sealed record CameraOptions(string Id, string Source, double Fps = 5, int Width = 128, int Height = 128, RegionOfInterest? Roi = null)
+{
+    /// <summary>Highest frame rate a camera may be configured with (frames per second).</summary>
+    public const double MaxFps = 120;
+}
 
 /// <summary>A rectangular crop in source pixels: x, y of the top-left corner, width and height (all &gt;= 0, size &gt; 0).</summary>
 public sealed record RegionOfInterest(int X, int Y, int Width, int Height);

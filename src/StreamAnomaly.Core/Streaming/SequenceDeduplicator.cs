@@ -2,17 +2,24 @@ namespace StreamAnomaly.Core.Streaming;
 
 /// <summary>
 /// Remembers which frames (camera, sequence) were already decided, so a frame redelivered by
-/// Kafka (at-least-once) is never counted twice. Per camera it keeps the last
-/// <c>window</c> sequence numbers exactly; anything at or below the largest forgotten one counts
-/// as seen (sequences only grow while a camera runs, so such frames are late redeliveries).
+/// Kafka (at-least-once) is never counted twice. Per camera it keeps the <c>window</c> highest
+/// sequence numbers marked, exactly; anything at or below the highest number it let go (the
+/// floor) counts as seen (sequences only grow while a camera runs, so such frames are late
+/// redeliveries).
 /// </summary>
+/// <remarks>
+/// When the window is full the lowest number is let go, not the oldest: so the floor only rises
+/// through numbers below at least <c>window</c> others that were marked. One number far ahead of
+/// its camera's (a forged or corrupt frame that got this far) stays in the window and never
+/// becomes the floor, so the camera's genuine frames below it are still decided.
+/// </remarks>
 public sealed class SequenceDeduplicator(int window)
 {
     private readonly Dictionary<string, CameraSeen> _cameras = new(StringComparer.Ordinal);
 
-    /// <summary>True when the frame was marked before (or is older than everything remembered).</summary>
+    /// <summary>True when the frame was marked before (or is at or below the camera's floor).</summary>
     public bool Seen(FrameKey key) =>
-        _cameras.TryGetValue(key.Camera, out var seen) && (key.Sequence <= seen.Floor || seen.Set.Contains(key.Sequence));
+        _cameras.TryGetValue(key.Camera, out var seen) && (key.Sequence <= seen.Floor || seen.Window.Contains(key.Sequence));
 
     /// <summary>Marks the frame; returns false when it was already seen.</summary>
     public bool Mark(FrameKey key)
@@ -28,13 +35,12 @@ public sealed class SequenceDeduplicator(int window)
             _cameras[key.Camera] = seen;
         }
 
-        seen.Set.Add(key.Sequence);
-        seen.Order.Enqueue(key.Sequence);
-        while (seen.Order.Count > window)
+        seen.Window.Add(key.Sequence);
+        if (seen.Window.Count > window)
         {
-            var old = seen.Order.Dequeue();
-            seen.Set.Remove(old);
-            seen.Floor = Math.Max(seen.Floor, old);
+            var lowest = seen.Window.Min;
+            seen.Window.Remove(lowest);
+            seen.Floor = lowest;
         }
 
         return true;
@@ -42,9 +48,7 @@ public sealed class SequenceDeduplicator(int window)
 
     private sealed class CameraSeen
     {
-        public HashSet<long> Set { get; } = [];
-
-        public Queue<long> Order { get; } = new();
+        public SortedSet<long> Window { get; } = [];
 
         public long Floor { get; set; } = long.MinValue;
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Confluent.Kafka;
+using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Ingest.Kafka;
 
 namespace StreamAnomaly.Host.Dashboard;
@@ -7,7 +8,9 @@ namespace StreamAnomaly.Host.Dashboard;
 /// <summary>
 /// Follows the frames topic for the dashboard: its own consumer group (<c>dashboard-RANDOM</c>,
 /// so every node's dashboard sees every camera), starting at the newest frames, never committing.
-/// Each valid frame is offered to <see cref="DashboardState.OfferFrame"/> (which throttles). Runs
+/// Each valid frame is offered to <see cref="DashboardState.OfferFrame"/> (which throttles); a
+/// frame whose image header declares more than <see cref="KafkaOptions.MaxImage"/> is skipped, so
+/// an operator's browser is never sent an image bomb. Runs
 /// on its own long-running thread; dispose to stop.
 /// </summary>
 public sealed class DashboardFrameFeed : IAsyncDisposable
@@ -16,12 +19,14 @@ public sealed class DashboardFrameFeed : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly Action<string> _log;
+    private readonly ImageLimits _maxImage;
 
     public DashboardFrameFeed(KafkaOptions options, string bootstrapServers, DashboardState state, Action<string> log)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(state);
         _log = log;
+        _maxImage = options.MaxImage;
         var config = new ConsumerConfig
         {
             BootstrapServers = bootstrapServers,
@@ -49,7 +54,8 @@ public sealed class DashboardFrameFeed : IAsyncDisposable
             try
             {
                 var result = _consumer.Consume(TimeSpan.FromMilliseconds(100));
-                if (result?.Message?.Value is { } value && FrameHeaders.TryRead(result.Message.Headers, out var metadata, out _, out _))
+                if (result?.Message?.Value is { } value && FrameHeaders.TryRead(result.Message.Headers, out var metadata, out _, out _)
+                    && ImageHeader.TryRead(value, out var image, out _) && _maxImage.Check(image.Width, image.Height) is null)
                 {
                     state.OfferFrame(metadata, value);
                 }

@@ -124,6 +124,8 @@ public sealed class DashboardState : IPipelineObserver
         }
     }
 
+    public void FramesLost(string camera, long count) { }
+
     public void AlarmChanged(AlarmEvent alarm)
     {
         ArgumentNullException.ThrowIfNull(alarm);

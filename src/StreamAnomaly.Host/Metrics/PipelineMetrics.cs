@@ -26,6 +26,10 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
         FramesScored = f.CreateCounter("streamanomaly_frames_scored_total", "Frames scored by a worker's detectors.");
         FramesDecided = f.CreateCounter("streamanomaly_frames_decided_total", "Frames fused and decided by line aggregators.", "line");
         DroppedFrames = f.CreateCounter("streamanomaly_frames_dropped_total", "Frames dropped on purpose, by reason.", "reason");
+        FramesLostTotal = f.CreateCounter(
+            "streamanomaly_frames_lost_total",
+            "Frame numbers a camera skipped, as its line aggregator saw them: frames that will never be decided (removed by broker retention, dead-lettered, dropped by a worker, or never published).",
+            "camera");
         DeadLetters = f.CreateCounter("streamanomaly_dead_letters_total", "Messages sent to the dead-letter topic, by reason.", "reason");
         DecodeErrors = f.CreateCounter("streamanomaly_decode_errors_total", "Frames whose image could not be decoded.");
         ResentPartials = f.CreateCounter("streamanomaly_partials_resent_total", "Partial results resent after an acknowledgement timeout.");
@@ -58,7 +62,7 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
             DeadLetters.WithLabels(reason);
         }
 
-        foreach (var reason in new[] { DropReasons.Stale, DropReasons.InferenceError })
+        foreach (var reason in DropReasons.All)
         {
             DroppedFrames.WithLabels(reason);
         }
@@ -71,6 +75,7 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
             foreach (var camera in line.Cameras)
             {
                 FramesIngested.WithLabels(camera.Id, line.Id);
+                FramesLostTotal.WithLabels(camera.Id);
                 foreach (var kind in CameraErrorKinds)
                 {
                     CameraErrors.WithLabels(camera.Id, kind);
@@ -103,6 +108,9 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
     public Counter FramesDecided { get; }
 
     public Counter DroppedFrames { get; }
+
+    /// <summary><c>streamanomaly_frames_lost_total{camera}</c>: see <see cref="StreamAnomaly.Core.Streaming.CameraSequences"/>.</summary>
+    public Counter FramesLostTotal { get; }
 
     public Counter DeadLetters { get; }
 
@@ -189,6 +197,8 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
         AnomalyScore.WithLabels(fused.Frame.Camera, fused.Line).Set(decided.Smoothed);
         EndToEndLatency.WithLabels(fused.Line).Observe(Math.Max(0, (decided.DecidedAt - fused.CaptureTime).TotalSeconds));
     }
+
+    public void FramesLost(string camera, long count) => FramesLostTotal.WithLabels(camera).Inc(count);
 
     public void AlarmChanged(AlarmEvent alarm)
     {

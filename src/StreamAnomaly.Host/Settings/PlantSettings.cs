@@ -217,9 +217,9 @@ public sealed record PlantSettings
             yield return $"{key}:Source must be a source URI (synthetic:SEED, file:PATH, folder:PATH, mjpeg:URL, ffmpeg:URL), got '{camera.Source}'";
         }
 
-        if (!(camera.Fps > 0 && camera.Fps <= 120))
+        if (!(camera.Fps > 0 && camera.Fps <= CameraOptions.MaxFps))
         {
-            yield return $"{key}:Fps must be in (0, 120], got {camera.Fps}";
+            yield return $"{key}:Fps must be in (0, {CameraOptions.MaxFps}], got {camera.Fps}";
         }
 
         if (camera.Width is < 16 or > 4096 || camera.Height is < 16 or > 4096)

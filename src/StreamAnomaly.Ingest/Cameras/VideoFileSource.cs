@@ -11,8 +11,9 @@ namespace StreamAnomaly.Ingest.Cameras;
 /// cannot open http:// here). Frames come as fast as they decode: pacing to the camera's frame
 /// rate is the pump's job (<see cref="IsLive"/> is false). With <c>loop</c> the file is reopened at
 /// its end and played again forever; without, the enumeration ends after the last frame.
-/// A missing file is a <see cref="FileNotFoundException"/>, a file OpenCV cannot open or that has
-/// no frames an <see cref="InvalidDataException"/>; both name the path.
+/// A missing file is a <see cref="FileNotFoundException"/>, a file OpenCV cannot open, that has
+/// no frames or whose declared frame size is above <see cref="ImageLimits.Default"/> (checked
+/// before decoding) an <see cref="InvalidDataException"/>; both name the path.
 /// </summary>
 public sealed class VideoFileSource : ICameraSource
 {
@@ -48,6 +49,12 @@ public sealed class VideoFileSource : ICameraSource
             if (!capture.IsOpened())
             {
                 throw new InvalidDataException($"{_path}: OpenCV (FFmpeg backend) cannot open this file as a video");
+            }
+
+            // The container's declared frame size, checked before a frame is decoded.
+            if (ImageLimits.Default.Check(capture.FrameWidth, capture.FrameHeight) is { } tooLarge)
+            {
+                throw new InvalidDataException($"{_path}: {tooLarge}");
             }
 
             using var mat = new Mat();

@@ -227,6 +227,13 @@ public sealed class Clip : ILabelledClip
             throw new InvalidDataFileException(MediaPath, "cannot open the video (corrupt or unsupported format)");
         }
 
+        // The container's declared frame size, checked before a frame is decoded.
+        if (ImageLimits.Default.Check(capture.FrameWidth, capture.FrameHeight) is { } tooLarge)
+        {
+            capture.Dispose();
+            throw new InvalidDataFileException(MediaPath, tooLarge);
+        }
+
         return capture;
     }
 }

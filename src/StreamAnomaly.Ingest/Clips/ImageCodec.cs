@@ -101,10 +101,34 @@ public static class ImageCodec
     }
 
     /// <summary>
-    /// Decodes JPEG, PNG or BMP bytes to a BGR frame; bytes OpenCV cannot decode are an
-    /// <see cref="InvalidDataException"/>.
+    /// Reads the header of JPEG, PNG or BMP bytes without decoding them (<see cref="ImageHeader"/>)
+    /// and checks the declared size against <paramref name="limits"/> (<see cref="ImageLimits.Default"/>
+    /// when null). Another format, a cut or malformed header, more bytes than an image within the
+    /// limits can take, or a size above the limits is an <see cref="InvalidDataException"/> with a
+    /// one-line message.
     /// </summary>
-    public static Frame DecodeFrame(byte[] encoded)
+    public static ImageHeader CheckHeader(ReadOnlySpan<byte> encoded, ImageLimits? limits = null)
+    {
+        limits ??= ImageLimits.Default;
+        if (encoded.Length > limits.MaxEncodedBytes)
+        {
+            throw new InvalidDataException($"{encoded.Length} bytes is more than an image within the limits can take ({limits.MaxEncodedBytes})");
+        }
+
+        if (!ImageHeader.TryRead(encoded, out var header, out var problem))
+        {
+            throw new InvalidDataException(problem);
+        }
+
+        return limits.Check(header.Width, header.Height) is { } tooLarge ? throw new InvalidDataException(tooLarge) : header;
+    }
+
+    /// <summary>
+    /// Decodes JPEG, PNG or BMP bytes to a BGR frame. The header is checked first
+    /// (<see cref="CheckHeader"/>), so nothing above <paramref name="limits"/> is ever decoded;
+    /// bytes refused there or that OpenCV cannot decode are an <see cref="InvalidDataException"/>.
+    /// </summary>
+    public static Frame DecodeFrame(byte[] encoded, ImageLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(encoded);
         if (encoded.Length == 0)
@@ -112,19 +136,19 @@ public static class ImageCodec
             throw new InvalidDataException("cannot decode an image from 0 bytes");
         }
 
-        using var mat = Cv2.ImDecode(encoded, ImreadModes.Color);
-        if (mat.Empty())
-        {
-            throw new InvalidDataException($"cannot decode an image from {encoded.Length} bytes (not a JPEG/PNG/BMP or corrupt)");
-        }
-
+        var header = CheckHeader(encoded, limits);
+        using var mat = Decode(encoded, ImreadModes.Color, header) ?? throw new InvalidDataException($"cannot decode a {header.Width}x{header.Height} {header.Format.ToUpperInvariant()} from {encoded.Length} bytes (corrupt)");
         return ToFrame(mat);
     }
 
-    /// <summary>Reads an image file as a BGR frame; throws <see cref="InvalidDataFileException"/> naming the file.</summary>
-    public static Frame ReadFrame(string path)
+    /// <summary>
+    /// Reads an image file as a BGR frame; a missing, unreadable or corrupt file, or one whose
+    /// header declares more than <paramref name="limits"/> (<see cref="ImageLimits.Default"/> when
+    /// null; checked before decoding), throws <see cref="InvalidDataFileException"/> naming the file.
+    /// </summary>
+    public static Frame ReadFrame(string path, ImageLimits? limits = null)
     {
-        using var mat = ReadMat(path, ImreadModes.Color);
+        using var mat = ReadMat(path, ImreadModes.Color, limits);
         return ToFrame(mat);
     }
 
@@ -136,12 +160,13 @@ public static class ImageCodec
     }
 
     /// <summary>
-    /// Reads an 8-bit single-channel mask image (non-zero = inside); any other pixel type or an
-    /// unreadable file throws <see cref="InvalidDataFileException"/> naming the file.
+    /// Reads an 8-bit single-channel mask image (non-zero = inside); any other pixel type, an
+    /// unreadable file or one above <paramref name="limits"/> (checked before decoding) throws
+    /// <see cref="InvalidDataFileException"/> naming the file.
     /// </summary>
-    public static BinaryMask ReadMask(string path)
+    public static BinaryMask ReadMask(string path, ImageLimits? limits = null)
     {
-        using var mat = ReadMat(path, ImreadModes.Unchanged);
+        using var mat = ReadMat(path, ImreadModes.Unchanged, limits);
         if (mat.Type() != MatType.CV_8UC1)
         {
             throw new InvalidDataFileException(path, $"expected an 8-bit single-channel mask image, got {mat.Type()}");
@@ -157,21 +182,55 @@ public static class ImageCodec
         Write(path, mat);
     }
 
-    private static Mat ReadMat(string path, ImreadModes mode)
+    private static Mat ReadMat(string path, ImreadModes mode, ImageLimits? limits)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        limits ??= ImageLimits.Default;
+        var file = new FileInfo(path);
+        if (!file.Exists)
         {
             throw new InvalidDataFileException(path, "image file not found");
         }
 
-        // Decode from bytes rather than Cv2.ImRead: ImRead says nothing about why it failed.
+        if (file.Length > limits.MaxEncodedBytes)
+        {
+            throw new InvalidDataFileException(path, $"{file.Length} bytes is more than an image within the limits can take ({limits.MaxEncodedBytes})");
+        }
+
+        // Decode from bytes rather than Cv2.ImRead: ImRead says nothing about why it failed, and
+        // the header must be checked before anything is decoded.
         var bytes = File.ReadAllBytes(path);
-        var mat = bytes.Length == 0 ? new Mat() : Cv2.ImDecode(bytes, mode);
-        if (mat.Empty())
+        ImageHeader header;
+        try
+        {
+            header = CheckHeader(bytes, limits);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataFileException(path, ex.Message, ex);
+        }
+
+        return Decode(bytes, mode, header)
+            ?? throw new InvalidDataFileException(path, $"not a readable image ({bytes.Length} bytes; a corrupt {header.Width}x{header.Height} {header.Format.ToUpperInvariant()})");
+    }
+
+    /// <summary>The decoded image, or null when OpenCV cannot decode it or it does not have the size its header declared.</summary>
+    private static Mat? Decode(byte[] bytes, ImreadModes mode, ImageHeader header)
+    {
+        Mat mat;
+        try
+        {
+            mat = Cv2.ImDecode(bytes, mode);
+        }
+        catch (OpenCVException)
+        {
+            return null;
+        }
+
+        if (mat.Empty() || mat.Width != header.Width || mat.Height != header.Height)
         {
             mat.Dispose();
-            throw new InvalidDataFileException(path, $"not a readable image ({bytes.Length} bytes; corrupt or unsupported format)");
+            return null;
         }
 
         return mat;

@@ -10,8 +10,10 @@ namespace StreamAnomaly.Ingest.Kafka;
 /// until <see cref="Dispose"/>.
 /// </summary>
 /// <remarks>
-/// Limits of the mock, plan for them: it keeps only about 5 MiB (and 100,000 messages) of log per
-/// partition and drops older messages silently; AdminClient CreateTopics is not served (it times
+/// Limits of the mock, plan for them: it keeps only <see cref="RetentionBytesPerPartition"/> bytes
+/// (and <see cref="RetentionBatchesPerPartition"/> record batches) of log per partition and drops
+/// older messages silently (hosts log <see cref="RetentionWarning"/> at start; the aggregators
+/// count the frames it drops in <c>streamanomaly_frames_lost_total</c>); AdminClient CreateTopics is not served (it times
 /// out), hence <see cref="CreateTopic"/> through the native mock API, which takes no topic
 /// configs (so no <c>max.message.bytes</c>: the clients' own limits apply); topics that do not
 /// exist are auto-created with 4 partitions on a metadata request that allows it.
@@ -25,6 +27,21 @@ public sealed class EmbeddedBroker : IDisposable
     private readonly PushRequestErrorsArray _pushRequestErrors;
     private readonly object _gate = new();
     private bool _disposed;
+
+    /// <summary>
+    /// Log bytes the mock keeps per partition: 5 MiB, fixed in librdkafka (rdkafka_mock.c sets
+    /// every partition's <c>max_size</c> to 1024 * 1024 * 5 and offers no setting). About 700
+    /// frames of 7 KB: a consumer further behind than that loses the oldest frames.
+    /// </summary>
+    public const long RetentionBytesPerPartition = 5 * 1024 * 1024;
+
+    /// <summary>Record batches the mock keeps per partition (librdkafka's <c>max_cnt</c>), whatever their size.</summary>
+    public const int RetentionBatchesPerPartition = 100_000;
+
+    /// <summary>The one-line warning hosts log when they start an embedded broker.</summary>
+    public static string RetentionWarning { get; } = string.Create(
+        System.Globalization.CultureInfo.InvariantCulture,
+        $"the embedded broker keeps only the newest {RetentionBytesPerPartition:N0} bytes ({RetentionBytesPerPartition / (1024 * 1024)} MiB) and {RetentionBatchesPerPartition:N0} record batches per partition and silently drops older messages: a consumer further behind loses frames (counted in streamanomaly_frames_lost_total); use a real Kafka cluster in production");
 
     /// <summary>Starts a mock cluster of <paramref name="brokers"/> brokers (1..16).</summary>
     public EmbeddedBroker(int brokers = 3)

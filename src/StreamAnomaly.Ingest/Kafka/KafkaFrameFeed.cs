@@ -1,21 +1,21 @@
 using System.Collections.Concurrent;
 using Confluent.Kafka;
-using OpenCVException = OpenCvSharp.OpenCVException;
 using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Core.Streaming;
-using StreamAnomaly.Ingest.Clips;
 
 namespace StreamAnomaly.Ingest.Kafka;
 
 /// <summary>
 /// The workers' at-least-once frame feed over the frames topic (consumer group
-/// <see cref="KafkaOptions.ConsumerGroup"/>). Each message is validated: headers
-/// (<see cref="FrameHeaders.TryRead"/>), camera known and on its configured line, value at most
-/// <see cref="KafkaOptions.MaxMessageBytes"/>, a complete decodable JPEG
-/// (<see cref="JpegFraming"/>) of the announced size. A refused message is copied to
+/// <see cref="KafkaOptions.ConsumerGroup"/>). Each message is validated and decoded by
+/// <see cref="FrameMessageDecoder"/> (headers, camera and line, sequence plausibility, size, JPEG
+/// framing, the image header's size against <see cref="KafkaOptions.MaxImage"/> before any
+/// decoding). A refused message, and one whose checks fail in any unexpected way
+/// (<see cref="DeadLetterReasons.ValidationError"/>), is copied to
 /// <see cref="KafkaOptions.DeadLetterTopic"/> (original key, value and headers plus
 /// <see cref="FrameHeaders.Reason"/> and <see cref="FrameHeaders.Error"/>) and counts as
-/// acknowledged once the dead-letter topic has it. A valid frame goes to the worker.
+/// acknowledged once the dead-letter topic has it: no message can stop the feed. A valid frame
+/// goes to the worker.
 /// </summary>
 /// <remarks>
 /// Offsets are never auto-committed: every <see cref="KafkaOptions.CommitIntervalMs"/> (and when
@@ -40,7 +40,7 @@ public sealed class KafkaFrameFeed : IFrameFeed
     private static readonly TimeSpan PauseAfter = TimeSpan.FromSeconds(1);
 
     private readonly KafkaOptions _options;
-    private readonly IReadOnlyDictionary<string, string> _cameraLines;
+    private readonly FrameMessageDecoder _decoder;
     private readonly TimeProvider _time;
     private readonly IKafkaObserver _observer;
     private readonly IConsumer<byte[], byte[]> _consumer;
@@ -67,7 +67,7 @@ public sealed class KafkaFrameFeed : IFrameFeed
     /// <param name="options">Validated options.</param>
     /// <param name="bootstrapServers">The cluster to use (the configured one or <see cref="EmbeddedBroker.BootstrapServers"/>).</param>
     /// <param name="cameraLines">The plant's cameras: camera id -> line id (see <see cref="CameraLines"/>).</param>
-    /// <param name="time">Clock of the commit and lag interval.</param>
+    /// <param name="time">Clock of the commit and lag interval and of the capture-time check.</param>
     /// <param name="observer">Metrics and error sink; <see cref="NullKafkaObserver.Instance"/> when null.</param>
     public KafkaFrameFeed(KafkaOptions options, string bootstrapServers, IReadOnlyDictionary<string, string> cameraLines, TimeProvider time, IKafkaObserver? observer = null)
     {
@@ -76,7 +76,7 @@ public sealed class KafkaFrameFeed : IFrameFeed
         ArgumentNullException.ThrowIfNull(cameraLines);
         ArgumentNullException.ThrowIfNull(time);
         _options = options.EnsureValid();
-        _cameraLines = cameraLines;
+        _decoder = new FrameMessageDecoder(options, cameraLines, time);
         _time = time;
         _observer = observer ?? NullKafkaObserver.Instance;
         _deadLetters = new ProducerBuilder<byte[], byte[]>(
@@ -277,18 +277,20 @@ public sealed class KafkaFrameFeed : IFrameFeed
             }
         }
 
-        if (!TryValidate(result.Message, out var metadata, out var image, out var reason, out var detail))
+        FrameMetadata metadata;
+        Frame image;
+        try
         {
-            var headers = new Headers();
-            foreach (var header in result.Message.Headers ?? [])
-            {
-                headers.Add(header.Key, header.GetValueBytes());
-            }
-
-            FrameHeaders.Add(headers, FrameHeaders.Reason, reason);
-            FrameHeaders.Add(headers, FrameHeaders.Error, detail.Length <= FrameHeaders.MaxErrorLength ? detail : detail[..FrameHeaders.MaxErrorLength]);
-            var message = new Message<byte[], byte[]> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers };
-            ProduceDeadLetter(new DeadLetter(partition, offset, reason, detail, message), cancellationToken);
+            (metadata, image) = _decoder.Decode(result.Message.Headers, result.Message.Value);
+        }
+        catch (FrameRejectedException rejected)
+        {
+            SendToDeadLetters(result, rejected.Reason, rejected.Message, cancellationToken);
+            return;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            SendToDeadLetters(result, DeadLetterReasons.ValidationError, $"{ex.GetType().Name}: {ex.Message}", cancellationToken);
             return;
         }
 
@@ -302,64 +304,21 @@ public sealed class KafkaFrameFeed : IFrameFeed
         onFrame(new IncomingFrame(metadata, image, receipt));
     }
 
-    private bool TryValidate(Message<byte[], byte[]> message, out FrameMetadata metadata, out Frame image, out string reason, out string detail)
-    {
-        image = null!;
-        if (!FrameHeaders.TryRead(message.Headers, out metadata, out reason, out detail))
-        {
-            return false;
-        }
-
-        if (!_cameraLines.TryGetValue(metadata.Camera, out var line))
-        {
-            return Fail(DeadLetterReasons.UnknownCamera, $"camera '{metadata.Camera}' is not configured in this plant", out reason, out detail);
-        }
-
-        if (!string.Equals(line, metadata.Line, StringComparison.Ordinal))
-        {
-            return Fail(DeadLetterReasons.UnknownLine, $"camera '{metadata.Camera}' is configured on line '{line}', the message says line '{metadata.Line}'", out reason, out detail);
-        }
-
-        var value = message.Value;
-        if (value is null || value.Length == 0)
-        {
-            return Fail(DeadLetterReasons.CorruptImage, "the message has no value (0 image bytes)", out reason, out detail);
-        }
-
-        if (value.Length > _options.MaxMessageBytes)
-        {
-            return Fail(DeadLetterReasons.Oversize, $"the image is {value.Length} bytes, more than Kafka:MaxMessageBytes = {_options.MaxMessageBytes}", out reason, out detail);
-        }
-
-        if (!JpegFraming.IsComplete(value, out var problem))
-        {
-            return Fail(DeadLetterReasons.CorruptImage, problem, out reason, out detail);
-        }
-
-        try
-        {
-            image = ImageCodec.DecodeFrame(value);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or OpenCVException or ArgumentException)
-        {
-            return Fail(DeadLetterReasons.CorruptImage, ex.Message, out reason, out detail);
-        }
-
-        if (image.Width != metadata.Width || image.Height != metadata.Height)
-        {
-            return Fail(DeadLetterReasons.WrongDimensions, $"the image is {image.Width}x{image.Height}, the headers say {metadata.Width}x{metadata.Height}", out reason, out detail);
-        }
-
-        return true;
-    }
-
     private static string Describe(Error error) => $"{error.Code}: {error.Reason}";
 
-    private static bool Fail(string why, string message, out string reason, out string detail)
+    private void SendToDeadLetters(ConsumeResult<byte[], byte[]> result, string reason, string detail, CancellationToken cancellationToken)
     {
-        reason = why;
-        detail = message;
-        return false;
+        var headers = new Headers();
+        foreach (var header in result.Message.Headers ?? [])
+        {
+            headers.Add(header.Key, header.GetValueBytes());
+        }
+
+        detail = detail.ReplaceLineEndings(" ");
+        FrameHeaders.Add(headers, FrameHeaders.Reason, reason);
+        FrameHeaders.Add(headers, FrameHeaders.Error, detail.Length <= FrameHeaders.MaxErrorLength ? detail : detail[..FrameHeaders.MaxErrorLength]);
+        var message = new Message<byte[], byte[]> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers };
+        ProduceDeadLetter(new DeadLetter(result.Partition.Value, result.Offset.Value, reason, detail, message), cancellationToken);
     }
 
     private void ProduceDeadLetter(DeadLetter deadLetter, CancellationToken cancellationToken)
@@ -386,6 +345,12 @@ public sealed class KafkaFrameFeed : IFrameFeed
             catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
             {
                 return; // stopping: the message stays unacknowledged and is redelivered later
+            }
+            catch (ProduceException<byte[], byte[]> ex) when (!ex.Error.IsFatal)
+            {
+                _observer.ClientError("dead-letter", $"{Describe(ex.Error)} (partition {deadLetter.Partition} offset {deadLetter.Offset}; retried)");
+                _retries.Enqueue(deadLetter);
+                return;
             }
         }
     }

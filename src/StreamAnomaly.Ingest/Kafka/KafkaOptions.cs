@@ -1,3 +1,5 @@
+using StreamAnomaly.Core.Imaging;
+
 namespace StreamAnomaly.Ingest.Kafka;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace StreamAnomaly.Ingest.Kafka;
 /// names and the three topics differ; <see cref="Partitions"/> &gt;= 1;
 /// <see cref="ReplicationFactor"/> &gt;= 1; <see cref="MaxMessageBytes"/> in 1 KiB..64 MiB;
 /// <see cref="MaxInFlight"/> &gt;= 1; <see cref="HeartbeatIntervalMs"/> &lt; <see cref="SessionTimeoutMs"/>;
-/// <see cref="CommitIntervalMs"/> &gt;= 10.
+/// <see cref="CommitIntervalMs"/> &gt;= 10; <see cref="MaxImage"/> as <see cref="ImageLimits.Validate"/> says.
 /// </remarks>
 public sealed record KafkaOptions
 {
@@ -42,6 +44,13 @@ public sealed record KafkaOptions
 
     /// <summary>Largest encoded frame (message value) in bytes; the topic limit adds <see cref="RecordOverheadBytes"/>.</summary>
     public int MaxMessageBytes { get; init; } = 2 * 1024 * 1024;
+
+    /// <summary>
+    /// Largest image a frame may declare (<c>Kafka:MaxImage:MaxSide</c>, default 8192 px per side,
+    /// and <c>Kafka:MaxImage:MaxPixels</c>, default 40,000,000): the feed reads the JPEG's frame
+    /// header and dead-letters a larger image before decoding it.
+    /// </summary>
+    public ImageLimits MaxImage { get; init; } = new(); // a fresh instance: the configuration binder fills it in place
 
     /// <summary>Consumer group of the inference workers.</summary>
     public string ConsumerGroup { get; init; } = "workers";
@@ -143,6 +152,8 @@ public sealed record KafkaOptions
         {
             errors.Add($"{SectionName}:{nameof(CommitIntervalMs)} must be >= 10 ms, got {CommitIntervalMs}");
         }
+
+        errors.AddRange(MaxImage.Validate($"{SectionName}:{nameof(MaxImage)}"));
 
         return errors;
     }

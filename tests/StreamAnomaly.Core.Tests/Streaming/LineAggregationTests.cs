@@ -132,6 +132,46 @@ public sealed class LineAggregationTests
         Assert.Equal("A:c1:2/1", update.IdempotencyKey);
     }
 
+    [Fact]
+    public void A_forged_sequence_far_ahead_is_acknowledged_and_refused_but_not_decided()
+    {
+        var line = new LineAggregation("A", NoSmoothing);
+        Feed(line, Scores("cam", 0, 0.2, 0.2));
+        var forged = Partial("cam", 2, 0.9) with { Frame = new FrameKey("cam", 9_100_000_000_000_000_000) };
+        var events = line.Apply(forged, forged.CaptureTime);
+        Assert.Equal(new FrameAccepted(forged.Frame, Duplicate: false), events[0]);
+        Assert.Equal(forged.Frame, Assert.IsType<FrameRefused>(events[1]).Frame);
+        Assert.Equal(2, events.Count);
+    }
+
+    [Fact]
+    public void Frames_after_a_forged_sequence_are_still_decided_long_past_the_deduplication_window()
+    {
+        var line = new LineAggregation("A", NoSmoothing with { DeduplicationWindow = 16 });
+        Feed(line, Scores("cam", 0, 0.2, 0.2));
+        var forged = Partial("cam", 2, 0.9) with { Frame = new FrameKey("cam", 9_100_000_000_000_000_000) };
+        line.Apply(forged, forged.CaptureTime);
+        var later = Feed(line, Scores("cam", 2, Enumerable.Repeat(0.2, 100).ToArray()));
+        Assert.Equal(100, later.OfType<FrameDecided>().Count());
+    }
+
+    [Fact]
+    public void A_gap_in_a_cameras_sequence_is_reported_as_frames_lost()
+    {
+        var line = new LineAggregation("A", NoSmoothing);
+        Feed(line, Scores("cam", 0, 0.2, 0.2, 0.2));
+        var events = Feed(line, Scores("cam", 10, 0.2));
+        Assert.Equal([new FramesLost("cam", 7)], events.OfType<FramesLost>());
+    }
+
+    [Fact]
+    public void A_redelivered_frame_reports_no_loss()
+    {
+        var line = new LineAggregation("A", NoSmoothing);
+        Feed(line, Scores("cam", 0, 0.2, 0.2, 0.2));
+        Assert.Empty(Feed(line, Scores("cam", 1, 0.2, 0.2)).OfType<FramesLost>());
+    }
+
     [Property(MaxTest = 200)]
     public Property Normal_scores_never_raise_an_alarm() =>
         Prop.ForAll(Gen.Choose(0, 49).Select(static v => v / 100.0).ArrayOf().ToArbitrary(), scores =>

@@ -35,4 +35,15 @@ public sealed class SequenceDeduplicatorTests
         var firsts = sequences.Select(s => dedup.Mark(new FrameKey("c", s))).ToArray();
         return firsts.Count(static f => f) == sequences.Distinct().Count() && sequences.All(s => !dedup.Mark(new FrameKey("c", s)));
     }
+
+    [Fact]
+    public void A_number_far_ahead_never_becomes_the_floor()
+    {
+        var dedup = new SequenceDeduplicator(16);
+        dedup.Mark(new FrameKey("a", 9_100_000_000_000_000_000));
+        for (var s = 0; s < 100; s++)
+        {
+            Assert.True(dedup.Mark(new FrameKey("a", s)), $"frame {s} counted as seen");
+        }
+    }
 }

@@ -102,6 +102,20 @@ public sealed class FileSourcesTests : IDisposable
     }
 
     [Fact]
+    public async Task An_oversize_image_in_a_folder_camera_names_the_file()
+    {
+        ImageCodec.WriteFrame(_temp.Combine("0.png"), Solid(8, 8, 0, 0, 10));
+        var bomb = _temp.Combine("1.jpg");
+        await File.WriteAllBytesAsync(bomb, HostileImages.Jpeg());
+        await using var source = new ImageFolderSource(_temp.Path, loop: false);
+
+        var ex = await Assert.ThrowsAsync<InvalidDataFileException>(() => TakeAsync(source, 10));
+
+        Assert.Equal(bomb, ex.Path);
+        Assert.Contains("30000x30000", ex.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Missing_or_empty_folder_names_the_folder()
     {
         var missing = _temp.Combine("nope");

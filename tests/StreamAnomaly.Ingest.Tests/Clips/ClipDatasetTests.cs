@@ -195,6 +195,20 @@ public sealed class ClipDatasetTests : IDisposable
     }
 
     [Fact]
+    public void ReadFrames_of_an_oversize_image_in_a_folder_throws_one_line_naming_the_image()
+    {
+        WriteClip("a", 3, ClipStorage.PngFolder);
+        var bomb = _temp.Combine("a", "000001.png");
+        File.WriteAllBytes(bomb, HostileImages.Png());
+
+        var clip = Assert.Single(ClipDataset.Open(_temp.Path, requireLabels: true));
+        var ex = Assert.Throws<InvalidDataFileException>(() => clip.ReadFrames().ToList());
+
+        Assert.Equal(bomb, ex.Path);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
+    [Fact]
     public void ReadFrames_of_a_folder_image_with_a_different_size_throws_naming_the_image()
     {
         WriteClip("a", 3, ClipStorage.PngFolder);

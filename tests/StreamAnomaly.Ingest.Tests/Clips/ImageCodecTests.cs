@@ -56,6 +56,67 @@ public sealed class ImageCodecTests : IDisposable
     }
 
     [Fact]
+    public void DecodeFrame_refuses_a_jpeg_declaring_30000x30000_pixels_before_decoding_it()
+    {
+        var ex = Assert.Throws<InvalidDataException>(() => ImageCodec.DecodeFrame(HostileImages.Jpeg()));
+        Assert.Equal("the image declares 30000x30000 pixels, above the limit of 8192 px per side", ex.Message);
+    }
+
+    [Fact]
+    public void ReadFrame_of_a_69_byte_png_declaring_100000x100000_pixels_throws_naming_the_file()
+    {
+        var path = _temp.Combine("bomb.png");
+        File.WriteAllBytes(path, HostileImages.Png());
+        Assert.Equal(69, new FileInfo(path).Length);
+
+        var ex = Assert.Throws<InvalidDataFileException>(() => ImageCodec.ReadFrame(path));
+
+        Assert.Equal($"{path}: the image declares 100000x100000 pixels, above the limit of 8192 px per side", ex.Message);
+    }
+
+    [Fact]
+    public void ReadMask_of_an_oversize_png_throws_naming_the_file()
+    {
+        var path = _temp.Combine("mask.png");
+        File.WriteAllBytes(path, HostileImages.Png(6000, 7500));
+
+        var ex = Assert.Throws<InvalidDataFileException>(() => ImageCodec.ReadMask(path, new ImageLimits { MaxPixels = 40_000_000 }));
+
+        Assert.Contains("45,000,000 pixels", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadFrame_of_a_tiff_file_is_refused_although_OpenCV_could_decode_it()
+    {
+        var path = _temp.Combine("frame.png");
+        using (var mat = ImageCodec.ToMat(TestImages.Random(8, 8, seed: 3)))
+        {
+            OpenCvSharp.Cv2.ImEncode(".tiff", mat, out var tiff);
+            File.WriteAllBytes(path, tiff);
+        }
+
+        var ex = Assert.Throws<InvalidDataFileException>(() => ImageCodec.ReadFrame(path));
+
+        Assert.StartsWith("not a JPEG, PNG or BMP image", ex.Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(".jpg", 1, 1)]
+    [InlineData(".jpg", 641, 479)]
+    [InlineData(".png", 1, 300)]
+    [InlineData(".png", 257, 3)]
+    [InlineData(".bmp", 5, 7)]
+    [InlineData(".bmp", 640, 480)]
+    public void The_header_reader_reads_the_size_OpenCV_encoded(string extension, int width, int height)
+    {
+        using var mat = ImageCodec.ToMat(TestImages.Random(width, height, seed: width));
+        OpenCvSharp.Cv2.ImEncode(extension, mat, out var encoded);
+
+        Assert.True(ImageHeader.TryRead(encoded, out var header, out var problem), problem);
+        Assert.Equal((width, height), (header.Width, header.Height));
+    }
+
+    [Fact]
     public void ReadFrame_of_a_corrupt_file_throws_naming_the_file()
     {
         var path = _temp.Combine("x.png");

@@ -26,6 +26,10 @@ public sealed class DeadLetterTests
         { "unknown-camera", DeadLetterReasons.UnknownCamera },
         { "camera-on-the-wrong-line", DeadLetterReasons.UnknownLine },
         { "oversize", DeadLetterReasons.Oversize },
+        { "poison-jpeg-declaring-30000x30000", DeadLetterReasons.ImageTooLarge },
+        { "poison-jpeg-under-headers-of-a-small-frame", DeadLetterReasons.ImageTooLarge },
+        { "forged-sequence-9.1e18", DeadLetterReasons.ImplausibleSequence },
+        { "capture-time-an-hour-ahead", DeadLetterReasons.ImplausibleSequence },
     };
 
     [Theory]
@@ -117,6 +121,14 @@ public sealed class DeadLetterTests
                 var big = ImageCodec.EncodeJpeg(TestImages.Random(96, 96, (int)sequence), quality: 100);
                 Assert.True(big.Length > MaxMessageBytes);
                 return Message(KafkaTestKit.Metadata("cam-a", sequence, 96, 96), big);
+            case "poison-jpeg-declaring-30000x30000":
+                return Message(KafkaTestKit.Metadata("cam-a", sequence, 30000, 30000), HostileImages.Jpeg());
+            case "poison-jpeg-under-headers-of-a-small-frame":
+                return Message(metadata, HostileImages.Jpeg());
+            case "forged-sequence-9.1e18":
+                return Message(metadata with { Sequence = 9_100_000_000_000_000_000 }, jpeg);
+            case "capture-time-an-hour-ahead":
+                return Message(metadata with { CaptureTime = TimeProvider.System.GetUtcNow().AddHours(1) }, jpeg);
             case "oversize-small": // for MaxMessageBytes = 1024
                 return Message(metadata, new byte[1025]);
             default:

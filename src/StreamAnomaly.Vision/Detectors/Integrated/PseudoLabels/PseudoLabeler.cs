@@ -112,12 +112,22 @@ public static class PseudoLabeler
     /// Reads a label PNG written by <see cref="WriteLabelPng"/>: one instance (class 1) per distinct
     /// non-zero value, in increasing value order, with the tight box of its pixels.
     /// </summary>
-    /// <exception cref="InvalidDataException">Not a readable 8-bit single-channel image.</exception>
+    /// <exception cref="InvalidDataException">Not a readable 8-bit single-channel image, or its header declares more than <see cref="ImageLimits.Default"/> (checked before decoding).</exception>
     public static SegmentationTargets ReadLabelPng(string pngPath)
     {
         ArgumentException.ThrowIfNullOrEmpty(pngPath);
         var bytes = File.ReadAllBytes(pngPath);
-        using var mat = bytes.Length == 0 ? new Mat() : Cv2.ImDecode(bytes, ImreadModes.Unchanged);
+        if (!ImageHeader.TryRead(bytes, out var header, out var problem))
+        {
+            throw new InvalidDataException($"'{pngPath}' is not a label image: {problem}");
+        }
+
+        if (ImageLimits.Default.Check(header.Width, header.Height) is { } tooLarge)
+        {
+            throw new InvalidDataException($"'{pngPath}': {tooLarge}");
+        }
+
+        using var mat = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
         if (mat.Empty() || mat.Type() != MatType.CV_8UC1)
         {
             throw new InvalidDataException($"'{pngPath}' is not an 8-bit single-channel label image ({(mat.Empty() ? "unreadable" : mat.Type().ToString())})");
