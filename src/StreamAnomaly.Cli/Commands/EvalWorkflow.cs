@@ -189,11 +189,22 @@ internal static class EvalWorkflow
             for (var c = 0; c < metrics[0].CategoryAurocs.Count; c++)
             {
                 var category = metrics[0].CategoryAurocs[c];
-                ranking.AddRow([Markup.Escape(category.Category), category.AnomalousFrames.ToString(CultureInfo.InvariantCulture), .. metrics.Select(m => m.CategoryAurocs[c].Auroc.ToString("F3", CultureInfo.InvariantCulture))]);
+                ranking.AddRow([Markup.Escape(category.Category), category.AnomalousFrames.ToString(CultureInfo.InvariantCulture), .. metrics.Select(m => Auroc(m, category.Category))]);
             }
 
             AnsiConsole.Write(ranking);
+            if (metrics.Any(static m => m.CategoryPixelAurocs.Count > 0))
+            {
+                AnsiConsole.MarkupLine("AUROC cells read frame / pixel (the pixels of the category's frames and of every normal frame, 64x64 raster)");
+            }
         }
+    }
+
+    /// <summary>A category's frame AUROC, and its pixel AUROC after a slash when the clips had anomaly masks.</summary>
+    private static string Auroc(EvaluationMetrics metrics, string category)
+    {
+        var frame = metrics.CategoryAurocs.First(a => a.Category == category).Auroc.ToString("F3", CultureInfo.InvariantCulture);
+        return metrics.CategoryPixelAurocs.GetValueOrDefault(category) is { } pixel ? $"{frame} / {pixel.ToString("F3", CultureInfo.InvariantCulture)}" : frame;
     }
 
     private static CategoryAccuracy[] PatchCategories(EvaluationMetrics metrics) =>

@@ -46,6 +46,9 @@ internal sealed record EvaluationMetrics(
 
     /// <summary>Normalised area under the per-region-overlap curve up to 30 % false-positive rate (<see cref="PixelMetrics.Pro"/>); null without masks.</summary>
     public double? Pro { get; init; }
+
+    /// <summary>Pixel AUROC of each anomaly category (<see cref="PixelMetrics.CategoryAurocs"/>); empty without masks.</summary>
+    public IReadOnlyDictionary<string, double?> CategoryPixelAurocs { get; init; } = new Dictionary<string, double?>();
 }
 
 /// <summary>

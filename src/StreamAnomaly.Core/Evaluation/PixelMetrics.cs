@@ -15,6 +15,7 @@ public sealed class PixelMetrics
     private readonly List<float> scores = [];
     private readonly List<int> regions = []; // 0: normal pixel; r > 0: pixel of anomaly region r
     private readonly List<int> regionSizes = [0];
+    private readonly List<string?> frameCategories = []; // null: a normal frame
 
     /// <param name="grid">Side of the raster maps and masks are compared on.</param>
     public PixelMetrics(int grid = 64)
@@ -32,20 +33,36 @@ public sealed class PixelMetrics
     /// <summary>Connected anomaly regions added so far (8-connected, per frame).</summary>
     public int Regions => regionSizes.Count - 1;
 
-    /// <summary>Adds one frame: its anomaly map and its exact anomaly mask (null or empty: a normal frame).</summary>
-    public void Add(AnomalyMap map, BinaryMask? anomaly)
+    /// <summary>
+    /// Adds one frame: its anomaly map, its exact anomaly mask (null or empty: no anomalous pixel)
+    /// and, for an anomalous frame, its category (null for a normal frame).
+    /// </summary>
+    public void Add(AnomalyMap map, BinaryMask? anomaly, string? category = null)
     {
         ArgumentNullException.ThrowIfNull(map);
+        frameCategories.Add(category);
         scores.AddRange(Resample(map, Grid));
         var truth = anomaly is null ? new bool[Grid * Grid] : anomaly.Width == Grid && anomaly.Height == Grid ? anomaly.Data : anomaly.Resized(Grid, Grid).Data;
         regions.AddRange(Label(truth));
     }
 
     /// <summary>AUROC of the pixels' scores against their labels; null without both normal and anomalous pixels.</summary>
-    public double? Auroc()
+    public double? Auroc() => Auroc(static _ => true);
+
+    /// <summary>
+    /// The pixel AUROC of each anomaly category: the pixels of its frames and of every normal frame
+    /// (as the frame-level AUROC per category ranks its frames against every normal frame), by category.
+    /// </summary>
+    public IReadOnlyDictionary<string, double?> CategoryAurocs() =>
+        frameCategories.OfType<string>().Distinct().Order(StringComparer.Ordinal)
+            .ToDictionary(c => c, c => Auroc(frame => frameCategories[frame] is null || frameCategories[frame] == c));
+
+    private double? Auroc(Func<int, bool> includeFrame)
     {
-        var labels = regions.Select(static r => r > 0 ? 1 : 0).ToArray();
-        return labels.Contains(0) && labels.Contains(1) ? BinaryMetrics.Auroc(scores.Select(static s => (double)s).ToArray(), labels) : null;
+        var plane = Grid * Grid;
+        var picked = Enumerable.Range(0, frameCategories.Count).Where(includeFrame).SelectMany(f => Enumerable.Range(f * plane, plane)).ToArray();
+        var labels = picked.Select(p => regions[p] > 0 ? 1 : 0).ToArray();
+        return labels.Contains(0) && labels.Contains(1) ? BinaryMetrics.Auroc(picked.Select(p => (double)scores[p]).ToArray(), labels) : null;
     }
 
     /// <summary>

@@ -76,4 +76,20 @@ public sealed class PixelMetricsTests
         Assert.True(scale > 0);
         Assert.Equal(1.0, metrics.Auroc());
     }
+
+    [Fact]
+    public void Each_category_is_ranked_against_the_normal_frames_alone()
+    {
+        // category "found" marks its anomaly exactly; category "missed" marks everything but its anomaly
+        var metrics = new PixelMetrics(grid: Side);
+        metrics.Add(MapOf(Box(1, 1, 2, 2)), Box(1, 1, 2, 2), "found");
+        metrics.Add(MapOf(Box(4, 4, 2, 2), inside: 0, outside: 0.5f), Box(4, 4, 2, 2), "missed");
+        metrics.Add(MapOf(Box(0, 0, 0, 0)), null);
+
+        var aurocs = metrics.CategoryAurocs();
+
+        Assert.Equal(["found", "missed"], aurocs.Keys);
+        Assert.Equal(1.0, aurocs["found"]);
+        Assert.True(aurocs["missed"] < 0.5, $"{aurocs["missed"]}");
+    }
 }

@@ -56,6 +56,7 @@ public sealed class PatchCoreDetector : IBundledDetector
 
     private readonly PretrainedResNet18 backbone;
     private readonly MemoryBank bank;
+    private readonly Tensor bankNorms;
     private readonly Device device;
 
     /// <param name="backbone">The pretrained network (owned: disposed with the detector).</param>
@@ -80,6 +81,7 @@ public sealed class PatchCoreDetector : IBundledDetector
         backbone.to(device);
         backbone.eval();
         bank.to(device);
+        bankNorms = bank.Features.square().sum(1).unsqueeze(0); // |b|^2 of every bank row, [1, M]
     }
 
     public string Kind => Name;
@@ -160,25 +162,29 @@ public sealed class PatchCoreDetector : IBundledDetector
 
     public void Dispose()
     {
+        bankNorms.Dispose();
         bank.Dispose();
         backbone.Dispose();
     }
 
-    /// <summary>Euclidean distance of each row of <paramref name="rows"/> [P, D] to its nearest bank row: [P].</summary>
+    /// <summary>
+    /// Euclidean distance of each row of <paramref name="rows"/> [P, D] to its nearest bank row: [P].
+    /// Per block of the bank, <c>|b|^2 - 2 a.b</c> is one fused matrix product (addmm) and its row
+    /// minimum; <c>|a|^2</c> is added after the minimum, as it does not change which row is nearest.
+    /// </summary>
     private Tensor NearestDistances(Tensor rows)
     {
         var features = bank.Features;
-        var squared = rows.square().sum(1, keepdim: true);
         Tensor? best = null;
         for (long start = 0; start < features.shape[0]; start += BankChunk)
         {
-            var block = features.narrow(0, start, Math.Min(BankChunk, features.shape[0] - start));
-            var distances = squared.Plus(block.square().sum(1).unsqueeze(0)).sub_(rows.mm(block.t()).mul_(HeldScalars.Two));
-            var nearest = distances.min(1).values;
+            var length = Math.Min(BankChunk, features.shape[0] - start);
+            var block = features.narrow(0, start, length);
+            var nearest = addmm(bankNorms.narrow(1, start, length), rows, block.t(), beta: 1, alpha: -2).min(1).values;
             best = best is null ? nearest : minimum(best, nearest);
         }
 
-        return best!.clamp_min(HeldScalars.Zero).sqrt();
+        return best!.Plus(rows.square().sum(1)).clamp_min(HeldScalars.Zero).sqrt();
     }
 
     /// <summary>Gaussian smoothing of maps [N, 1, S, S] with <see cref="PatchCoreOptions.BlurSigma"/> (reflected edges, radius 4 sigma).</summary>
