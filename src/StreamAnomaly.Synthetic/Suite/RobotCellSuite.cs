@@ -38,12 +38,12 @@ public static class RobotCellSuite
         ArgumentException.ThrowIfNullOrEmpty(outDir);
         if (options.FrameSize is < RobotCellSuiteOptions.MinFrameSize or > RobotCellSuiteOptions.MaxFrameSize)
         {
-            throw new ArgumentException($"frame size must be in {RobotCellSuiteOptions.MinFrameSize} .. {RobotCellSuiteOptions.MaxFrameSize} px, got {options.FrameSize}", nameof(options));
+            throw new ArgumentException($"frame size must be in {RobotCellSuiteOptions.MinFrameSize} .. {RobotCellSuiteOptions.MaxFrameSize} px, got {options.FrameSize}");
         }
 
         if (!(options.Fps > 0 && options.Fps <= RobotCellSuiteOptions.MaxFps))
         {
-            throw new ArgumentException($"fps must be in (0, {RobotCellSuiteOptions.MaxFps}], got {options.Fps}", nameof(options));
+            throw new ArgumentException($"fps must be in (0, {RobotCellSuiteOptions.MaxFps}], got {options.Fps}");
         }
 
         options.EffectiveCounts.Validate();
