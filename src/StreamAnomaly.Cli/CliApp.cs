@@ -72,9 +72,9 @@ internal static class CliApp
             body();
             return 0;
         }
-        catch (Exception e) when (e is InvalidDataFileException or ArgumentException or IOException)
+        catch (Exception e) when (IsBadInput(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {Describe(e)}");
             return BadInput;
         }
         catch (OperationCanceledException)
@@ -84,6 +84,27 @@ internal static class CliApp
         }
     }
 
+
+    /// <summary>
+    /// Failures that come from what the user gave (a file, a folder, an option), not from a bug:
+    /// bad or unreadable data, a path without permission, an image or video OpenCV refused.
+    /// </summary>
+    private static bool IsBadInput(Exception e) =>
+        e is InvalidDataFileException or ArgumentException or IOException or UnauthorizedAccessException or OpenCvSharp.OpenCVException;
+
+    /// <summary>The one line after "error: ": "PATH: problem" wherever the path is known.</summary>
+    internal static string Describe(Exception e)
+    {
+        var line = e switch
+        {
+            // .NET's text is "Access to the path '/x/y' is denied."
+            UnauthorizedAccessException when System.Text.RegularExpressions.Regex.Match(e.Message, "path '(?<path>.*)'") is { Success: true } m => $"{m.Groups["path"].Value}: permission denied",
+            UnauthorizedAccessException => $"permission denied ({e.Message})",
+            OpenCvSharp.OpenCVException cv => $"OpenCV refused the input ({cv.FuncName}: {cv.ErrMsg})",
+            _ => e.Message,
+        };
+        return line.ReplaceLineEndings(" ");
+    }
 
     private static Command TrainCommand(TimeProvider time)
     {
@@ -97,9 +118,10 @@ internal static class CliApp
         var seed = new Option<int>("--seed") { Description = "Random seed (initialisation, shuffling, augmentation)", DefaultValueFactory = _ => 0 };
         var device = DeviceOption();
         var categories = CategoryOption("Train and calibrate only on frames of this label category (repeatable)");
+        var signKey = SignKeyOption();
         var command = new Command("train", "Train a detector on normal clips and write a calibrated model bundle")
         {
-            detector, data, output, validation, optionsFile, settings, percentile, seed, device, categories,
+            detector, data, output, validation, optionsFile, settings, percentile, seed, device, categories, signKey,
         };
         command.SetAction(r => Guarded(() => TrainWorkflow.Run(
             new TrainRequest(
@@ -112,7 +134,8 @@ internal static class CliApp
                 Percent(r.GetValue(percentile), "--percentile"),
                 r.GetValue(seed),
                 r.GetValue(device)!,
-                r.GetValue(categories) ?? []),
+                r.GetValue(categories) ?? [],
+                r.GetValue(signKey)),
             time)));
         return command;
     }
@@ -144,13 +167,14 @@ internal static class CliApp
         var percentile = new Option<double>("--percentile") { Description = "Threshold = this percentile of the frames' scores", DefaultValueFactory = _ => 99.0 };
         var settings = SetOption("Change a scoring option of the bundle first, e.g. --set peak=8 (repeatable; `streamanomaly detectors` marks them)");
         var device = DeviceOption();
+        var signKey = SignKeyOption();
         var command = new Command("calibrate", "Refit a bundle's score thresholds on normal clips without retraining (after a camera or light change, or a changed scoring option)")
         {
-            bundle, data, output, categories, percentile, settings, device,
+            bundle, data, output, categories, percentile, settings, device, signKey,
         };
         command.SetAction(r => Guarded(() => CalibrateWorkflow.Run(
             new CalibrateRequest(
-                r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(categories) ?? [], Percent(r.GetValue(percentile), "--percentile"), r.GetValue(settings) ?? [], r.GetValue(device)!),
+                r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(categories) ?? [], Percent(r.GetValue(percentile), "--percentile"), r.GetValue(settings) ?? [], r.GetValue(device)!, r.GetValue(signKey)),
             time)));
         return command;
     }
@@ -184,6 +208,12 @@ internal static class CliApp
         return command;
     }
 
+    /// <summary>The one home of the signing key for the commands that write bundles: a file, never the key itself on the command line.</summary>
+    private static Option<string?> SignKeyOption() => new("--sign-key")
+    {
+        Description = "File holding the bundle signing key (HMAC-SHA256, at least 32 characters: `openssl rand -hex 32 > FILE`); workers configured with the same key (Worker:BundleKeyFile) load only bundles it signed",
+    };
+
     private static Option<string> DeviceOption() => new("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
 
     private static Option<string[]> SetOption(string description) => new("--set") { Description = description, AllowMultipleArgumentsPerToken = true };
@@ -210,9 +240,9 @@ internal static class CliApp
             Console.Error.WriteLine($"error: {e.Message}");
             return BadInput;
         }
-        catch (Exception e) when (e is InvalidDataFileException or ArgumentException or IOException)
+        catch (Exception e) when (IsBadInput(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {Describe(e)}");
             return BadInput;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -300,12 +330,17 @@ internal static class CliApp
         var suite = new Option<string>("--suite") { Description = "Benchmark suite to render", DefaultValueFactory = _ => Synthetic.Suite.RobotCellSuite.Name };
         var output = new Option<string>("--out") { Description = "Folder to create (must not exist or be empty)", Required = true };
         var seed = new Option<int>("--seed") { Description = "Random seed of the whole suite", DefaultValueFactory = _ => 0 };
-        var size = new Option<int>("--size") { Description = "Frame width and height in pixels", DefaultValueFactory = _ => 128 };
-        var fps = new Option<double>("--fps") { Description = "Frames per second", DefaultValueFactory = _ => 5.0 };
+        var size = new Option<int>("--size") { Description = $"Frame width and height in pixels ({Synthetic.Suite.RobotCellSuiteOptions.MinFrameSize} .. {Synthetic.Suite.RobotCellSuiteOptions.MaxFrameSize})", DefaultValueFactory = _ => 128 };
+        var fps = new Option<double>("--fps") { Description = $"Frames per second (at most {Synthetic.Suite.RobotCellSuiteOptions.MaxFps})", DefaultValueFactory = _ => 5.0 };
         var scale = new Option<Synthetic.Suite.SuiteScale>("--scale") { Description = "small (about 2,300 frames) or full (about 10x, close to the papers)", DefaultValueFactory = _ => Synthetic.Suite.SuiteScale.Small };
         var command = new Command("synth", "Render a benchmark suite with exact ground truth (train/, val/, test/, contact sheet)") { suite, output, seed, size, fps, scale };
         command.SetAction(r => Guarded(() => SynthWorkflow.Run(new SynthRequest(
-            r.GetValue(suite)!, r.GetValue(output)!, r.GetValue(seed), Positive(r.GetValue(size), "--size"), r.GetValue(fps), r.GetValue(scale)))));
+            r.GetValue(suite)!,
+            r.GetValue(output)!,
+            r.GetValue(seed),
+            Within(r.GetValue(size), Synthetic.Suite.RobotCellSuiteOptions.MinFrameSize, Synthetic.Suite.RobotCellSuiteOptions.MaxFrameSize, "--size"),
+            r.GetValue(fps) is var f && f > 0 && f <= Synthetic.Suite.RobotCellSuiteOptions.MaxFps ? f : throw new ArgumentException($"--fps must be in (0, {Synthetic.Suite.RobotCellSuiteOptions.MaxFps}], got {f}"),
+            r.GetValue(scale)))));
         return command;
     }
 
@@ -411,6 +446,9 @@ internal static class CliApp
             ct));
         return command;
     }
+
+    private static int Within(int value, int min, int max, string name) =>
+        value >= min && value <= max ? value : throw new ArgumentException($"{name} must be in {min} .. {max}, got {value}");
 
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new ArgumentException($"{name} must be positive, got {value}");

@@ -4,6 +4,7 @@ using Akka.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using StreamAnomaly.Cluster;
+using StreamAnomaly.Core.Bundles;
 using StreamAnomaly.Core.Streaming;
 using StreamAnomaly.Host.Cameras;
 using StreamAnomaly.Host.Dashboard;
@@ -52,11 +53,13 @@ public sealed class PlantNode : IAsyncDisposable
     private volatile bool _ready;
     private volatile string? _failure;
 
-    private PlantNode(PlantSettings settings, NodeServices services)
+    private PlantNode(PlantSettings settings, NodeServices services, PipelineMetrics metrics, HttpAccess access, BundleKey? bundleKey)
     {
         Settings = settings;
         Services = services;
-        Metrics = new PipelineMetrics(Prometheus.Metrics.NewCustomRegistry());
+        Metrics = metrics;
+        Access = access;
+        BundleKey = bundleKey;
     }
 
     public PlantSettings Settings { get; }
@@ -93,6 +96,12 @@ public sealed class PlantNode : IAsyncDisposable
 
     private StatusServer Http { get; set; } = null!;
 
+    /// <summary>Who may use the protected HTTP routes.</summary>
+    private HttpAccess Access { get; }
+
+    /// <summary>The key bundles must be signed with (Worker:BundleKeyFile), or null.</summary>
+    private BundleKey? BundleKey { get; }
+
     /// <summary>Starts a node; configuration problems throw <see cref="InvalidConfigurationException"/> before anything runs.</summary>
     public static async Task<PlantNode> StartAsync(PlantSettings settings, NodeServices? services = null, CancellationToken cancellationToken = default)
     {
@@ -103,7 +112,23 @@ public sealed class PlantNode : IAsyncDisposable
             throw new InvalidConfigurationException(["Worker:Bundles must name at least one model bundle on a node with the worker role (train one with `streamanomaly train`)"]);
         }
 
-        var node = new PlantNode(settings, services);
+        // Secrets are read before anything runs: a bad token or key file is a start-up error.
+        var metrics = new PipelineMetrics(Prometheus.Metrics.NewCustomRegistry());
+        var access = HttpAccess.From(settings.Http, metrics);
+        BundleKey? bundleKey = null;
+        if (!string.IsNullOrEmpty(settings.Worker.BundleKeyFile))
+        {
+            try
+            {
+                bundleKey = BundleKey.FromFile(settings.Worker.BundleKeyFile);
+            }
+            catch (Core.Data.InvalidDataFileException e)
+            {
+                throw new InvalidConfigurationException([$"Worker:BundleKeyFile: {e.Message}"]);
+            }
+        }
+
+        var node = new PlantNode(settings, services, metrics, access, bundleKey);
         try
         {
             await node.StartInternalAsync(cancellationToken);
@@ -185,8 +210,8 @@ public sealed class PlantNode : IAsyncDisposable
                 Metrics.ClusterMembers.WithLabels(role).Set(count);
             }
         }), "cluster-members");
-        Http = await StatusServer.StartAsync(Settings.Http.Endpoint, Metrics.Registry, Readiness, MapCommands, () => _failure);
-        Log($"status server at {Http.Address} (/metrics, /healthz, /readyz{(Dashboard is null ? "" : ", /dashboard")})");
+        Http = await StatusServer.StartAsync(Settings.Http.Endpoint, Metrics.Registry, Access, Readiness, MapCommands, () => _failure);
+        Log($"status server at {Http.Address} (/metrics, /healthz, /readyz{(Dashboard is null ? "" : ", /dashboard")}{(Settings.Http.AnomalyInjection ? ", POST /cameras/{camera}/anomalies" : "")}; {(Access.RequiresToken ? "dashboard and commands need the token" : "no token: loopback only")})");
         await up.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
         Log($"node {ClusterAddress} is up with roles {string.Join(",", node.Roles)}");
 
@@ -247,10 +272,29 @@ public sealed class PlantNode : IAsyncDisposable
     private IReadOnlyList<IFrameScorer> LoadBundles()
     {
         var device = TorchDevices.Parse(Settings.Worker.Device);
-        return Settings.Worker.Bundles.Select(b => (IFrameScorer)DetectorFrameScorer.Load(b, device, Settings.Worker.GridSize)).ToArray();
+        var scorers = new List<IFrameScorer>();
+        try
+        {
+            foreach (var bundle in Settings.Worker.Bundles)
+            {
+                scorers.Add(DetectorFrameScorer.Load(bundle, device, Settings.Worker.GridSize, BundleKey));
+            }
+
+            return scorers;
+        }
+        catch
+        {
+            scorers.ForEach(static s => s.Dispose());
+            throw;
+        }
     }
 
-    /// <summary>Rolls out a newer bundle version without a restart: polls the files and swaps the detectors when one changed.</summary>
+    /// <summary>
+    /// Rolls out a newer bundle version without a restart: polls the files and swaps the detectors
+    /// when one changed. A bundle that fails to load, for whatever reason, is logged and counted
+    /// once per file version and the running version keeps scoring; nothing stops the watcher but
+    /// the node stopping.
+    /// </summary>
     private async Task WatchBundlesAsync(IActorRef worker, TimeProvider time, CancellationToken cancellationToken)
     {
         static string Stamp(string path)
@@ -271,16 +315,19 @@ public sealed class PlantNode : IAsyncDisposable
                     continue;
                 }
 
+                stamps = now;
                 try
                 {
                     var scorers = LoadBundles();
-                    stamps = now;
                     worker.Tell(new SwapScorers(scorers));
+                    Metrics.BundleReloads.WithLabels("loaded").Inc();
                     Log($"model bundles reloaded: {string.Join(", ", Settings.Worker.Bundles)}");
                 }
-                catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or Core.Data.InvalidDataFileException)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    Log($"model bundle reload failed, keeping the running version: {e.Message}");
+                    // Whatever a bundle file holds must not stop the rollout of the next good one.
+                    Metrics.BundleReloads.WithLabels("refused").Inc();
+                    Log($"model bundle reload failed, keeping the running version: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
                 }
             }
         }
@@ -289,12 +336,17 @@ public sealed class PlantNode : IAsyncDisposable
         }
     }
 
-    /// <summary>POST /cameras/{camera}/anomalies?kind=KIND: inject an anomaly on a synthetic camera (any node can take it).</summary>
+    /// <summary>The dashboard, and POST /cameras/{camera}/anomalies?kind=KIND (inject an anomaly on a synthetic camera; any node can take it) when Http:AnomalyInjection is on.</summary>
     private void MapCommands(WebApplication app)
     {
         if (Dashboard is not null)
         {
-            DashboardEndpoints.Map(app, Dashboard, Services.Time);
+            DashboardEndpoints.Map(app, Dashboard, Access, Services.Time);
+        }
+
+        if (!Settings.Http.AnomalyInjection)
+        {
+            return;
         }
 
         app.MapPost("/cameras/{camera}/anomalies", async (string camera, string? kind) =>

@@ -238,6 +238,43 @@ public sealed partial class DeploymentTests
     }
 
     [Fact]
+    public void EveryNodeGetsItsHttpTokenFromASecretFileNeverALiteral()
+    {
+        // k8s/: the token file lies in a mounted Secret volume.
+        foreach (var (file, doc) in K8sDocuments().Where(d => d.Doc["kind"]!.GetValue<string>() is "Deployment" or "StatefulSet"))
+        {
+            var pod = doc["spec"]!["template"]!["spec"]!;
+            var container = pod["containers"]!.AsArray().Single()!;
+            var env = container["env"]!.AsArray().ToDictionary(e => e!["name"]!.GetValue<string>(), e => e!["value"]?.GetValue<string>());
+            Assert.False(env.ContainsKey("STREAMANOMALY__HTTP__TOKEN"), $"{file}: the token itself is in the manifest");
+            var tokenFile = env["STREAMANOMALY__HTTP__TOKENFILE"]!;
+            var mount = container["volumeMounts"]!.AsArray().Single(m => tokenFile.StartsWith(m!["mountPath"]!.GetValue<string>() + "/", StringComparison.Ordinal))!;
+            var volume = pod["volumes"]!.AsArray().Single(v => v!["name"]!.GetValue<string>() == mount["name"]!.GetValue<string>())!;
+            Assert.Equal("streamanomaly-http", volume["secret"]!["secretName"]!.GetValue<string>());
+            Assert.Equal(Path.GetFileName(tokenFile), volume["secret"]!["items"]![0]!["path"]!.GetValue<string>());
+        }
+
+        // The chart: the same, from http.tokenSecret.
+        var workloads = File.ReadAllText(Path.Combine(Root, "helm", "streamanomaly", "templates", "workloads.yaml"));
+        Assert.Contains("secretName: {{ required", workloads, StringComparison.Ordinal);
+        Assert.Contains("$.Values.http.tokenSecret", workloads, StringComparison.Ordinal);
+        var values = LoadYaml(Path.Combine(Root, "helm", "streamanomaly", "values.yaml")).Single()!;
+        Assert.Equal("streamanomaly-http", values["http"]!["tokenSecret"]!.GetValue<string>());
+
+        // compose: every node reads the compose secret, which comes from the environment of `docker compose`.
+        var compose = LoadYaml(Path.Combine(Root, "docker", "compose.yaml")).Single()!;
+        var secrets = compose["secrets"]!.AsObject();
+        foreach (var (name, service) in compose["services"]!.AsObject().Where(s => s.Value!["command"]?.AsArray().Any(c => c!.GetValue<string>() == "--roles") == true))
+        {
+            var env = service!["environment"]!.AsObject();
+            Assert.False(env.ContainsKey("STREAMANOMALY__HTTP__TOKEN"), $"{name}: the token itself is in compose.yaml");
+            var secret = env["STREAMANOMALY__HTTP__TOKENFILE"]!.GetValue<string>()["/run/secrets/".Length..];
+            Assert.Contains(secret, service["secrets"]!.AsArray().Select(x => x!.GetValue<string>()));
+            Assert.Equal("STREAMANOMALY_HTTP_TOKEN", secrets[secret]!["environment"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public void DashboardParsesAndUsesOnlyMetricsTheAppExports()
     {
         var dashboard = JsonNode.Parse(File.ReadAllText(DashboardFile))!;

@@ -248,6 +248,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
         {
             ["STREAMANOMALY__NODE__PORT"] = port.ToString(CultureInfo.InvariantCulture),
             ["STREAMANOMALY__HTTP__LISTEN"] = $"127.0.0.1:{http}",
+            ["STREAMANOMALY__HTTP__ANOMALYINJECTION"] = "true",
         };
         if (seed is not null)
         {

@@ -64,7 +64,8 @@ public sealed class NodeStatusTests(PlantFixture fixture)
     [Fact]
     public async Task Anomalies_are_injected_over_http_and_bad_requests_are_refused()
     {
-        await using var node = await PlantNode.StartAsync(PlantFixture.Plant(lines: 1, perLine: 1), new NodeServices { Scorers = () => [fixture.Scorer()], Log = _ => { } });
+        var settings = PlantFixture.Plant(lines: 1, perLine: 1);
+        await using var node = await PlantNode.StartAsync(settings with { Http = settings.Http with { AnomalyInjection = true } }, new NodeServices { Scorers = () => [fixture.Scorer()], Log = _ => { } });
         async Task<(HttpStatusCode, string)> Post(string path)
         {
             using var response = await Http.PostAsync(new Uri(node.StatusAddress, path), null);

@@ -85,6 +85,69 @@ public sealed class SettingsTests : IDisposable
     }
 
     [Fact]
+    public void An_unknown_key_is_refused_naming_its_full_path_and_the_known_keys()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Http": { "Listne": "0.0.0.0:9464" } }""")));
+        var problem = Assert.Single(error.Errors);
+        Assert.StartsWith("Http:Listne: unknown setting (known: Listen, AnomalyInjection, Token, TokenFile, AllowedHosts, MaxEventStreams)", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_key_of_a_camera_is_refused_naming_its_full_path()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""
+            { "Lines": [ { "Id": "a", "Cameras": [ { "Id": "c1", "Source": "synthetic:1", "Roi": { "X": 0, "Y": 0, "Width": 8, "Heigth": 8 } } ] } ] }
+            """)));
+        Assert.StartsWith("Lines:0:Cameras:0:Roi:Heigth: unknown setting", Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_section_is_refused_naming_it()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Workers": { "Device": "cuda" } }""")));
+        Assert.Equal("Workers: unknown section (known: Node, Kafka, Http, Worker, Aggregation, Lines)", Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public void A_value_of_the_wrong_type_is_refused_naming_the_key_and_the_expected_type()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Kafka": { "Partitions": "many" } }""")));
+        Assert.Equal("Kafka:Partitions must be an integer, got 'many'", Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public void A_duration_of_the_wrong_type_is_refused_naming_the_key()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Worker": { "BundlePollInterval": "soon" } }""")));
+        Assert.Equal("Worker:BundlePollInterval must be a duration such as 00:00:05, got 'soon'", Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public void A_token_written_in_a_configuration_file_is_refused()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Http": { "Listen": "0.0.0.0:9464", "Token": "0123456789abcdef0123" } }""")));
+        Assert.StartsWith("Http:Token must not be written in a configuration file", Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_token_from_the_environment_is_taken()
+    {
+        var settings = PlantSettings.Load(overrides: new Dictionary<string, string?> { ["Http:Listen"] = "0.0.0.0:9464", ["Http:Token"] = "0123456789abcdef0123" });
+        Assert.True(settings.Http.HasToken);
+        Assert.DoesNotContain("0123456789abcdef0123", settings.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_refuses_to_listen_beyond_loopback_without_a_token_in_one_line()
+    {
+        var (code, error) = await ConsoleCapture.Run(["run", "--config", File("""{ "Http": { "Listen": "0.0.0.0:9464" } }""")]);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Equal(
+            "error: invalid configuration: Http:Listen 0.0.0.0:9464 is reachable from other machines, so the dashboard and commands need a token: set Http:TokenFile (a file holding it) or STREAMANOMALY__HTTP__TOKEN",
+            error.Trim());
+    }
+
+    [Fact]
     public void Seed_nodes_and_port_come_from_overrides_and_removed_role_entries_are_left_out()
     {
         var settings = PlantSettings.Load(overrides: new Dictionary<string, string?>

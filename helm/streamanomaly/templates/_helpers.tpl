@@ -50,6 +50,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 - name: STREAMANOMALY__HTTP__LISTEN
   value: "0.0.0.0:{{ $root.Values.ports.http }}"
+- name: STREAMANOMALY__HTTP__TOKENFILE
+  value: "/var/run/secrets/streamanomaly/{{ $root.Values.http.tokenKey }}"
 - name: STREAMANOMALY__KAFKA__BOOTSTRAPSERVERS
   value: {{ $root.Values.kafka.bootstrapServers | quote }}
 - name: STREAMANOMALY__KAFKA__FRAMESTOPIC

@@ -15,17 +15,23 @@ namespace StreamAnomaly.Cli.Commands;
 /// <param name="Percentile">Threshold = this percentile of the frames' scores.</param>
 /// <param name="Settings">Scoring options to change first, as <c>name=value</c> (options marked as scoring options only).</param>
 /// <param name="Device">cpu or cuda.</param>
-internal sealed record CalibrateRequest(string Bundle, string Data, string Out, IReadOnlyList<string> Categories, double Percentile, IReadOnlyList<string> Settings, string Device);
+/// <param name="SignKey">File holding the bundle signing key (<see cref="BundleKey"/>); null = unsigned.</param>
+internal sealed record CalibrateRequest(string Bundle, string Data, string Out, IReadOnlyList<string> Categories, double Percentile, IReadOnlyList<string> Settings, string Device, string? SignKey = null);
 
 /// <summary>
 /// <c>calibrate</c>: refits every scoring variant's calibration of any detector's bundle on normal
 /// clips without training again: after a camera was moved or the light changed, or after a scoring
-/// option (<c>--set peak=8</c>) was changed. The weights are copied unchanged.
+/// option (<c>--set peak=8</c>) was changed. The weights are copied unchanged. The input bundle is
+/// checked for integrity (its digest), not for a signature: with <c>--sign-key</c> the output is
+/// signed, so recalibrate only bundles you trust.
 /// </summary>
 internal static class CalibrateWorkflow
 {
     public static string Run(CalibrateRequest request, TimeProvider time)
     {
+        var key = request.SignKey is null ? null : BundleKey.FromFile(request.SignKey);
+        OutputPaths.EnsureApart(request.Out, request.Data);
+        ModelBundle.EnsureReplaceable(request.Out);
         var original = ModelBundle.Load(request.Bundle);
         var definition = DetectorCatalog.Get(original.Manifest.Detector);
         var options = DetectorOptionsJson.With(DetectorCatalog.ReadOptions(definition, original.Manifest, request.Bundle), request.Settings, scoringOnly: true);
@@ -49,10 +55,10 @@ internal static class CalibrateWorkflow
             Calibrations = calibrations,
             Training = training,
         };
-        (original with { Manifest = manifest }).Save(request.Out);
+        (original with { Manifest = manifest }).Save(request.Out, key);
 
         TrainWorkflow.PrintCalibrations(calibrations, original.Manifest.Calibrations);
-        AnsiConsole.MarkupLine($"calibrated on {count} normal frames (percentile {request.Percentile:0.###}); bundle [bold]{Markup.Escape(Path.GetFullPath(request.Out))}[/]");
+        AnsiConsole.MarkupLine($"calibrated on {count} normal frames (percentile {request.Percentile:0.###}); {(key is null ? "unsigned " : "signed ")}bundle [bold]{Markup.Escape(Path.GetFullPath(request.Out))}[/]");
         return Path.GetFullPath(request.Out);
     }
 }

@@ -25,6 +25,8 @@ internal static class DetectorArguments
                 throw new InvalidDataFileException(optionsFile, "options file not found");
             }
 
+            FileKinds.EnsureRegularOrMissing(optionsFile);
+
             try
             {
                 options = DetectorOptionsJson.Read(options.GetType(), JsonNode.Parse(File.ReadAllText(optionsFile)));

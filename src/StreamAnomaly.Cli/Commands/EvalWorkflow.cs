@@ -38,13 +38,14 @@ internal static class EvalWorkflow
         var columns = loaded.Detector.Variants
             .Select((name, v) => new EvalColumn(v == 0 ? loaded.Manifest.Detector : $"{loaded.Manifest.Detector}/{name}", loaded.Manifest.Calibrations.GetValueOrDefault(name)))
             .ToArray();
-        return Report(loaded.Manifest.ModelVersion, ClipDataset.Open(request.Data, requireLabels: true), columns, clip => DetectorLifecycle.ScoreClip(loaded.Detector, clip), request.Out);
+        return Report(loaded.Manifest.ModelVersion, ClipDataset.Open(request.Data, requireLabels: true), columns, clip => DetectorLifecycle.ScoreClip(loaded.Detector, clip), request.Out, "eval", request.Data);
     }
 
     /// <summary>
     /// Scores every clip with <paramref name="score"/> (one list per column, null when the column
     /// cannot score that clip), writes the report of the first column (every column's metrics in
-    /// metrics.json) and prints the tables. A column without a calibration or that cannot score
+    /// metrics.json) into <paramref name="outputFolder"/> (see <see cref="OutputFolder"/>: never
+    /// over <paramref name="dataFolder"/>) and prints the tables. A column without a calibration or that cannot score
     /// every clip is left out with a note.
     /// </summary>
     public static EvaluationMetrics Report(
@@ -52,11 +53,13 @@ internal static class EvalWorkflow
         IReadOnlyList<Clip> clips,
         IReadOnlyList<EvalColumn> columns,
         Func<Clip, IReadOnlyList<IReadOnlyList<RawFrameScore>?>> score,
-        string outputFolder)
+        string outputFolder,
+        string command,
+        string dataFolder)
     {
         var total = clips.Sum(c => c.Labels!.Count);
         var masked = AnomalyMasked(clips);
-        using var output = new OutputFolder(outputFolder);
+        using var output = new OutputFolder(outputFolder, command, dataFolder);
         var stopwatch = Stopwatch.StartNew();
         var (scored, pixels) = ConsoleProgress.Run("scoring", total, update =>
         {

@@ -33,9 +33,10 @@ internal static class StreamDemoWorkflow
 {
     private static IReadOnlyList<string> Kinds => Host.Cameras.CameraRunnerFactory.ScheduledKinds;
 
+    /// <summary>The demo's own in-process plant: loopback only, anomaly injection on (the demo injects them, and so may whoever watches it).</summary>
     public static PlantSettings Plant(StreamDemoRequest request) => new()
     {
-        Http = new HttpSettings { Listen = "127.0.0.1:0" },
+        Http = new HttpSettings { Listen = "127.0.0.1:0", AnomalyInjection = true },
         Lines = Enumerable.Range(0, request.Lines).Select(l =>
         {
             var line = $"line-{(char)('a' + (l % 26))}{(l >= 26 ? (l / 26).ToString(CultureInfo.InvariantCulture) : string.Empty)}";

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Spectre.Console;
+using StreamAnomaly.Core.Bundles;
 using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Vision;
@@ -18,6 +19,7 @@ namespace StreamAnomaly.Cli.Commands;
 /// <param name="Seed">Seeds initialisation, shuffling and augmentation.</param>
 /// <param name="Device">cpu, cuda or cuda:N.</param>
 /// <param name="Categories">Only frames of these label categories train and calibrate (empty = every normal frame).</param>
+/// <param name="SignKey">File holding the bundle signing key (<see cref="BundleKey"/>); null = unsigned.</param>
 internal sealed record TrainRequest(
     string Detector,
     string Data,
@@ -28,7 +30,8 @@ internal sealed record TrainRequest(
     double Percentile = 99,
     int Seed = 0,
     string Device = "cpu",
-    IReadOnlyList<string>? Categories = null);
+    IReadOnlyList<string>? Categories = null,
+    string? SignKey = null);
 
 /// <summary>
 /// <c>train</c> for every detector in the catalog: fits it on the usable frames of the training
@@ -43,8 +46,13 @@ internal static class TrainWorkflow
         var options = DetectorArguments.Options(definition, request.OptionsFile, request.Settings ?? []);
         var device = TorchDevices.Parse(request.Device);
         var frames = new TrainingFrames(request.Categories ?? []);
-        var train = DetectorArguments.Clips(request.Data);
         var validationFolder = DetectorArguments.ValidationFolder(request.Data, request.Validation);
+
+        // Everything that can refuse the output is checked before hours of training.
+        var key = request.SignKey is null ? null : BundleKey.FromFile(request.SignKey);
+        OutputPaths.EnsureApart(request.Out, request.Data, validationFolder);
+        ModelBundle.EnsureReplaceable(request.Out);
+        var train = DetectorArguments.Clips(request.Data);
         var set = new TrainingSet(train, DetectorArguments.Clips(validationFolder), frames, request.Percentile);
         var validationFrames = frames.Frames(set.Validation).Count();
         AnsiConsole.MarkupLine(
@@ -61,10 +69,10 @@ internal static class TrainWorkflow
                 PrintLosses(losses);
             }
 
-            trained.Bundle.Save(request.Out);
+            trained.Bundle.Save(request.Out, key);
             PrintCalibrations(trained.Bundle.Manifest.Calibrations, null);
             AnsiConsole.MarkupLine(
-                $"{trained.Bundle.Manifest.Training["trainSeconds"]} s training; bundle [bold]{Markup.Escape(Path.GetFullPath(request.Out))}[/] (model version {trained.Bundle.Manifest.ModelVersion})");
+                $"{trained.Bundle.Manifest.Training["trainSeconds"]} s training; {(key is null ? "unsigned " : "signed ")}bundle [bold]{Markup.Escape(Path.GetFullPath(request.Out))}[/] (model version {trained.Bundle.Manifest.ModelVersion})");
         }
 
         return Path.GetFullPath(request.Out);

@@ -95,7 +95,7 @@ internal static class AblationWorkflow
         AnsiConsole.MarkupLine(
             $"ablation of the learned mask (bundle: last {own.Layers} conv layers, threshold {Text(own.Threshold)}, window {own.Window}): " +
             $"{settings.Count} settings, each calibrated at the {Text(percentile)}th percentile of {validationFrames} normal frames from {Markup.Escape(valFolder)}");
-        using var output = new OutputFolder(request.Out);
+        using var output = new OutputFolder(request.Out, "research ablation", request.Data, valFolder);
 
         var stopwatch = Stopwatch.StartNew();
         var calibrations = ConsoleProgress.Run("calibrating", validationFrames, update =>

@@ -81,7 +81,7 @@ internal static class EvalMasksWorkflow
         var ap50PerSeed = sources.Select((_, row) => perSeed.Select(r => r[row].Ap.Ap50).ToArray()).ToArray();
         var agreements = sources.Select(s => LabelSourceComparison.Agreement(s.Labels, sources[0].Labels)).ToArray();
 
-        using var output = new OutputFolder(request.Out);
+        using var output = new OutputFolder(request.Out, "research eval-masks", request.Data, evalFolder);
         Write(output.StagingPath, results, ap50PerSeed, agreements, request.Device);
         output.Commit();
         Print(results, agreements, request.Seeds, request.Device);

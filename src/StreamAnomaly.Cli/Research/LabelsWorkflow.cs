@@ -53,7 +53,7 @@ internal static class LabelsWorkflow
             }
         }
 
-        using var output = new OutputFolder(request.Out);
+        using var output = new OutputFolder(request.Out, "research labels", request.Data);
         var perClip = runs.GroupBy(r => r.Clip.Name).ToDictionary(g => g.Key, g => g.Count());
         for (var i = 0; i < runs.Count; i++)
         {

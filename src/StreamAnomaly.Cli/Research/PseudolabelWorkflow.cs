@@ -50,7 +50,7 @@ internal static class PseudolabelWorkflow
         var options = new PseudoLabelOptions(threshold, Variant: request.Variant);
         options.Validate();
         var clips = ClipDataset.Open(request.Data, requireLabels: false);
-        using var output = new OutputFolder(request.Out);
+        using var output = new OutputFolder(request.Out, "research pseudolabel", request.Data);
         var network = integrated.Network;
         var (h, w) = (network.Options.InputHeight, network.Options.InputWidth);
         var sheet = new List<(Frame, SegmentationTargets)>();

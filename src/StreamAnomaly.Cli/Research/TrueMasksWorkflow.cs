@@ -45,7 +45,7 @@ internal static class TrueMasksWorkflow
             .Select((name, v) => new EvalColumn(v == 0 ? loaded.Manifest.Detector : $"{loaded.Manifest.Detector}/{name}", calibrations.GetValueOrDefault(name)))
             .Append(new EvalColumn(Column, calibrations.GetValueOrDefault(plain)))
             .ToArray();
-        return EvalWorkflow.Report(loaded.Manifest.ModelVersion, clips, columns, clip => Score(detector, clip, category), request.Out);
+        return EvalWorkflow.Report(loaded.Manifest.ModelVersion, clips, columns, clip => Score(detector, clip, category), request.Out, "research true-masks", request.Data);
     }
 
     /// <summary>Every Table-5 row and the true-mask column of one clip, in chunks of <see cref="DetectorLifecycle.Chunk"/> frames.</summary>

@@ -20,11 +20,30 @@ public abstract record DetectorOptions : IValidatableObject
     /// <summary>Message of a <see cref="RangeAttribute"/>: "must lie in MIN .. MAX".</summary>
     protected const string Between = "must lie in {1} .. {2}";
 
+    /// <summary>
+    /// Most parameters one layer may hold: 2^27 (134 million floats, 512 MiB). A fully-connected
+    /// bottleneck holds (input side / stride)^2 x channels x code parameters, a product of three
+    /// options, so options each within their own limits could still ask for terabytes; a bundle's
+    /// options are checked against this before any network is built. The largest layer of the
+    /// papers' configurations holds about 2 million; the 1024 px autoencoder at its default code
+    /// sits exactly at the limit.
+    /// </summary>
+    public const long MaxLayerParameters = 1L << 27;
+
     /// <summary>Checks that span several options (a window that must fit the input, say).</summary>
     public virtual IEnumerable<ValidationResult> Validate(ValidationContext validationContext) => [];
 
     /// <summary>A failed check of <paramref name="option"/> (the C# property name).</summary>
     protected static ValidationResult Fail(string option, string message) => new(message, [option]);
+
+    /// <summary>
+    /// Null when <paramref name="parameters"/> fits <see cref="MaxLayerParameters"/>, else a failed
+    /// check of <paramref name="option"/> naming the <paramref name="layer"/> and its size.
+    /// </summary>
+    protected static ValidationResult? LayerLimit(string option, string layer, long parameters) =>
+        parameters > MaxLayerParameters
+            ? Fail(option, string.Create(CultureInfo.InvariantCulture, $"the {layer} would hold {parameters:N0} parameters, more than the {MaxLayerParameters:N0} a layer may hold (lower the size, the widths or the code)"))
+            : null;
 }
 
 /// <summary>

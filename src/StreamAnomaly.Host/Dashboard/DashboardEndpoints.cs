@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using StreamAnomaly.Host.Http;
 
 namespace StreamAnomaly.Host.Dashboard;
 
@@ -8,7 +9,8 @@ namespace StreamAnomaly.Host.Dashboard;
 /// The dashboard's routes on the node's status server: <c>GET /dashboard</c> (one static page,
 /// no build step), <c>GET /dashboard/events</c> (Server-Sent Events: a JSON snapshot every
 /// <see cref="Interval"/>), <c>GET /dashboard/snapshot</c> (the same JSON once) and
-/// <c>GET /dashboard/cameras/{camera}/frame.jpg</c> (latest JPEG, 404 when none yet).
+/// <c>GET /dashboard/cameras/{camera}/frame.jpg</c> (latest JPEG, 404 when none yet). At most
+/// <see cref="HttpAccess.MaxEventStreams"/> event streams are open at once; more get 503.
 /// </summary>
 public static class DashboardEndpoints
 {
@@ -24,8 +26,9 @@ public static class DashboardEndpoints
         return copy.ToArray();
     });
 
-    public static void Map(WebApplication app, DashboardState state, TimeProvider time)
+    public static void Map(WebApplication app, DashboardState state, HttpAccess access, TimeProvider time)
     {
+        ArgumentNullException.ThrowIfNull(access);
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(time);
@@ -46,7 +49,25 @@ public static class DashboardEndpoints
             context.Response.Headers["X-Frame-Version"] = frame.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Results.Bytes(frame.Jpeg, "image/jpeg");
         });
-        app.MapGet("/dashboard/events", (HttpContext context) => StreamAsync(context, state, time, app.Lifetime.ApplicationStopping));
+        app.MapGet("/dashboard/events", async (HttpContext context) =>
+        {
+            if (!access.TryOpenEventStream())
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                context.Response.Headers.RetryAfter = "10";
+                await context.Response.WriteAsync($"refused: {access.MaxEventStreams} event streams are open already (Http:MaxEventStreams)\n");
+                return;
+            }
+
+            try
+            {
+                await StreamAsync(context, state, time, app.Lifetime.ApplicationStopping);
+            }
+            finally
+            {
+                access.CloseEventStream();
+            }
+        });
     }
 
     private static async Task StreamAsync(HttpContext context, DashboardState state, TimeProvider time, CancellationToken stopping)

@@ -12,7 +12,8 @@ namespace StreamAnomaly.Host.Http;
 
 /// <summary>
 /// The node's HTTP side: <c>/metrics</c> (Prometheus text format), <c>/healthz</c> (503 once an
-/// essential part failed, so an orchestrator restarts the node) and <c>/readyz</c> (503 until the node's roles run, with the reason in the body).
+/// essential part failed, so an orchestrator restarts the node) and <c>/readyz</c> (503 until the node's roles run, with the reason in the body),
+/// and whatever <c>extra</c> maps; every protected route is behind <see cref="HttpAccess"/>.
 /// Listens on 127.0.0.1 unless configured otherwise; port 0 picks a free one.
 /// </summary>
 public sealed class StatusServer : IAsyncDisposable
@@ -29,12 +30,29 @@ public sealed class StatusServer : IAsyncDisposable
     public Uri Address { get; }
 
     /// <summary>Starts serving; <paramref name="readiness"/> returns null when ready, else why not.</summary>
-    public static async Task<StatusServer> StartAsync(IPEndPoint listen, CollectorRegistry registry, Func<string?> readiness, Action<WebApplication>? extra = null, Func<string?>? failure = null)
+    public static async Task<StatusServer> StartAsync(IPEndPoint listen, CollectorRegistry registry, HttpAccess access, Func<string?> readiness, Action<WebApplication>? extra = null, Func<string?>? failure = null)
     {
+        ArgumentNullException.ThrowIfNull(access);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(listen));
         var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            if (access.Check(context.Request) is { } refusal)
+            {
+                context.Response.StatusCode = refusal.Status;
+                if (refusal.Status == StatusCodes.Status401Unauthorized)
+                {
+                    context.Response.Headers.WWWAuthenticate = new(["Bearer realm=\"streamanomaly\"", "Basic realm=\"streamanomaly\", charset=\"UTF-8\""]);
+                }
+
+                await context.Response.WriteAsync($"refused: {refusal.Message}\n");
+                return;
+            }
+
+            await next(context);
+        });
         app.MapGet("/healthz", () => failure?.Invoke() is { } failed ? Results.Text($"failed: {failed}\n", statusCode: StatusCodes.Status503ServiceUnavailable) : Results.Text("ok\n"));
         app.MapGet("/readyz", () => readiness() is { } reason ? Results.Text($"not ready: {reason}\n", statusCode: StatusCodes.Status503ServiceUnavailable) : Results.Text("ready\n"));
         app.MapMetrics("/metrics", registry);

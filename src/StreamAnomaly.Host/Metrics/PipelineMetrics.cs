@@ -46,6 +46,9 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
         ClusterMembers = f.CreateGauge("streamanomaly_cluster_members", "Cluster members that are up, by role.", "role");
         CameraStates = f.CreateGauge("streamanomaly_camera_state", "1 for the camera's current state, 0 for the others.", "camera", "line", "state");
         KafkaErrors = f.CreateCounter("streamanomaly_kafka_client_errors_total", "Recoverable Kafka client errors (retried), by operation.", "operation");
+        HttpRefused = f.CreateCounter("streamanomaly_http_refused_total", "HTTP requests refused by the status server: host, origin, unauthorized, event-streams-full.", "reason");
+        EventStreams = f.CreateGauge("streamanomaly_dashboard_event_streams", "Dashboard event streams (Server-Sent Events) open now.");
+        BundleReloads = f.CreateCounter("streamanomaly_bundle_reloads_total", "Changed model bundle files a worker looked at: loaded, or refused (the running version kept scoring).", "result");
     }
 
     public CollectorRegistry Registry { get; }
@@ -92,6 +95,16 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
         {
             KafkaErrors.WithLabels(operation);
         }
+
+        foreach (var reason in Http.HttpAccess.Reasons)
+        {
+            HttpRefused.WithLabels(reason);
+        }
+
+        foreach (var result in new[] { "loaded", "refused" })
+        {
+            BundleReloads.WithLabels(result);
+        }
     }
 
     /// <summary>Values of the kind label of <see cref="CameraErrors"/>.</summary>
@@ -137,6 +150,15 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
     public Gauge CameraStates { get; }
 
     public Counter KafkaErrors { get; }
+
+    /// <summary><c>streamanomaly_http_refused_total{reason}</c>: see <see cref="Http.HttpAccess"/>.</summary>
+    public Counter HttpRefused { get; }
+
+    /// <summary><c>streamanomaly_dashboard_event_streams</c>: open now, at most Http:MaxEventStreams.</summary>
+    public Gauge EventStreams { get; }
+
+    /// <summary><c>streamanomaly_bundle_reloads_total{result}</c>: a refused bundle leaves the running version scoring.</summary>
+    public Counter BundleReloads { get; }
 
     // IKafkaObserver: the frame feed and its dead-letter producer
     public void FrameConsumed(FrameMetadata metadata) => FramesConsumed.Inc();

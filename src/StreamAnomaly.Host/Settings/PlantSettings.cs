@@ -2,19 +2,55 @@ using System.Net;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using StreamAnomaly.Cluster;
+using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Streaming;
 using StreamAnomaly.Ingest.Kafka;
 
 namespace StreamAnomaly.Host.Settings;
 
-/// <summary>The HTTP side of a node (section "Http").</summary>
+/// <summary>The HTTP side of a node (section "Http"); who may use it: <see cref="Http.HttpAccess"/>.</summary>
 public sealed record HttpSettings
 {
+    /// <summary>Fewest and most dashboard event streams <see cref="MaxEventStreams"/> may allow.</summary>
+    public const int MaxEventStreamsLimit = 1024;
+
     /// <summary>host:port for /metrics, /healthz, /readyz (and the dashboard); port 0 picks a free one.</summary>
     public string Listen { get; init; } = "127.0.0.1:9464";
 
+    /// <summary>Maps <c>POST /cameras/{camera}/anomalies</c> (inject an anomaly on a synthetic camera: demos and tests); off by default.</summary>
+    public bool AnomalyInjection { get; init; }
+
+    /// <summary>
+    /// The token protected routes need. Only from the environment (<c>STREAMANOMALY__HTTP__TOKEN</c>)
+    /// or set in-process: a configuration file that holds it is refused, so it never lands in a
+    /// checked-in file. Prefer <see cref="TokenFile"/>.
+    /// </summary>
+    public string? Token { get; init; }
+
+    /// <summary>File holding the token (a Kubernetes Secret or compose secret mounted as a file); wins over <see cref="Token"/>.</summary>
+    public string? TokenFile { get; init; }
+
+    /// <summary>Host names protected routes answer to; empty = the loopback names on a loopback listener, any name otherwise.</summary>
+    public string[] AllowedHosts { get; init; } = [];
+
+    /// <summary>Most dashboard event streams open at once (each holds a connection); more are refused with 503 and counted.</summary>
+    public int MaxEventStreams { get; init; } = 16;
+
     /// <summary>The parsed endpoint; throws when <see cref="Listen"/> is not host:port.</summary>
     public IPEndPoint Endpoint => IPEndPoint.Parse(Listen);
+
+    /// <summary>True when <see cref="Listen"/> is a loopback address (127.0.0.0/8, ::1): only this machine can connect.</summary>
+    public bool IsLoopback => IPEndPoint.TryParse(Listen, out var endpoint) && IPAddress.IsLoopback(endpoint.Address);
+
+    /// <summary>True when a token is configured (its value is checked when the node starts).</summary>
+    public bool HasToken => !string.IsNullOrEmpty(Token) || !string.IsNullOrEmpty(TokenFile);
+
+    /// <summary>Every property but the token's value, so that printing settings never shows it.</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"Listen = {Listen}, AnomalyInjection = {AnomalyInjection}, Token = {(Token is null ? "null" : "***")}, TokenFile = {TokenFile}, AllowedHosts = [{string.Join(", ", AllowedHosts)}], MaxEventStreams = {MaxEventStreams}");
+        return true;
+    }
 }
 
 /// <summary>Worker settings (section "Worker").</summary>
@@ -40,6 +76,12 @@ public sealed record WorkerConfig
 
     /// <summary>How often bundle files are checked for a newer version.</summary>
     public TimeSpan BundlePollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// File holding the bundle signing key (<see cref="Core.Bundles.BundleKey"/>); when set, only
+    /// bundles signed with it load, at start and on every reload. Null: integrity only.
+    /// </summary>
+    public string? BundleKeyFile { get; init; }
 
     public BatchingOptions Batching => new(MaxBatchSize, MaxWait, MaxQueuedPerLiveCamera);
 }
@@ -83,6 +125,11 @@ public sealed record PlantSettings
                 throw new InvalidConfigurationException([$"{file}: configuration file not found"]);
             }
 
+            if (FileKinds.Of(file) is not FileKind.Regular and var kind)
+            {
+                throw new InvalidConfigurationException([$"{file}: is {FileKinds.Describe(kind)}, not a regular file"]);
+            }
+
             builder.AddJsonFile(Path.GetFullPath(file), optional: false);
         }
 
@@ -102,6 +149,13 @@ public sealed record PlantSettings
             throw new InvalidConfigurationException([$"{file ?? "configuration"}: {e.GetBaseException().Message}"]);
         }
 
+        var unknown = UnknownKeys(root).ToList();
+        unknown.AddRange(TokenInFiles(root));
+        if (unknown.Count > 0)
+        {
+            throw new InvalidConfigurationException(unknown);
+        }
+
         PlantSettings settings;
         try
         {
@@ -117,7 +171,7 @@ public sealed record PlantSettings
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
         {
-            throw new InvalidConfigurationException([e.GetBaseException().Message]);
+            throw new InvalidConfigurationException([Explain(e, root)]);
         }
 
         settings.EnsureValid();
@@ -142,6 +196,25 @@ public sealed record PlantSettings
         if (!IPEndPoint.TryParse(Http.Listen, out _))
         {
             errors.Add($"Http:Listen must be ip:port, got '{Http.Listen}'");
+        }
+        else if (!Http.IsLoopback && !Http.HasToken)
+        {
+            errors.Add($"Http:Listen {Http.Listen} is reachable from other machines, so the dashboard and commands need a token: set Http:TokenFile (a file holding it) or STREAMANOMALY__HTTP__TOKEN");
+        }
+
+        if (Http.MaxEventStreams is < 1 or > HttpSettings.MaxEventStreamsLimit)
+        {
+            errors.Add($"Http:MaxEventStreams must be in [1, {HttpSettings.MaxEventStreamsLimit}], got {Http.MaxEventStreams}");
+        }
+
+        if (Http.AllowedHosts.Any(string.IsNullOrWhiteSpace))
+        {
+            errors.Add("Http:AllowedHosts must not hold an empty name");
+        }
+
+        if (!string.IsNullOrEmpty(Worker.BundleKeyFile) && !File.Exists(Worker.BundleKeyFile))
+        {
+            errors.Add($"Worker:BundleKeyFile: key file '{Worker.BundleKeyFile}' not found");
         }
 
         if (Worker.Device is not ("cpu" or "cuda"))
@@ -233,6 +306,104 @@ public sealed record PlantSettings
         }
     }
 
+    /// <summary>The sections a configuration may have, each with the record it binds to (null: bound by hand).</summary>
+    private static readonly (string Name, Type? Type)[] Sections =
+    [
+        ("Node", null), (KafkaOptions.SectionName, typeof(KafkaOptions)), ("Http", typeof(HttpSettings)),
+        ("Worker", typeof(WorkerConfig)), ("Aggregation", typeof(AggregationOptions)), ("Lines", null),
+    ];
+
+    /// <summary>One line per section or key that no setting reads: a typo would otherwise leave the default in place silently.</summary>
+    private static IEnumerable<string> UnknownKeys(IConfiguration root)
+    {
+        foreach (var section in root.GetChildren())
+        {
+            var known = Sections.FirstOrDefault(s => string.Equals(s.Name, section.Key, StringComparison.OrdinalIgnoreCase));
+            if (known.Name is null)
+            {
+                yield return $"{section.Key}: unknown section (known: {string.Join(", ", Sections.Select(static s => s.Name))})";
+            }
+            else if (known.Type is not null)
+            {
+                foreach (var error in UnknownKeys(section, known.Type))
+                {
+                    yield return error;
+                }
+            }
+        }
+
+        foreach (var line in root.GetSection("Lines").GetChildren())
+        {
+            foreach (var key in line.GetChildren().Select(static c => c.Key).Where(static k => !k.Equals("Id", StringComparison.OrdinalIgnoreCase) && !k.Equals("Cameras", StringComparison.OrdinalIgnoreCase)))
+            {
+                yield return $"{line.Path}:{key}: unknown setting (known: Id, Cameras)";
+            }
+
+            foreach (var camera in line.GetSection("Cameras").GetChildren())
+            {
+                foreach (var error in UnknownKeys(camera, typeof(CameraOptions)))
+                {
+                    yield return error;
+                }
+            }
+        }
+    }
+
+    /// <summary>Keys under <paramref name="section"/> that <paramref name="type"/> has no settable property for, nested records included.</summary>
+    private static IEnumerable<string> UnknownKeys(IConfigurationSection section, Type type)
+    {
+        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(static p => p.SetMethod is not null).ToArray();
+        foreach (var child in section.GetChildren())
+        {
+            var property = properties.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
+            if (property is null)
+            {
+                yield return $"{child.Path}: unknown setting (known: {string.Join(", ", properties.Select(static p => p.Name))})";
+                continue;
+            }
+
+            var nested = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (nested.IsClass && nested != typeof(string) && !nested.IsArray)
+            {
+                foreach (var error in UnknownKeys(child, nested))
+                {
+                    yield return error;
+                }
+            }
+        }
+    }
+
+    /// <summary>Http:Token written in a configuration file: refused, the token comes from the environment or Http:TokenFile.</summary>
+    private static IEnumerable<string> TokenInFiles(IConfigurationRoot root) =>
+        root.Providers
+            .Where(static p => p is not Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationProvider and not Microsoft.Extensions.Configuration.Memory.MemoryConfigurationProvider)
+            .Any(static p => p.TryGet("Http:Token", out var value) && !string.IsNullOrEmpty(value))
+            ? ["Http:Token must not be written in a configuration file: give it in the environment (STREAMANOMALY__HTTP__TOKEN) or name a file that holds it (Http:TokenFile)"]
+            : [];
+
+    /// <summary>A binding failure as one line naming the key and the type it needs (the binder's inner error names neither).</summary>
+    private static string Explain(Exception e, IConfiguration root)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(e.Message, "at '(?<key>[^']+)' to type '(?<type>[^']+)'");
+        if (!match.Success)
+        {
+            return e.GetBaseException().Message;
+        }
+
+        var key = match.Groups["key"].Value;
+        var type = match.Groups["type"].Value;
+        var expected = type switch
+        {
+            "System.Int32" or "System.Int64" => "an integer",
+            "System.Double" => "a number",
+            "System.Boolean" => "true or false",
+            "System.TimeSpan" => "a duration such as 00:00:05",
+            _ when type.StartsWith("System.Nullable`1[[System.TimeSpan", StringComparison.Ordinal) => "a duration such as 00:00:05",
+            _ => $"a {type[(type.LastIndexOf('.') + 1)..]}",
+        };
+        return $"{key} must be {expected}, got '{root[key]}'";
+    }
+
     private static T Bind<T>(IConfiguration root, string section)
         where T : class
     {
@@ -279,9 +450,11 @@ public sealed record PlantSettings
     }
 }
 
-/// <summary>Configuration refused at start; the message lists every problem, each naming its key.</summary>
+/// <summary>Configuration refused at start; the message names the key of every problem: one line for one problem, else a line each.</summary>
 public sealed class InvalidConfigurationException(IReadOnlyList<string> errors)
-    : Exception("invalid configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(static e => "  " + e)))
+    : Exception(errors.Count == 1
+        ? $"invalid configuration: {errors[0]}"
+        : "invalid configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(static e => "  " + e)))
 {
     public IReadOnlyList<string> Errors { get; } = errors;
 }

@@ -53,6 +53,7 @@ public sealed class Clip : ILabelledClip
         }
         else if (File.Exists(mediaPath) && ClipLayout.IsVideo(mediaPath))
         {
+            FileKinds.EnsureRegularOrMissing(mediaPath);
             name = Path.GetFileNameWithoutExtension(mediaPath);
         }
         else
@@ -86,7 +87,9 @@ public sealed class Clip : ILabelledClip
 
     /// <summary>
     /// Decodes the frames in order, lazily. Throws <see cref="InvalidDataFileException"/> naming the
-    /// file for unreadable media, a corrupt image, or a frame whose size differs from frame 0.
+    /// file for unreadable media, a corrupt image, a frame whose size differs from frame 0, or a
+    /// labelled video that decodes to another number of frames than its labels (a truncated file
+    /// whose container still declares the full count), once the last frame was read.
     /// </summary>
     public IEnumerable<Frame> ReadFrames() => IsImageFolder ? ReadImageFolder() : ReadVideo();
 
@@ -211,6 +214,11 @@ public sealed class Clip : ILabelledClip
         {
             throw new InvalidDataFileException(MediaPath, "no decodable frames (corrupt or unsupported video)");
         }
+
+        if (Labels is not null && index != Labels.Count)
+        {
+            throw new InvalidDataFileException(MediaPath, $"only {index} frames decode but its labels list {Labels.Count} (a truncated or damaged video)");
+        }
     }
 
     private VideoCapture OpenCapture()
@@ -219,6 +227,8 @@ public sealed class Clip : ILabelledClip
         {
             throw new InvalidDataFileException(MediaPath, "video file not found");
         }
+
+        FileKinds.EnsureRegularOrMissing(MediaPath);
 
         var capture = new VideoCapture(MediaPath, VideoCaptureAPIs.FFMPEG);
         if (!capture.IsOpened())

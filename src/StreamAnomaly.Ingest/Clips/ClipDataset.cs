@@ -6,6 +6,7 @@ namespace StreamAnomaly.Ingest.Clips;
 /// A folder of clips in the interchange format (see <see cref="Clip"/>). Non-recursive: every video
 /// file and every sub-folder holding at least one image is a clip, except <c>*.masks</c> folders and
 /// names starting with '.' (temporary files of <see cref="ClipWriter"/>); other files are ignored.
+/// A FIFO, socket or device in the folder is refused by name: opening one would block or never end.
 /// </summary>
 public static class ClipDataset
 {
@@ -34,8 +35,14 @@ public static class ClipDataset
                 continue;
             }
 
+            var kind = FileKinds.Of(path);
+            if (kind is not (FileKind.Regular or FileKind.Directory or FileKind.Missing))
+            {
+                throw FileKinds.NotRegular(path, kind);
+            }
+
             string name;
-            if (Directory.Exists(path))
+            if (kind == FileKind.Directory)
             {
                 if (fileName.EndsWith(ClipLayout.MasksSuffix, StringComparison.Ordinal) || ClipLayout.ImageFiles(path).Length == 0)
                 {

@@ -24,13 +24,24 @@ internal static class ClipLayout
     /// <summary>Per-frame mask file name: six-digit zero-padded frame index, e.g. <c>000042.png</c>.</summary>
     public static string FrameFileName(int frame) => frame.ToString("D6", System.Globalization.CultureInfo.InvariantCulture) + ".png";
 
-    /// <summary>Image files of an image-folder clip, sorted by file name (ordinal).</summary>
-    public static string[] ImageFiles(string folder) =>
-        Directory.EnumerateFiles(folder)
+    /// <summary>
+    /// Image files of an image-folder clip, sorted by file name (ordinal); an image name that is a
+    /// FIFO, socket or device is an <see cref="StreamAnomaly.Core.Data.InvalidDataFileException"/> naming it.
+    /// </summary>
+    public static string[] ImageFiles(string folder)
+    {
+        var files = Directory.EnumerateFiles(folder)
             .Where(IsImage)
             .Where(static f => !Path.GetFileName(f).StartsWith('.'))
             .OrderBy(static f => Path.GetFileName(f), StringComparer.Ordinal)
             .ToArray();
+        foreach (var file in files)
+        {
+            StreamAnomaly.Core.Data.FileKinds.EnsureRegularOrMissing(file);
+        }
+
+        return files;
+    }
 
     /// <summary>A mask kind is a folder name: letters, digits, '-', '_', '+'.</summary>
     public static bool IsValidKind(string kind) =>

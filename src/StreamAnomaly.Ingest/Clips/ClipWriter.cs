@@ -16,7 +16,7 @@ public enum ClipStorage
 
 /// <summary>
 /// Writes one clip in the interchange format. Everything goes to a hidden staging folder
-/// <c>FOLDER/.CLIP.writing/</c>; <see cref="Complete"/> moves the masks, the media and finally the
+/// <c>FOLDER/.CLIP.writing-RANDOM/</c> (a new folder, so nothing planted there is written through); <see cref="Complete"/> moves the masks, the media and finally the
 /// labels to their final names, so readers never see a half-written clip under a final name.
 /// <see cref="Dispose"/> without <see cref="Complete"/> deletes the staging folder.
 /// Masks are stored only for frames where they are non-empty; a kind's folder exists as soon as
@@ -75,12 +75,7 @@ public sealed class ClipWriter : IDisposable
         }
 
         Directory.CreateDirectory(_folder);
-        _staging = Path.Combine(_folder, $".{name}.writing");
-        if (Directory.Exists(_staging))
-        {
-            Directory.Delete(_staging, recursive: true);
-        }
-
+        _staging = Path.Combine(_folder, $".{name}.writing-{Guid.NewGuid():N}");
         Directory.CreateDirectory(_staging);
     }
 

@@ -186,6 +186,7 @@ public static class ImageCodec
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         limits ??= ImageLimits.Default;
+        FileKinds.EnsureRegularOrMissing(path);
         var file = new FileInfo(path);
         if (!file.Exists)
         {

@@ -34,6 +34,7 @@ public static class LabelsCsv
     public static IReadOnlyList<FrameLabel> Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        FileKinds.EnsureRegularOrMissing(path);
         if (!File.Exists(path))
         {
             throw new InvalidDataFileException(path, "labels file not found");

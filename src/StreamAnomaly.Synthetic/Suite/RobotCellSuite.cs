@@ -36,10 +36,14 @@ public static class RobotCellSuite
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(outDir);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.FrameSize, 16);
-        if (!double.IsFinite(options.Fps) || options.Fps <= 0)
+        if (options.FrameSize is < RobotCellSuiteOptions.MinFrameSize or > RobotCellSuiteOptions.MaxFrameSize)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Fps, "fps must be finite and > 0");
+            throw new ArgumentException($"frame size must be in {RobotCellSuiteOptions.MinFrameSize} .. {RobotCellSuiteOptions.MaxFrameSize} px, got {options.FrameSize}");
+        }
+
+        if (!(options.Fps > 0 && options.Fps <= RobotCellSuiteOptions.MaxFps))
+        {
+            throw new ArgumentException($"fps must be in (0, {RobotCellSuiteOptions.MaxFps}], got {options.Fps}");
         }
 
         options.EffectiveCounts.Validate();
@@ -56,11 +60,9 @@ public static class RobotCellSuite
 
         var parent = Path.GetDirectoryName(outDir) ?? ".";
         Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(outDir)}.partial");
-        if (Directory.Exists(staging))
-        {
-            Directory.Delete(staging, recursive: true);
-        }
+
+        // A new folder of a random name: nothing planted beside the output is written through or deleted.
+        var staging = Path.Combine(parent, $".{Path.GetFileName(outDir)}.partial-{Guid.NewGuid():N}");
 
         try
         {

@@ -57,8 +57,8 @@ public sealed record SuiteCounts(
 
 /// <summary>Options of <see cref="RobotCellSuite.Generate"/>.</summary>
 /// <param name="Seed">Suite seed; every clip's seed derives from it.</param>
-/// <param name="FrameSize">Square frame side in pixels (&gt;= 16).</param>
-/// <param name="Fps">Frames per second (&gt; 0); the scene is continuous in time, so any rate works.</param>
+/// <param name="FrameSize">Square frame side in pixels, <see cref="MinFrameSize"/> .. <see cref="MaxFrameSize"/>.</param>
+/// <param name="Fps">Frames per second, (0, <see cref="MaxFps"/>]; the scene is continuous in time, so any rate works.</param>
 /// <param name="Scale">Preset counts, used unless <paramref name="Counts"/> is given.</param>
 /// <param name="Counts">Explicit counts overriding <paramref name="Scale"/>.</param>
 /// <param name="Seed002Kinds">Anomaly kinds of the s002 clips; null = all kinds.</param>
@@ -72,6 +72,19 @@ public sealed record RobotCellSuiteOptions(
     IReadOnlyList<AnomalyKind>? Seed002Kinds = null,
     bool FarWalkway = false)
 {
+    /// <summary>Smallest frame side: the detectors' inputs start at 16 px.</summary>
+    public const int MinFrameSize = 16;
+
+    /// <summary>
+    /// Largest frame side: 1024 px is four times the papers' footage (256 px) and the largest
+    /// input the detectors take; a full suite at that size is already about 23,000 frames of
+    /// 3 MB each to render, so a larger request is a typo, not a benchmark.
+    /// </summary>
+    public const int MaxFrameSize = 1024;
+
+    /// <summary>Highest frame rate: the papers' cameras film at 5-30 fps; 60 keeps a mistyped rate from writing millions of frames.</summary>
+    public const double MaxFps = 60;
+
     /// <summary>The counts in effect.</summary>
     public SuiteCounts EffectiveCounts => Counts ?? (Scale == SuiteScale.Full ? SuiteCounts.Full : SuiteCounts.Small);
 }

@@ -69,20 +69,21 @@ public static class DetectorCatalog
             DetectorOptionsJson.ToJson(detector.Options),
             detector.Variants.Where(calibrations.ContainsKey).ToDictionary(v => v, v => calibrations[v]),
             training,
-            ModelBundle.Hash(weights),
             detector.ExportState());
         return new ModelBundle(manifest, weights);
     }
 
     /// <summary>
-    /// Loads a bundle file and rebuilds its detector on <paramref name="device"/>. Throws
-    /// <see cref="InvalidDataFileException"/> for a missing, corrupted or foreign bundle.
+    /// Loads a bundle file and rebuilds its detector on <paramref name="device"/>; with
+    /// <paramref name="key"/>, only a bundle that key signed. Throws
+    /// <see cref="InvalidDataFileException"/> for a missing, corrupted, unsigned or foreign bundle.
     /// </summary>
-    public static LoadedDetector Load(string path, Device device) => Load(ModelBundle.Load(path), path, device);
+    public static LoadedDetector Load(string path, Device device, BundleKey? key = null) => Load(ModelBundle.Load(path, key), path, device);
 
     /// <summary>
     /// Rebuilds the detector of an already read (possibly edited) <paramref name="bundle"/>;
-    /// <paramref name="path"/> names it in errors.
+    /// <paramref name="path"/> names it in errors. The options are validated against their limits
+    /// before any network is built, so a manifest cannot make this allocate more than they allow.
     /// </summary>
     public static LoadedDetector Load(ModelBundle bundle, string path, Device device)
     {

@@ -34,10 +34,10 @@ public sealed class DetectorFrameScorer : IFrameScorer
         Calibration = calibration;
     }
 
-    /// <summary>Loads a bundle (any detector kind) onto <paramref name="device"/>.</summary>
-    public static DetectorFrameScorer Load(string bundlePath, TorchSharp.torch.Device device, int gridSize = 16)
+    /// <summary>Loads a bundle (any detector kind) onto <paramref name="device"/>; with <paramref name="key"/>, only one that key signed.</summary>
+    public static DetectorFrameScorer Load(string bundlePath, TorchSharp.torch.Device device, int gridSize = 16, Core.Bundles.BundleKey? key = null)
     {
-        var loaded = DetectorCatalog.Load(bundlePath, device);
+        var loaded = DetectorCatalog.Load(bundlePath, device, key);
         return new DetectorFrameScorer(loaded.Detector, loaded.Calibration, gridSize);
     }
 

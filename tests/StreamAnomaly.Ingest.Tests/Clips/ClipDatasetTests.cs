@@ -251,6 +251,60 @@ public sealed class ClipDatasetTests : IDisposable
         Assert.Contains("single-channel", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_fifo_named_like_a_video_is_refused_by_name_instead_of_blocking()
+    {
+        WriteClip("a", 2, ClipStorage.MjpgAvi);
+        var fifo = _temp.Combine("b.avi");
+        SpecialFiles.Fifo(fifo);
+
+        var ex = await Assert.ThrowsAsync<InvalidDataFileException>(() => Task.Run(() => ClipDataset.Open(_temp.Path, requireLabels: false)).WaitAsync(TimeSpan.FromSeconds(20)));
+
+        Assert.Equal($"{fifo}: is a FIFO (named pipe), not a regular file; refusing to read it", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_fifo_among_the_images_of_a_folder_clip_is_refused_by_name_instead_of_blocking()
+    {
+        WriteClip("a", 2, ClipStorage.PngFolder);
+        var fifo = _temp.Combine("a", "000002.png");
+        SpecialFiles.Fifo(fifo);
+
+        var ex = await Assert.ThrowsAsync<InvalidDataFileException>(() => Task.Run(() => ClipDataset.Open(_temp.Path, requireLabels: false)[0].ReadFrames().ToList()).WaitAsync(TimeSpan.FromSeconds(20)));
+
+        Assert.Equal(fifo, ex.Path);
+    }
+
+    [Fact]
+    public async Task A_fifo_in_place_of_a_mask_is_refused_by_name_instead_of_blocking()
+    {
+        WriteClip("a", 1, ClipStorage.MjpgAvi);
+        Directory.CreateDirectory(_temp.Combine("a.masks", "person"));
+        var fifo = _temp.Combine("a.masks", "person", "000000.png");
+        SpecialFiles.Fifo(fifo);
+        var clip = Assert.Single(ClipDataset.Open(_temp.Path, requireLabels: true));
+
+        var ex = await Assert.ThrowsAsync<InvalidDataFileException>(() => Task.Run(() => clip.ReadMask("person", 0)).WaitAsync(TimeSpan.FromSeconds(20)));
+
+        Assert.Equal(fifo, ex.Path);
+    }
+
+    [Fact]
+    public void ReadFrames_of_a_truncated_video_that_still_declares_every_frame_throws_naming_it()
+    {
+        WriteClip("a", 36, ClipStorage.MjpgAvi);
+        var video = _temp.Combine("a.avi");
+        var bytes = File.ReadAllBytes(video);
+        File.WriteAllBytes(video, bytes[..(bytes.Length * 2 / 5)]);
+        var clip = Assert.Single(ClipDataset.Open(_temp.Path, requireLabels: true));
+        Assert.Equal(36, clip.CountFrames());
+
+        var ex = Assert.Throws<InvalidDataFileException>(() => clip.ReadFrames().ToList());
+
+        Assert.Equal(video, ex.Path);
+        Assert.Matches("only [0-9]+ frames decode but its labels list 36", ex.Message);
+    }
+
     private void WriteClip(string name, int frames, ClipStorage storage)
     {
         using var writer = new ClipWriter(_temp.Path, name, fps: 5, storage);

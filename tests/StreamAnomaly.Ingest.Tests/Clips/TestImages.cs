@@ -88,3 +88,19 @@ internal sealed class TempFolder : IDisposable
         }
     }
 }
+
+/// <summary>Special files for the tests of what must never be opened.</summary>
+internal static class SpecialFiles
+{
+    /// <summary>Creates a FIFO (named pipe) at <paramref name="path"/>: opening it for reading blocks until a writer comes.</summary>
+    public static void Fifo(string path)
+    {
+        if (MakeFifo(path, 0x1B6) != 0)
+        {
+            throw new IOException($"mkfifo {path} failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, uint mode);
+}

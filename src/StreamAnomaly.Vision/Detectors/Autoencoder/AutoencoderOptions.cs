@@ -12,7 +12,7 @@ public sealed record AutoencoderOptions : DetectorOptions
     public int Size { get; init; } = 128;
 
     [Description("Channels of the first convolution (the widest is 4x this)")]
-    [Range(1, 1024, ErrorMessage = Between)]
+    [Range(1, 256, ErrorMessage = Between)]
     public int Width { get; init; } = 32;
 
     [Description("Floats in the fully-connected bottleneck (512 = 2 KB)")]
@@ -49,6 +49,12 @@ public sealed record AutoencoderOptions : DetectorOptions
         if (Peak > Size)
         {
             yield return Fail(nameof(Peak), $"window {Peak} must fit the input ({Size} px)");
+        }
+
+        // The bottleneck: the last convolution's 2 x width channels on a (size / 16)^2 grid, to code floats.
+        if (LayerLimit(nameof(Code), "bottleneck", 2L * Width * (Size / 16) * (Size / 16) * Code) is { } tooLarge)
+        {
+            yield return tooLarge;
         }
     }
 }

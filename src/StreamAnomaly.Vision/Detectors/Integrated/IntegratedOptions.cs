@@ -45,11 +45,11 @@ public sealed record IntegratedOptions : DetectorOptions
     public int Code { get; init; } = 512;
 
     [Description("Base channel count w of the reconstruction decoder (stages 4w..w)")]
-    [Range(1, 1024, ErrorMessage = Between)]
+    [Range(1, 256, ErrorMessage = Between)]
     public int DecoderWidth { get; init; } = 32;
 
     [Description("Channels after the reconstruction head's 1x1 squeeze")]
-    [Range(1, 4096, ErrorMessage = Between)]
+    [Range(1, 1024, ErrorMessage = Between)]
     public int SqueezeChannels { get; init; } = 64;
 
     [Description("Prototype masks k of the segmentation head (YOLACT: 32)")]
@@ -203,6 +203,13 @@ public sealed record IntegratedOptions : DetectorOptions
         if (Peak > Size)
         {
             yield return Fail(nameof(Peak), $"window {Peak} must fit the input ({Size} px)");
+        }
+
+        // The reconstruction head's bottleneck: squeezed channels (or 4 x decoder width) on a (size / 32)^2 grid, to code floats.
+        long cells = (Size / 32) * (Size / 32);
+        if (LayerLimit(nameof(Code), "reconstruction bottleneck", Math.Max(SqueezeChannels, 4L * DecoderWidth) * cells * Code) is { } tooLarge)
+        {
+            yield return tooLarge;
         }
     }
 }

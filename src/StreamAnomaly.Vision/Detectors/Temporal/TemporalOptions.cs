@@ -22,11 +22,11 @@ public sealed record TemporalOptions : DetectorOptions
     public int Partitions { get; init; } = 4;
 
     [Description("Channels of the ConvLSTM autoencoder's first convolution")]
-    [Range(1, 1024, ErrorMessage = Between)]
+    [Range(1, 256, ErrorMessage = Between)]
     public int AutoencoderWidth { get; init; } = 32;
 
     [Description("Channels of the ConvLSTM state")]
-    [Range(1, 1024, ErrorMessage = Between)]
+    [Range(1, 512, ErrorMessage = Between)]
     public int AutoencoderHidden { get; init; } = 64;
 
     [Description("Floats in the ConvLSTM autoencoder's fully-connected bottleneck")]
@@ -101,6 +101,13 @@ public sealed record TemporalOptions : DetectorOptions
         if (Peak > Size)
         {
             yield return Fail(nameof(Peak), $"window {Peak} must fit the input ({Size} px)");
+        }
+
+        // The bottleneck: the ConvLSTM state (or the decoder's 2 x width channels) on a (size / 16)^2 grid, to code floats.
+        long cells = (Size / 16) * (Size / 16);
+        if (LayerLimit(nameof(AutoencoderCode), "bottleneck", Math.Max(AutoencoderHidden, 2L * AutoencoderWidth) * cells * AutoencoderCode) is { } tooLarge)
+        {
+            yield return tooLarge;
         }
     }
 }

@@ -137,6 +137,19 @@ public sealed class AutoencoderDetectorTests(TrainedAutoencoderFixture fixture) 
     }
 
     [Fact]
+    public void A_bundle_whose_options_ask_for_a_huge_bottleneck_is_refused_before_a_network_is_built()
+    {
+        var bundle = DetectorCatalog.CreateBundle(fixture.Detector, Calibrations(new ScoreCalibration(5, 1, 9, 99)), new Dictionary<string, string>(), DateTimeOffset.UnixEpoch);
+        var options = bundle.Manifest.Options.DeepClone().AsObject();
+        (options["size"], options["width"], options["code"]) = (1024, 256, 65536);
+        var huge = bundle with { Manifest = bundle.Manifest with { Options = options } };
+
+        var error = Assert.Throws<InvalidDataFileException>(() => DetectorCatalog.Load(huge, "huge.sabundle", CPU));
+
+        Assert.StartsWith("huge.sabundle: corrupted model bundle (option 'code': the bottleneck would hold 137,438,953,472 parameters", error.Message);
+    }
+
+    [Fact]
     public void A_bundle_for_an_unknown_detector_is_rejected()
     {
         var path = Path.Combine(Path.GetTempPath(), $"ae-{Guid.NewGuid():N}.sabundle");
