@@ -47,9 +47,17 @@ internal static class DetectorArguments
     /// <summary>The clips of <paramref name="folder"/> (interchange format; labels optional).</summary>
     public static IReadOnlyList<ILabelledClip> Clips(string folder) => ClipDataset.Open(folder, requireLabels: false);
 
-    /// <summary>The validation folder: <paramref name="given"/>, else the data folder's sibling <c>val/</c>; an error naming <paramref name="option"/> when neither exists.</summary>
+    /// <summary>
+    /// The validation folder: <paramref name="given"/>, else the data folder's sibling <c>val/</c>; an error naming
+    /// <paramref name="option"/> when neither exists. A missing <paramref name="data"/> folder is named first.
+    /// </summary>
     public static string ValidationFolder(string data, string? given, string option = "--val")
     {
+        if (!Directory.Exists(data))
+        {
+            throw new InvalidDataFileException(data, "clip folder not found");
+        }
+
         if (given is not null)
         {
             return given;
