@@ -1,3 +1,4 @@
+using StreamAnomaly.Cli.Commands;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Ingest.Clips;
@@ -44,6 +45,21 @@ public sealed class CliFixture : IDisposable
         return new Frame(size, size, bgr);
     }
 
+    /// <summary>The pixels <see cref="Scene"/> paints the square on (none for a frame without it).</summary>
+    private static BinaryMask SquareMask(int size, bool square)
+    {
+        var data = new bool[size * size];
+        for (var y = 0; y < size && square; y++)
+        {
+            for (var x = 0; x < size; x++)
+            {
+                data[(y * size) + x] = x is >= 12 and < 24 && y is >= 8 and < 20;
+            }
+        }
+
+        return new BinaryMask(size, size, data);
+    }
+
     private static void WriteClips(string folder, bool anomalous, int clips, int frames, int seed)
     {
         Directory.CreateDirectory(folder);
@@ -53,7 +69,9 @@ public sealed class CliFixture : IDisposable
             for (var f = 0; f < frames; f++)
             {
                 var isAnomalous = anomalous && f % 2 == 1;
-                writer.Append(Scene(48, seed + (c * 1000) + f, isAnomalous), new FrameLabel(f, isAnomalous ? 1 : 0, isAnomalous ? "square" : "background"));
+                var label = new FrameLabel(f, isAnomalous ? 1 : 0, isAnomalous ? "square" : "background");
+                var masks = anomalous ? new Dictionary<string, BinaryMask> { [EvalWorkflow.AnomalyMask] = SquareMask(48, isAnomalous) } : null;
+                writer.Append(Scene(48, seed + (c * 1000) + f, isAnomalous), label, masks);
             }
 
             writer.Complete();

@@ -105,6 +105,21 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     }
 
     [Fact]
+    public async Task Eval_reports_pixel_auroc_pro_and_each_categorys_pixel_auroc_from_the_anomaly_masks()
+    {
+        var report = fixture.PathOf("report-pixels");
+        Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", await TrainedBundle(), "--data", fixture.Data("test"), "--out", report], Clock));
+
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "metrics.json")));
+        var pixelAuroc = metrics.RootElement.GetProperty("pixelAuroc").GetDouble();
+        Assert.InRange(pixelAuroc, 0.5, 1.0); // the square is the brightest residual
+        Assert.InRange(metrics.RootElement.GetProperty("pro").GetDouble(), 0.0, 1.0);
+        var category = Assert.Single(metrics.RootElement.GetProperty("categoryPixelAurocs").EnumerateObject());
+        Assert.Equal("square", category.Name);
+        Assert.Equal(pixelAuroc, category.Value.GetDouble(), 12); // the only category: its pixels and every normal frame's are all the pixels
+    }
+
+    [Fact]
     public async Task Training_an_unknown_detector_fails_with_one_line_and_no_bundle()
     {
         var (code, error) = await ConsoleCapture.Run(["train", "--detector", "oracle", "--data", fixture.Data("train"), "--out", fixture.PathOf("x.sabundle")]);

@@ -81,7 +81,8 @@ internal static class EvalWorkflow
                     rows[c]?.AddRange(scores.Select((s, i) => new ScoredFrame(clip.Name, i, s.RawScore, calibration.Normalize(s.RawScore), clip.Labels![i].Label, clip.Labels[i].Category)));
                     for (var i = 0; i < scores.Count && anomaly is not null; i++)
                     {
-                        maps[c]!.Add(scores[i].Residual, anomaly[i]);
+                        var label = clip.Labels![i];
+                        maps[c]!.Add(scores[i].Residual, anomaly[i], label.IsAnomalous ? label.Category : null);
                     }
                 }
 
@@ -102,6 +103,7 @@ internal static class EvalWorkflow
                 {
                     PixelAuroc = pixels[c]?.Auroc(),
                     Pro = pixels[c]?.Pro(),
+                    CategoryPixelAurocs = pixels[c]?.CategoryAurocs() ?? new Dictionary<string, double?>(),
                 });
             }
             else
