@@ -340,7 +340,8 @@ public sealed partial class DeploymentTests
     }
 
     /// <summary>
-    /// Every settings key (Section:Key, case-insensitive): the keys of config/appsettings.json and
+    /// Every settings key (Section:Key, and Section:Record:Key of a nested record such as
+    /// Kafka:Security; case-insensitive): the keys of config/appsettings.json and
     /// the settable properties of <see cref="PlantSettings"/>' sections (Node:SeedNodes and
     /// Worker:Bundles have no default in the file).
     /// </summary>
@@ -362,6 +363,13 @@ public sealed partial class DeploymentTests
             foreach (var key in section.PropertyType.GetProperties().Where(p => p.SetMethod is not null))
             {
                 reflected.Add($"{section.Name}:{key.Name}");
+                if (key.PropertyType.IsClass && key.PropertyType != typeof(string) && !key.PropertyType.IsArray)
+                {
+                    foreach (var nested in key.PropertyType.GetProperties().Where(p => p.SetMethod is not null))
+                    {
+                        reflected.Add($"{section.Name}:{key.Name}:{nested.Name}"); // e.g. Kafka:Security:Protocol
+                    }
+                }
             }
         }
 

@@ -130,6 +130,37 @@ public sealed class SettingsTests : IDisposable
     }
 
     [Fact]
+    public void Kafka_security_binds_from_a_file_with_its_secrets_named_by_file()
+    {
+        var password = File("s3cret");
+        var settings = PlantSettings.Load(File($$"""
+            { "Kafka": { "BootstrapServers": "kafka-0:9093", "Security": { "Protocol": "sasl_ssl", "SaslMechanism": "SCRAM-SHA-512", "Username": "plant", "PasswordFile": "{{password}}" } } }
+            """));
+        var security = settings.Kafka.Security;
+        Assert.Equal(("sasl_ssl", "SCRAM-SHA-512", "plant", password), (security.Protocol, security.SaslMechanism, security.Username, security.PasswordFile));
+    }
+
+    [Theory]
+    [InlineData("Password", "Kafka:Security:PasswordFile or Kafka:Security:PasswordEnvironmentVariable")]
+    [InlineData("KeyPassword", "Kafka:Security:KeyPasswordFile")]
+    [InlineData("OAuthClientSecret", "Kafka:Security:OAuthClientSecretFile")]
+    public void A_kafka_secret_written_in_configuration_is_refused_naming_the_key_to_use(string key, string instead)
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File($$"""{ "Kafka": { "Security": { "{{key}}": "hunter2" } } }""")));
+        Assert.Equal($"Kafka:Security:{key} must not hold the secret itself (configuration files get checked in and printed): use {instead}", Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public void A_kafka_sasl_mechanism_without_a_sasl_protocol_stops_the_node_naming_the_key()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(overrides: new Dictionary<string, string?>
+        {
+            ["Kafka:BootstrapServers"] = "kafka-0:9093", ["Kafka:Security:Protocol"] = "ssl", ["Kafka:Security:SaslMechanism"] = "PLAIN",
+        }));
+        Assert.Contains("Kafka:Security:SaslMechanism PLAIN needs Kafka:Security:Protocol sasl_plaintext or sasl_ssl, got 'ssl'", error.Errors);
+    }
+
+    [Fact]
     public void A_token_from_the_environment_is_taken()
     {
         var settings = PlantSettings.Load(overrides: new Dictionary<string, string?> { ["Http:Listen"] = "0.0.0.0:9464", ["Http:Token"] = "0123456789abcdef0123" });

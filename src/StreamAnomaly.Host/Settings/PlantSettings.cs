@@ -149,7 +149,9 @@ public sealed record PlantSettings
             throw new InvalidConfigurationException([$"{file ?? "configuration"}: {e.GetBaseException().Message}"]);
         }
 
-        var unknown = UnknownKeys(root).ToList();
+        var inline = InlineSecrets(root).ToList();
+        var unknown = UnknownKeys(root).Where(e => !inline.Any(i => e.StartsWith(i.Key + ":", StringComparison.OrdinalIgnoreCase))).ToList();
+        unknown.AddRange(inline.Select(static i => i.Error));
         unknown.AddRange(TokenInFiles(root));
         if (unknown.Count > 0)
         {
@@ -380,6 +382,15 @@ public sealed record PlantSettings
             .Any(static p => p.TryGet("Http:Token", out var value) && !string.IsNullOrEmpty(value))
             ? ["Http:Token must not be written in a configuration file: give it in the environment (STREAMANOMALY__HTTP__TOKEN) or name a file that holds it (Http:TokenFile)"]
             : [];
+
+    /// <summary>
+    /// Kafka secrets written as values (<see cref="KafkaSecurityOptions.InlineSecretKeys"/>), in a
+    /// file or the environment alike: refused, naming the key that points at a file instead.
+    /// </summary>
+    private static IEnumerable<(string Key, string Error)> InlineSecrets(IConfiguration root) =>
+        KafkaSecurityOptions.InlineSecretKeys
+            .Where(k => root.GetSection(k.Key) is { } section && (section.Value is not null || section.GetChildren().Any()))
+            .Select(static k => (k.Key, $"{k.Key} must not hold the secret itself (configuration files get checked in and printed): use {k.Instead}"));
 
     /// <summary>A binding failure as one line naming the key and the type it needs (the binder's inner error names neither).</summary>
     private static string Explain(Exception e, IConfiguration root)
