@@ -105,7 +105,7 @@ public sealed class SettingsTests : IDisposable
     public void An_unknown_section_is_refused_naming_it()
     {
         var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Workers": { "Device": "cuda" } }""")));
-        Assert.Equal("Workers: unknown section (known: Node, Kafka, Http, Worker, Aggregation, Lines)", Assert.Single(error.Errors));
+        Assert.Equal("Workers: unknown section (known: Node, Cluster, Kafka, Http, Worker, Aggregation, Lines)", Assert.Single(error.Errors));
     }
 
     [Fact]
@@ -158,6 +158,27 @@ public sealed class SettingsTests : IDisposable
             ["Kafka:BootstrapServers"] = "kafka-0:9093", ["Kafka:Security:Protocol"] = "ssl", ["Kafka:Security:SaslMechanism"] = "PLAIN",
         }));
         Assert.Contains("Kafka:Security:SaslMechanism PLAIN needs Kafka:Security:Protocol sasl_plaintext or sasl_ssl, got 'ssl'", error.Errors);
+    }
+
+    [Fact]
+    public void A_node_reachable_from_other_machines_without_cluster_tls_stops_naming_the_keys()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(overrides: new Dictionary<string, string?> { ["Node:Host"] = "10.0.0.5" }));
+        Assert.Equal("Node:Host 10.0.0.5 is reachable from other machines, so cluster traffic needs TLS: set Cluster:CertificateFile (a PKCS#12 file with its key) or Cluster:AllowPlaintext=true", Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public void Cluster_plaintext_beyond_loopback_is_taken_when_explicitly_allowed()
+    {
+        var settings = PlantSettings.Load(overrides: new Dictionary<string, string?> { ["Node:Host"] = "10.0.0.5", ["Cluster:AllowPlaintext"] = "true" });
+        Assert.True(settings.Cluster.AllowPlaintext);
+    }
+
+    [Fact]
+    public void A_cluster_certificate_password_written_in_configuration_is_refused_naming_the_key_to_use()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Cluster": { "CertificatePassword": "hunter2" } }""")));
+        Assert.Equal("Cluster:CertificatePassword must not hold the secret itself (configuration files get checked in and printed): use Cluster:CertificatePasswordFile or Cluster:CertificatePasswordEnvironmentVariable", Assert.Single(error.Errors));
     }
 
     [Fact]

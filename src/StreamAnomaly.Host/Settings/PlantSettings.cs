@@ -98,6 +98,9 @@ public sealed record PlantSettings
 
     public NodeOptions Node { get; init; } = NodeOptions.SingleNode;
 
+    /// <summary>Protection of cluster traffic: TLS with pinned certificates, or plaintext where allowed.</summary>
+    public ClusterSecurityOptions Cluster { get; init; } = new();
+
     public KafkaOptions Kafka { get; init; } = new();
 
     public HttpSettings Http { get; init; } = new();
@@ -164,6 +167,7 @@ public sealed record PlantSettings
             settings = new PlantSettings
             {
                 Node = BindNode(root.GetSection("Node")),
+                Cluster = Bind<ClusterSecurityOptions>(root, ClusterSecurityOptions.SectionName),
                 Kafka = Bind<KafkaOptions>(root, KafkaOptions.SectionName),
                 Http = Bind<HttpSettings>(root, "Http"),
                 Worker = Bind<WorkerConfig>(root, "Worker"),
@@ -192,6 +196,7 @@ public sealed record PlantSettings
     {
         var errors = new List<string>();
         errors.AddRange(Node.Validate());
+        errors.AddRange(Cluster.Validate(Node));
         errors.AddRange(Kafka.Validate());
         errors.AddRange(Aggregation.Validate());
         errors.AddRange(Worker.Batching.Validate());
@@ -311,7 +316,7 @@ public sealed record PlantSettings
     /// <summary>The sections a configuration may have, each with the record it binds to (null: bound by hand).</summary>
     private static readonly (string Name, Type? Type)[] Sections =
     [
-        ("Node", null), (KafkaOptions.SectionName, typeof(KafkaOptions)), ("Http", typeof(HttpSettings)),
+        ("Node", null), (ClusterSecurityOptions.SectionName, typeof(ClusterSecurityOptions)), (KafkaOptions.SectionName, typeof(KafkaOptions)), ("Http", typeof(HttpSettings)),
         ("Worker", typeof(WorkerConfig)), ("Aggregation", typeof(AggregationOptions)), ("Lines", null),
     ];
 
@@ -383,12 +388,19 @@ public sealed record PlantSettings
             ? ["Http:Token must not be written in a configuration file: give it in the environment (STREAMANOMALY__HTTP__TOKEN) or name a file that holds it (Http:TokenFile)"]
             : [];
 
+    /// <summary>Keys that would hold a secret's value, and the settings to use instead.</summary>
+    private static readonly (string Key, string Instead)[] InlineSecretKeys =
+    [
+        .. KafkaSecurityOptions.InlineSecretKeys,
+        ($"{ClusterSecurityOptions.SectionName}:CertificatePassword", $"{ClusterSecurityOptions.SectionName}:CertificatePasswordFile or {ClusterSecurityOptions.SectionName}:CertificatePasswordEnvironmentVariable"),
+    ];
+
     /// <summary>
-    /// Kafka secrets written as values (<see cref="KafkaSecurityOptions.InlineSecretKeys"/>), in a
-    /// file or the environment alike: refused, naming the key that points at a file instead.
+    /// Secrets written as values (Kafka and cluster passwords), in a file or the environment
+    /// alike: refused, naming the key that points at a file instead.
     /// </summary>
     private static IEnumerable<(string Key, string Error)> InlineSecrets(IConfiguration root) =>
-        KafkaSecurityOptions.InlineSecretKeys
+        InlineSecretKeys
             .Where(k => root.GetSection(k.Key) is { } section && (section.Value is not null || section.GetChildren().Any()))
             .Select(static k => (k.Key, $"{k.Key} must not hold the secret itself (configuration files get checked in and printed): use {k.Instead}"));
 
