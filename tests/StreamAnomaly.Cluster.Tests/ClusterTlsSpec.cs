@@ -87,6 +87,27 @@ public sealed class ClusterTlsSpec : IDisposable
         Assert.True(await JoinsWithin(seed, Node(shared), TimeSpan.FromSeconds(20)), "the second node joins over TLS");
     }
 
+    /// <summary>Answers a line status query with a line status naming the same line.</summary>
+    private sealed class LineStatusEcho : ReceiveActor
+    {
+        public LineStatusEcho() => Receive<GetLineStatus>(q => Sender.Tell(new LineStatus(q.Line, null, 7)));
+    }
+
+    [Fact]
+    public async Task A_query_and_its_reply_cross_between_tls_nodes()
+    {
+        var shared = Certificate("cluster");
+        var seed = Node(shared);
+        var joiner = Node(shared);
+        seed.ActorOf(Props.Create(() => new LineStatusEcho()), "echo");
+        Assert.True(await JoinsWithin(seed, joiner, TimeSpan.FromSeconds(20)));
+
+        var echo = joiner.ActorSelection(new RootActorPath(Akka.Cluster.Cluster.Get(seed).SelfAddress) / "user" / "echo");
+        var reply = await echo.Ask<LineStatus>(new GetLineStatus("line-b"), TimeSpan.FromSeconds(10));
+
+        Assert.Equal(new LineStatus("line-b", null, 7), reply);
+    }
+
     [Fact]
     public async Task Nodes_with_their_own_certificates_form_a_cluster_when_each_pins_both()
     {
