@@ -13,15 +13,16 @@ namespace StreamAnomaly.Cluster;
 /// How cluster traffic (Akka.Remote over DotNetty TCP) is protected, bound from the configuration
 /// section <c>Cluster</c>. With <see cref="CertificateFile"/> set, every connection between nodes
 /// is TLS with mutual authentication: each side presents its certificate and accepts the other's
-/// only when its SHA-256 fingerprint is pinned (<see cref="TrustedThumbprints"/>, or this node's
-/// own certificate when none are listed: one cluster certificate shared by every node) and it is
-/// within its validity period. Neither the system's certificate authorities nor host names are
-/// consulted: the pin is the trust.
+/// only when it is within its validity period and trusted: signed by the cluster's own
+/// certificate authority (<see cref="CaFile"/>: per-node certificates) and/or with its SHA-256
+/// fingerprint pinned (<see cref="TrustedThumbprints"/>); with neither, only a certificate equal
+/// to this node's own (one cluster certificate shared by every node). Neither the system's
+/// certificate authorities nor host names are consulted.
 /// </summary>
 /// <remarks>
 /// Invariants checked by <see cref="Validate"/>: a node whose <see cref="NodeOptions.Host"/> is
 /// not a loopback address has a certificate unless <see cref="AllowPlaintext"/> (as the HTTP side
-/// needs a token beyond loopback); the certificate file exists; at most one password source; each
+/// needs a token beyond loopback); the certificate and CA files exist; at most one password source; each
 /// pinned fingerprint is 64 hexadecimal digits.
 /// </remarks>
 public sealed record ClusterSecurityOptions
@@ -47,6 +48,12 @@ public sealed record ClusterSecurityOptions
     /// </summary>
     public string[] TrustedThumbprints { get; init; } = [];
 
+    /// <summary>
+    /// PEM or DER file of the certificate authority that signs the nodes' certificates; a peer's
+    /// certificate must chain to it (no other root is trusted; revocation is not checked).
+    /// </summary>
+    public string? CaFile { get; init; }
+
     /// <summary>Lets a node reachable from other machines talk plaintext to its peers (a private network you trust).</summary>
     public bool AllowPlaintext { get; init; }
 
@@ -65,9 +72,9 @@ public sealed record ClusterSecurityOptions
 
         if (!UsesTls)
         {
-            if (!string.IsNullOrEmpty(CertificatePasswordFile) || !string.IsNullOrEmpty(CertificatePasswordEnvironmentVariable) || TrustedThumbprints.Length > 0)
+            if (!string.IsNullOrEmpty(CertificatePasswordFile) || !string.IsNullOrEmpty(CertificatePasswordEnvironmentVariable) || TrustedThumbprints.Length > 0 || !string.IsNullOrEmpty(CaFile))
             {
-                errors.Add($"{SectionName}:CertificatePasswordFile, CertificatePasswordEnvironmentVariable and TrustedThumbprints need {SectionName}:CertificateFile");
+                errors.Add($"{SectionName}:CertificatePasswordFile, CertificatePasswordEnvironmentVariable, TrustedThumbprints and CaFile need {SectionName}:CertificateFile");
             }
 
             return errors;
@@ -76,6 +83,11 @@ public sealed record ClusterSecurityOptions
         if (!File.Exists(CertificateFile))
         {
             errors.Add($"{SectionName}:CertificateFile: file '{CertificateFile}' not found");
+        }
+
+        if (!string.IsNullOrEmpty(CaFile) && !File.Exists(CaFile))
+        {
+            errors.Add($"{SectionName}:CaFile: file '{CaFile}' not found");
         }
 
         if (!string.IsNullOrEmpty(CertificatePasswordFile) && !string.IsNullOrEmpty(CertificatePasswordEnvironmentVariable))
@@ -119,9 +131,10 @@ public sealed record ClusterSecurityOptions
         }
 
         var certificate = LoadCertificate();
-        var pins = TrustedThumbprints.Length == 0
-            ? new HashSet<string>([Fingerprint(certificate)], StringComparer.Ordinal)
-            : TrustedThumbprints.Select(Normalise).ToHashSet(StringComparer.Ordinal);
+        var ca = LoadCa();
+        var pins = TrustedThumbprints.Length > 0 ? TrustedThumbprints.Select(Normalise).ToHashSet(StringComparer.Ordinal)
+            : ca is null ? new HashSet<string>([Fingerprint(certificate)], StringComparer.Ordinal)
+            : null;
         var clock = time ?? TimeProvider.System;
         var tls = ConfigurationFactory.ParseString("""
             akka.remote.dot-netty.tcp.enable-ssl = true
@@ -129,7 +142,7 @@ public sealed record ClusterSecurityOptions
             akka.remote.dot-netty.tcp.ssl.validate-certificate-hostname = false
             """);
         var ssl = new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false,
-            customValidator: (peer, _, remote, _, log) => IsTrusted(peer, remote, pins, clock, log));
+            customValidator: (peer, _, remote, _, log) => IsTrusted(peer, remote, ca, pins, clock, log));
         return BootstrapSetup.Create().WithConfig(tls.WithFallback(config)).And(ssl);
     }
 
@@ -140,7 +153,7 @@ public sealed record ClusterSecurityOptions
         return certificate.GetCertHashString(HashAlgorithmName.SHA256);
     }
 
-    private static bool IsTrusted(X509Certificate2? peer, string remote, HashSet<string> pins, TimeProvider clock, ILoggingAdapter log)
+    private static bool IsTrusted(X509Certificate2? peer, string remote, X509Certificate2? ca, HashSet<string>? pins, TimeProvider clock, ILoggingAdapter log)
     {
         if (peer is null)
         {
@@ -149,7 +162,7 @@ public sealed record ClusterSecurityOptions
         }
 
         var fingerprint = Fingerprint(peer);
-        if (!pins.Contains(fingerprint))
+        if (pins is not null && !pins.Contains(fingerprint))
         {
             log.Warning("cluster TLS: refused {0}: certificate {1} (SHA-256 {2}) is not pinned in {3}:TrustedThumbprints", remote, peer.Subject, fingerprint, SectionName);
             return false;
@@ -162,7 +175,41 @@ public sealed record ClusterSecurityOptions
             return false;
         }
 
+        if (ca is not null && !ChainsTo(peer, ca, now))
+        {
+            log.Warning("cluster TLS: refused {0}: certificate {1} is not signed by the cluster CA {2} ({3}:CaFile)", remote, peer.Subject, ca.Subject, SectionName);
+            return false;
+        }
+
         return true;
+    }
+
+    /// <summary>Whether <paramref name="peer"/> chains to <paramref name="ca"/> alone, at <paramref name="now"/>.</summary>
+    private static bool ChainsTo(X509Certificate2 peer, X509Certificate2 ca, DateTimeOffset now)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
+        return chain.Build(peer);
+    }
+
+    private X509Certificate2? LoadCa()
+    {
+        if (string.IsNullOrEmpty(CaFile))
+        {
+            return null;
+        }
+
+        try
+        {
+            return X509CertificateLoader.LoadCertificateFromFile(CaFile);
+        }
+        catch (Exception e) when (e is CryptographicException or IOException)
+        {
+            throw new InvalidOperationException($"{SectionName}:CaFile: cannot read '{CaFile}' as a PEM or DER certificate ({e.Message.TrimEnd('.')})", e);
+        }
     }
 
     private X509Certificate2 LoadCertificate()

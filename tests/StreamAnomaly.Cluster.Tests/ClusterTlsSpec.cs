@@ -42,6 +42,32 @@ public sealed class ClusterTlsSpec : IDisposable
         return new ClusterSecurityOptions { CertificateFile = path, CertificatePasswordFile = passwordFile, TrustedThumbprints = trusted };
     }
 
+    /// <summary>A certificate authority (PEM file) and a signer for node certificates under it.</summary>
+    private (string CaFile, Func<string, ClusterSecurityOptions> Issue) Authority(string name)
+    {
+        var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", caKey, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        var now = TimeProvider.System.GetUtcNow();
+        var ca = request.CreateSelfSigned(now.AddDays(-2), now.AddDays(2));
+        var caFile = Path.Combine(_dir, $"{name}.crt");
+        File.WriteAllText(caFile, ca.ExportCertificatePem());
+        var serial = 1;
+        return (caFile, node =>
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var nodeRequest = new CertificateRequest($"CN={node}", key, HashAlgorithmName.SHA256);
+            using var issued = nodeRequest.Create(ca, now.AddDays(-1), now.AddDays(1), [(byte)serial++, 7, 7, 7]);
+            using var withKey = issued.CopyWithPrivateKey(key);
+            var path = Path.Combine(_dir, $"{node}.pfx");
+            File.WriteAllBytes(path, withKey.Export(X509ContentType.Pkcs12, Password));
+            var passwordFile = Path.Combine(_dir, $"{node}.password");
+            File.WriteAllText(passwordFile, Password);
+            return new ClusterSecurityOptions { CertificateFile = path, CertificatePasswordFile = passwordFile, CaFile = caFile };
+        });
+    }
+
     private static string FingerprintOf(ClusterSecurityOptions options)
     {
         using var certificate = X509CertificateLoader.LoadPkcs12FromFile(options.CertificateFile!, Password);
@@ -116,6 +142,25 @@ public sealed class ClusterTlsSpec : IDisposable
         string[] both = [FingerprintOf(a), FingerprintOf(b)];
 
         Assert.True(await JoinsWithin(Node(a with { TrustedThumbprints = both }), Node(b with { TrustedThumbprints = both }), TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task Nodes_with_certificates_of_the_cluster_ca_form_a_cluster()
+    {
+        var (_, issue) = Authority("plant-ca");
+
+        Assert.True(await JoinsWithin(Node(issue("node-a")), Node(issue("node-b")), TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task A_node_whose_certificate_another_ca_signed_is_refused()
+    {
+        var (caFile, issue) = Authority("plant-ca");
+        var (_, foreign) = Authority("other-ca");
+        var seed = Node(issue("node-a"));
+        var intruder = Node(foreign("intruder") with { CaFile = caFile });
+
+        Assert.False(await JoinsWithin(seed, intruder, RefusalWait), "a node with a certificate of another CA joined");
     }
 
     [Fact]
