@@ -1,5 +1,6 @@
 using System.Net;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -155,6 +156,18 @@ public sealed class PlantNode : IAsyncDisposable
     {
         var node = Settings.Node;
         var time = Services.Time;
+        ActorSystemSetup akka;
+        try
+        {
+            // Secrets are read here, before anything starts: an unreadable one is a configuration problem.
+            Settings.Kafka.Security.ApplyTo(new Confluent.Kafka.ClientConfig());
+            akka = Settings.Cluster.ToSetup(node.ToAkkaConfig(Services.AkkaOverrides), time);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidConfigurationException([e.Message]);
+        }
+
         List<IPipelineObserver> observers = [Metrics, .. Services.Observer is null ? [] : new[] { Services.Observer }];
         if (node.Has(PlantSharding.AggregatorRole))
         {
@@ -194,7 +207,7 @@ public sealed class PlantNode : IAsyncDisposable
             }
         }
 
-        System = ActorSystem.Create(node.ClusterName, node.ToAkkaConfig(Services.AkkaOverrides));
+        System = ActorSystem.Create(node.ClusterName, akka);
         var cluster = Akka.Cluster.Cluster.Get(System);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         cluster.RegisterOnMemberUp(() => up.TrySetResult());

@@ -19,12 +19,59 @@ public sealed class SerializationSpec() : TestKit(NodeOptions.BaseConfig)
 
     [Theory]
     [MemberData(nameof(CrossNodeMessages))]
-    public void A_cross_node_message_round_trips(object message)
+    public void A_cross_node_message_round_trips_through_the_plant_serializer_by_its_manifest(object message)
     {
         var serializer = Sys.Serialization.FindSerializerFor(message);
-        var back = serializer.FromBinary(serializer.ToBinary(message), message.GetType());
+        Assert.IsType<PlantMessageSerializer>(serializer);
+        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
+        var back = Sys.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, manifest);
         Assert.IsType(message.GetType(), back);
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(message, message.GetType()), System.Text.Json.JsonSerializer.Serialize(back, message.GetType()));
+    }
+
+    [Fact]
+    public void Every_type_with_a_manifest_is_bound_to_the_plant_serializer_and_has_a_round_trip_case()
+    {
+        var covered = ((IEnumerable<object[]>)CrossNodeMessages()).Select(static row => row[0].GetType()).ToHashSet();
+        Assert.All(PlantMessageSerializer.Manifests.Keys, t =>
+        {
+            Assert.IsType<PlantMessageSerializer>(Sys.Serialization.FindSerializerForType(t));
+            Assert.Contains(t, covered);
+        });
+    }
+
+    [Fact]
+    public void An_unknown_manifest_is_refused()
+    {
+        var serializer = (PlantMessageSerializer)Sys.Serialization.FindSerializerForType(typeof(EnsureCamera));
+        var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([0, 0, 0, 0], "System.Diagnostics.Process, System"));
+        Assert.StartsWith("PlantMessageSerializer: unknown manifest 'System.Diagnostics.Process, Syst' (known: EC, IA, AI, FA, GL, LS, PR)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_length_beyond_the_bytes_sent_is_refused_without_allocating_it()
+    {
+        var serializer = (PlantMessageSerializer)Sys.Serialization.FindSerializerForType(typeof(FramesAccepted));
+        var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([0xFF, 0xFF, 0x00, 0x00], "FA"));
+        Assert.Contains("frames length 65535", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_grid_whose_cells_do_not_match_its_size_is_refused()
+    {
+        var partial = StreamingFixtures.Partial("cam-1", 42, 12.5, "line-b");
+        var forged = partial with { Residual = partial.Residual with { Width = partial.Residual.Width + 1 } };
+        var serializer = (PlantMessageSerializer)Sys.Serialization.FindSerializerFor(partial);
+        var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(serializer.ToBinary(forged), "PR"));
+        Assert.Contains("residual grid", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Trailing_bytes_after_a_message_are_refused()
+    {
+        var serializer = (PlantMessageSerializer)Sys.Serialization.FindSerializerForType(typeof(EnsureCamera));
+        var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([.. serializer.ToBinary(new EnsureCamera("cam-1")), 7], "EC"));
+        Assert.EndsWith("1 bytes after the message", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -128,4 +128,28 @@ public sealed class DashboardStateTests
         Assert.Equal(64, frame.GetProperty("width").GetInt32());
         Assert.Equal(48, frame.GetProperty("height").GetInt32());
     }
+
+    [Fact]
+    public void Lost_frames_accumulate_per_camera_in_the_snapshot()
+    {
+        var (state, _) = Create();
+        Assert.All(Snapshot(state).GetProperty("cameras").EnumerateArray(), c => Assert.Equal(0, c.GetProperty("lost").GetInt64()));
+
+        state.FramesLost("line-b-cam1", 3);
+        state.FramesLost("line-b-cam1", 677);
+        state.FramesLost("line-a-cam1", 2);
+
+        var snapshot = Snapshot(state);
+        Assert.Equal(680, Camera(snapshot, "line-b-cam1").GetProperty("lost").GetInt64());
+        Assert.Equal(2, Camera(snapshot, "line-a-cam1").GetProperty("lost").GetInt64());
+        Assert.Equal(0, Camera(snapshot, "line-b-cam2").GetProperty("lost").GetInt64());
+    }
+
+    [Fact]
+    public void Lost_frames_of_an_unknown_camera_are_ignored()
+    {
+        var (state, _) = Create();
+        state.FramesLost("unknown-cam", 5);
+        Assert.DoesNotContain(Snapshot(state).GetProperty("cameras").EnumerateArray(), c => c.GetProperty("id").GetString() == "unknown-cam");
+    }
 }

@@ -275,6 +275,42 @@ public sealed partial class DeploymentTests
     }
 
     [Fact]
+    public void EveryNodeGetsItsClusterCertificateFromASecretFileOrRunsPlaintextOnlyWhereAllowed()
+    {
+        // k8s/: TLS, the certificate and its password lie in a mounted Secret volume.
+        foreach (var (file, doc) in K8sDocuments().Where(d => d.Doc["kind"]!.GetValue<string>() is "Deployment" or "StatefulSet"))
+        {
+            var pod = doc["spec"]!["template"]!["spec"]!;
+            var container = pod["containers"]!.AsArray().Single()!;
+            var env = container["env"]!.AsArray().ToDictionary(e => e!["name"]!.GetValue<string>(), e => e!["value"]?.GetValue<string>());
+            Assert.Equal("false", env["STREAMANOMALY__CLUSTER__ALLOWPLAINTEXT"]);
+            Assert.False(env.ContainsKey("STREAMANOMALY__CLUSTER__CERTIFICATEPASSWORD"), $"{file}: the certificate password itself is in the manifest");
+            foreach (var variable in new[] { "STREAMANOMALY__CLUSTER__CERTIFICATEFILE", "STREAMANOMALY__CLUSTER__CERTIFICATEPASSWORDFILE" })
+            {
+                var path = env[variable]!;
+                var mount = container["volumeMounts"]!.AsArray().Single(m => path.StartsWith(m!["mountPath"]!.GetValue<string>() + "/", StringComparison.Ordinal))!;
+                var volume = pod["volumes"]!.AsArray().Single(v => v!["name"]!.GetValue<string>() == mount["name"]!.GetValue<string>())!;
+                Assert.Equal("streamanomaly-cluster", volume["secret"]!["secretName"]!.GetValue<string>());
+                Assert.Contains(Path.GetFileName(path), volume["secret"]!["items"]!.AsArray().Select(i => i!["path"]!.GetValue<string>()));
+            }
+        }
+
+        // The chart: the same Secret by default, and no rendering without it unless plaintext is allowed.
+        var values = LoadYaml(Path.Combine(Root, "helm", "streamanomaly", "values.yaml")).Single()!;
+        Assert.Equal("streamanomaly-cluster", values["cluster"]!["tlsSecret"]!.GetValue<string>());
+        Assert.False(values["cluster"]!["allowPlaintext"]!.GetValue<bool>());
+        var workloads = File.ReadAllText(Path.Combine(Root, "helm", "streamanomaly", "templates", "workloads.yaml"));
+        Assert.Contains("fail \"cluster.tlsSecret must name", workloads, StringComparison.Ordinal);
+
+        // compose: a private network, plaintext explicitly allowed on every node.
+        var compose = LoadYaml(Path.Combine(Root, "docker", "compose.yaml")).Single()!;
+        foreach (var (name, service) in compose["services"]!.AsObject().Where(s => s.Value!["command"]?.AsArray().Any(c => c!.GetValue<string>() == "--roles") == true))
+        {
+            Assert.Equal("true", service!["environment"]!["STREAMANOMALY__CLUSTER__ALLOWPLAINTEXT"]!.ToString());
+        }
+    }
+
+    [Fact]
     public void DashboardParsesAndUsesOnlyMetricsTheAppExports()
     {
         var dashboard = JsonNode.Parse(File.ReadAllText(DashboardFile))!;
@@ -340,7 +376,8 @@ public sealed partial class DeploymentTests
     }
 
     /// <summary>
-    /// Every settings key (Section:Key, case-insensitive): the keys of config/appsettings.json and
+    /// Every settings key (Section:Key, and Section:Record:Key of a nested record such as
+    /// Kafka:Security; case-insensitive): the keys of config/appsettings.json and
     /// the settable properties of <see cref="PlantSettings"/>' sections (Node:SeedNodes and
     /// Worker:Bundles have no default in the file).
     /// </summary>
@@ -362,6 +399,13 @@ public sealed partial class DeploymentTests
             foreach (var key in section.PropertyType.GetProperties().Where(p => p.SetMethod is not null))
             {
                 reflected.Add($"{section.Name}:{key.Name}");
+                if (key.PropertyType.IsClass && key.PropertyType != typeof(string) && !key.PropertyType.IsArray)
+                {
+                    foreach (var nested in key.PropertyType.GetProperties().Where(p => p.SetMethod is not null))
+                    {
+                        reflected.Add($"{section.Name}:{key.Name}:{nested.Name}"); // e.g. Kafka:Security:Protocol
+                    }
+                }
             }
         }
 

@@ -105,7 +105,7 @@ public sealed class SettingsTests : IDisposable
     public void An_unknown_section_is_refused_naming_it()
     {
         var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Workers": { "Device": "cuda" } }""")));
-        Assert.Equal("Workers: unknown section (known: Node, Kafka, Http, Worker, Aggregation, Lines)", Assert.Single(error.Errors));
+        Assert.Equal("Workers: unknown section (known: Node, Cluster, Kafka, Http, Worker, Aggregation, Lines)", Assert.Single(error.Errors));
     }
 
     [Fact]
@@ -127,6 +127,58 @@ public sealed class SettingsTests : IDisposable
     {
         var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Http": { "Listen": "0.0.0.0:9464", "Token": "0123456789abcdef0123" } }""")));
         Assert.StartsWith("Http:Token must not be written in a configuration file", Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Kafka_security_binds_from_a_file_with_its_secrets_named_by_file()
+    {
+        var password = File("s3cret");
+        var settings = PlantSettings.Load(File($$"""
+            { "Kafka": { "BootstrapServers": "kafka-0:9093", "Security": { "Protocol": "sasl_ssl", "SaslMechanism": "SCRAM-SHA-512", "Username": "plant", "PasswordFile": "{{password}}" } } }
+            """));
+        var security = settings.Kafka.Security;
+        Assert.Equal(("sasl_ssl", "SCRAM-SHA-512", "plant", password), (security.Protocol, security.SaslMechanism, security.Username, security.PasswordFile));
+    }
+
+    [Theory]
+    [InlineData("Password", "Kafka:Security:PasswordFile or Kafka:Security:PasswordEnvironmentVariable")]
+    [InlineData("KeyPassword", "Kafka:Security:KeyPasswordFile")]
+    [InlineData("OAuthClientSecret", "Kafka:Security:OAuthClientSecretFile")]
+    public void A_kafka_secret_written_in_configuration_is_refused_naming_the_key_to_use(string key, string instead)
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File($$"""{ "Kafka": { "Security": { "{{key}}": "hunter2" } } }""")));
+        Assert.Equal($"Kafka:Security:{key} must not hold the secret itself (configuration files get checked in and printed): use {instead}", Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public void A_kafka_sasl_mechanism_without_a_sasl_protocol_stops_the_node_naming_the_key()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(overrides: new Dictionary<string, string?>
+        {
+            ["Kafka:BootstrapServers"] = "kafka-0:9093", ["Kafka:Security:Protocol"] = "ssl", ["Kafka:Security:SaslMechanism"] = "PLAIN",
+        }));
+        Assert.Contains("Kafka:Security:SaslMechanism PLAIN needs Kafka:Security:Protocol sasl_plaintext or sasl_ssl, got 'ssl'", error.Errors);
+    }
+
+    [Fact]
+    public void A_node_reachable_from_other_machines_without_cluster_tls_stops_naming_the_keys()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(overrides: new Dictionary<string, string?> { ["Node:Host"] = "10.0.0.5" }));
+        Assert.Equal("Node:Host 10.0.0.5 is reachable from other machines, so cluster traffic needs TLS: set Cluster:CertificateFile (a PKCS#12 file with its key) or Cluster:AllowPlaintext=true", Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public void Cluster_plaintext_beyond_loopback_is_taken_when_explicitly_allowed()
+    {
+        var settings = PlantSettings.Load(overrides: new Dictionary<string, string?> { ["Node:Host"] = "10.0.0.5", ["Cluster:AllowPlaintext"] = "true" });
+        Assert.True(settings.Cluster.AllowPlaintext);
+    }
+
+    [Fact]
+    public void A_cluster_certificate_password_written_in_configuration_is_refused_naming_the_key_to_use()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Cluster": { "CertificatePassword": "hunter2" } }""")));
+        Assert.Equal("Cluster:CertificatePassword must not hold the secret itself (configuration files get checked in and printed): use Cluster:CertificatePasswordFile or Cluster:CertificatePasswordEnvironmentVariable", Assert.Single(error.Errors));
     }
 
     [Fact]

@@ -48,6 +48,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - name: STREAMANOMALY__NODE__SEEDNODES__{{ $i }}
   value: "{{ $full }}-aggregator-{{ $i }}.{{ include "streamanomaly.seedService" $root }}.$(POD_NAMESPACE).svc.{{ $root.Values.clusterDomain }}:{{ $root.Values.ports.remoting }}"
 {{- end }}
+- name: STREAMANOMALY__CLUSTER__ALLOWPLAINTEXT
+  value: {{ $root.Values.cluster.allowPlaintext | quote }}
+{{- if $root.Values.cluster.tlsSecret }}
+- name: STREAMANOMALY__CLUSTER__CERTIFICATEFILE
+  value: "/var/run/secrets/streamanomaly-cluster/{{ $root.Values.cluster.certificateKey }}"
+- name: STREAMANOMALY__CLUSTER__CERTIFICATEPASSWORDFILE
+  value: "/var/run/secrets/streamanomaly-cluster/{{ $root.Values.cluster.passwordKey }}"
+{{- end }}
 - name: STREAMANOMALY__HTTP__LISTEN
   value: "0.0.0.0:{{ $root.Values.ports.http }}"
 - name: STREAMANOMALY__HTTP__TOKENFILE

@@ -39,6 +39,7 @@ public sealed class DashboardFrameFeed : IAsyncDisposable
             MaxPartitionFetchBytes = Math.Max(options.MaxRecordBytes, 1024 * 1024),
             QueuedMaxMessagesKbytes = Math.Max(16 * 1024, 4 * options.MaxRecordBytes / 1024),
         };
+        options.Security.ApplyTo(config);
         _consumer = new ConsumerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, e) => _log($"dashboard frame feed: {e.Reason}"))
             .SetLogHandler((_, _) => { })

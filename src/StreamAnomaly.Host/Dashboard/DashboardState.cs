@@ -124,7 +124,27 @@ public sealed class DashboardState : IPipelineObserver
         }
     }
 
-    public void FramesLost(string camera, long count) { }
+    /// <summary>
+    /// Adds <paramref name="count"/> lost frames to a camera's tally (shown as "lost N" on its tile).
+    /// Unknown cameras are ignored: their line is not known, and a loss is only reported for a
+    /// camera whose frames were decided.
+    /// </summary>
+    public void FramesLost(string camera, long count)
+    {
+        ArgumentNullException.ThrowIfNull(camera);
+        if (count <= 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_cameras.TryGetValue(camera, out var view))
+            {
+                view.LostCount += count;
+            }
+        }
+    }
 
     public void AlarmChanged(AlarmEvent alarm)
     {
@@ -168,8 +188,9 @@ public sealed class DashboardState : IPipelineObserver
     /// The dashboard's snapshot as UTF-8 JSON: <c>{at, window, lines: [{id, state: "ok"|"alarm",
     /// alarm, events, timeline: {from, to, threshold, clear, scores: [[unixMs, max smoothed]],
     /// alarms: [{id, start, end, peak}]}}], cameras: [{id, line, state, score, smoothed, decided,
-    /// sequence, frame: {version, sequence, width, height} | null, grid: {width, height, residual,
-    /// ignored} | null}]}</c>. Residual values are the decided frame's cell sums divided by its
+    /// lost, sequence, frame: {version, sequence, width, height} | null, grid: {width, height, residual,
+    /// ignored} | null}]}</c>. <c>lost</c> counts the camera's frames that will never be decided
+    /// (<see cref="FramesLost"/>) since this node started. Residual values are the decided frame's cell sums divided by its
     /// hottest cell (0..1); ignored values are the masked fraction of each cell (0..1). Times are
     /// Unix milliseconds.
     /// </summary>
@@ -266,6 +287,7 @@ public sealed class DashboardState : IPipelineObserver
             json.WriteString("line", camera.Line);
             json.WriteString("state", camera.State?.ToString().ToLowerInvariant() ?? "unknown");
             json.WriteNumber("decided", camera.DecidedCount);
+            json.WriteNumber("lost", camera.LostCount);
             if (camera.Decided is { } decided)
             {
                 json.WriteNumber("score", Math.Round(decided.Fused.Score, 4));
@@ -388,6 +410,8 @@ public sealed class DashboardState : IPipelineObserver
         public FrameDecided? Decided { get; set; }
 
         public long DecidedCount { get; set; }
+
+        public long LostCount { get; set; }
 
         public byte[]? Jpeg { get; set; }
 

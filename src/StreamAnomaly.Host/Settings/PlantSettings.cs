@@ -98,6 +98,9 @@ public sealed record PlantSettings
 
     public NodeOptions Node { get; init; } = NodeOptions.SingleNode;
 
+    /// <summary>Protection of cluster traffic: TLS with pinned certificates, or plaintext where allowed.</summary>
+    public ClusterSecurityOptions Cluster { get; init; } = new();
+
     public KafkaOptions Kafka { get; init; } = new();
 
     public HttpSettings Http { get; init; } = new();
@@ -149,7 +152,9 @@ public sealed record PlantSettings
             throw new InvalidConfigurationException([$"{file ?? "configuration"}: {e.GetBaseException().Message}"]);
         }
 
-        var unknown = UnknownKeys(root).ToList();
+        var inline = InlineSecrets(root).ToList();
+        var unknown = UnknownKeys(root).Where(e => !inline.Any(i => e.StartsWith(i.Key + ":", StringComparison.OrdinalIgnoreCase))).ToList();
+        unknown.AddRange(inline.Select(static i => i.Error));
         unknown.AddRange(TokenInFiles(root));
         if (unknown.Count > 0)
         {
@@ -162,6 +167,7 @@ public sealed record PlantSettings
             settings = new PlantSettings
             {
                 Node = BindNode(root.GetSection("Node")),
+                Cluster = Bind<ClusterSecurityOptions>(root, ClusterSecurityOptions.SectionName),
                 Kafka = Bind<KafkaOptions>(root, KafkaOptions.SectionName),
                 Http = Bind<HttpSettings>(root, "Http"),
                 Worker = Bind<WorkerConfig>(root, "Worker"),
@@ -190,6 +196,7 @@ public sealed record PlantSettings
     {
         var errors = new List<string>();
         errors.AddRange(Node.Validate());
+        errors.AddRange(Cluster.Validate(Node));
         errors.AddRange(Kafka.Validate());
         errors.AddRange(Aggregation.Validate());
         errors.AddRange(Worker.Batching.Validate());
@@ -309,7 +316,7 @@ public sealed record PlantSettings
     /// <summary>The sections a configuration may have, each with the record it binds to (null: bound by hand).</summary>
     private static readonly (string Name, Type? Type)[] Sections =
     [
-        ("Node", null), (KafkaOptions.SectionName, typeof(KafkaOptions)), ("Http", typeof(HttpSettings)),
+        ("Node", null), (ClusterSecurityOptions.SectionName, typeof(ClusterSecurityOptions)), (KafkaOptions.SectionName, typeof(KafkaOptions)), ("Http", typeof(HttpSettings)),
         ("Worker", typeof(WorkerConfig)), ("Aggregation", typeof(AggregationOptions)), ("Lines", null),
     ];
 
@@ -380,6 +387,22 @@ public sealed record PlantSettings
             .Any(static p => p.TryGet("Http:Token", out var value) && !string.IsNullOrEmpty(value))
             ? ["Http:Token must not be written in a configuration file: give it in the environment (STREAMANOMALY__HTTP__TOKEN) or name a file that holds it (Http:TokenFile)"]
             : [];
+
+    /// <summary>Keys that would hold a secret's value, and the settings to use instead.</summary>
+    private static readonly (string Key, string Instead)[] InlineSecretKeys =
+    [
+        .. KafkaSecurityOptions.InlineSecretKeys,
+        ($"{ClusterSecurityOptions.SectionName}:CertificatePassword", $"{ClusterSecurityOptions.SectionName}:CertificatePasswordFile or {ClusterSecurityOptions.SectionName}:CertificatePasswordEnvironmentVariable"),
+    ];
+
+    /// <summary>
+    /// Secrets written as values (Kafka and cluster passwords), in a file or the environment
+    /// alike: refused, naming the key that points at a file instead.
+    /// </summary>
+    private static IEnumerable<(string Key, string Error)> InlineSecrets(IConfiguration root) =>
+        InlineSecretKeys
+            .Where(k => root.GetSection(k.Key) is { } section && (section.Value is not null || section.GetChildren().Any()))
+            .Select(static k => (k.Key, $"{k.Key} must not hold the secret itself (configuration files get checked in and printed): use {k.Instead}"));
 
     /// <summary>A binding failure as one line naming the key and the type it needs (the binder's inner error names neither).</summary>
     private static string Explain(Exception e, IConfiguration root)

@@ -21,7 +21,7 @@ public sealed class KafkaAlarmSink : IAlarmSink, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(bootstrapServers);
         _topic = options.EnsureValid().AlarmsTopic;
-        _producer = new ProducerBuilder<string, byte[]>(KafkaClientConfig.Producer(bootstrapServers, 1024 * 1024, "alarm-sink")).Build();
+        _producer = new ProducerBuilder<string, byte[]>(KafkaClientConfig.Producer(options, bootstrapServers, 1024 * 1024, "alarm-sink")).Build();
     }
 
     /// <inheritdoc />

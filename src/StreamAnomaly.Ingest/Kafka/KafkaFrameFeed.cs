@@ -80,7 +80,7 @@ public sealed class KafkaFrameFeed : IFrameFeed
         _time = time;
         _observer = observer ?? NullKafkaObserver.Instance;
         _deadLetters = new ProducerBuilder<byte[], byte[]>(
-            KafkaClientConfig.Producer(bootstrapServers, options.MaxDeadLetterRecordBytes, "frame-feed-dlq")).Build();
+            KafkaClientConfig.Producer(options, bootstrapServers, options.MaxDeadLetterRecordBytes, "frame-feed-dlq")).Build();
         _consumer = new ConsumerBuilder<byte[], byte[]>(KafkaClientConfig.Consumer(options, bootstrapServers, "frame-feed"))
             .SetPartitionsAssignedHandler((_, _) => _assignmentChanged = true)
             .SetPartitionsRevokedHandler((_, revoked) => OnRevoked(revoked, commit: true))

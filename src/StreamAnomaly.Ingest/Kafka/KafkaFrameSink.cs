@@ -21,7 +21,7 @@ public sealed class KafkaFrameSink : IFrameSink, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(bootstrapServers);
         _options = options.EnsureValid();
-        _producer = new ProducerBuilder<string, byte[]>(KafkaClientConfig.Producer(bootstrapServers, options.MaxRecordBytes, "frame-sink")).Build();
+        _producer = new ProducerBuilder<string, byte[]>(KafkaClientConfig.Producer(options, bootstrapServers, options.MaxRecordBytes, "frame-sink")).Build();
     }
 
     /// <inheritdoc />

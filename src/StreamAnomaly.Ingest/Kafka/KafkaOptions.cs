@@ -11,7 +11,8 @@ namespace StreamAnomaly.Ingest.Kafka;
 /// names and the three topics differ; <see cref="Partitions"/> &gt;= 1;
 /// <see cref="ReplicationFactor"/> &gt;= 1; <see cref="MaxMessageBytes"/> in 1 KiB..64 MiB;
 /// <see cref="MaxInFlight"/> &gt;= 1; <see cref="HeartbeatIntervalMs"/> &lt; <see cref="SessionTimeoutMs"/>;
-/// <see cref="CommitIntervalMs"/> &gt;= 10; <see cref="MaxImage"/> as <see cref="ImageLimits.Validate"/> says.
+/// <see cref="CommitIntervalMs"/> &gt;= 10; <see cref="MaxImage"/> as <see cref="ImageLimits.Validate"/> says;
+/// <see cref="Security"/> as <see cref="KafkaSecurityOptions.Validate"/> says, and plaintext with the embedded broker.
 /// </remarks>
 public sealed record KafkaOptions
 {
@@ -51,6 +52,12 @@ public sealed record KafkaOptions
     /// header and dead-letters a larger image before decoding it.
     /// </summary>
     public ImageLimits MaxImage { get; init; } = new(); // a fresh instance: the configuration binder fills it in place
+
+    /// <summary>
+    /// Encryption and authentication towards a real cluster (<c>Kafka:Security</c>): TLS, SASL
+    /// (PLAIN, SCRAM, OAUTHBEARER over OIDC), secrets by file; plaintext by default.
+    /// </summary>
+    public KafkaSecurityOptions Security { get; init; } = new(); // a fresh instance: the configuration binder fills it in place
 
     /// <summary>Consumer group of the inference workers.</summary>
     public string ConsumerGroup { get; init; } = "workers";
@@ -154,6 +161,11 @@ public sealed record KafkaOptions
         }
 
         errors.AddRange(MaxImage.Validate($"{SectionName}:{nameof(MaxImage)}"));
+        errors.AddRange(Security.Validate());
+        if (Security.IsEnabled && UsesEmbeddedBroker)
+        {
+            errors.Add($"{KafkaSecurityOptions.SectionName}:Protocol {Security.Protocol} needs a real cluster in {SectionName}:{nameof(BootstrapServers)} (the embedded broker speaks plaintext only)");
+        }
 
         return errors;
     }

@@ -50,7 +50,7 @@ public static class TopicProvisioner
             throw new ArgumentException("Kafka:BootstrapServers is empty, so an embedded broker must be given", nameof(embedded));
         }
 
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = options.BootstrapServers }).Build();
+        using var admin = new AdminClientBuilder(KafkaClientConfig.Admin(options)).Build();
 
         // Only ask for the missing topics: a node joining a plant whose topics exist makes no
         // CreateTopics call at all (the embedded broker of `streamanomaly broker`, a librdkafka mock

@@ -1,0 +1,371 @@
+using System.Buffers.Binary;
+using System.Runtime.Serialization;
+using System.Text;
+using Akka.Actor;
+using Akka.Serialization;
+using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Core.Streaming;
+
+namespace StreamAnomaly.Cluster;
+
+/// <summary>
+/// The serializer of every message that crosses nodes: a closed set of types, each with an explicit
+/// two-letter manifest and a hand-written little-endian binary layout (no reflection, no type names
+/// on the wire). A manifest outside the set, a truncated or over-long payload, a string or array
+/// longer than its limit, or an unknown enum value is refused with a
+/// <see cref="SerializationException"/> before anything large is allocated.
+/// Bound in config/akka.conf (<c>akka.actor.serialization-bindings</c>).
+/// </summary>
+public sealed class PlantMessageSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    /// <summary>This serializer's id on the wire (Akka.NET reserves 0..100 for its own).</summary>
+    public const int Id = 4242;
+
+    /// <summary>Longest string accepted (ids, names, errors), in UTF-8 bytes.</summary>
+    public const int MaxStringBytes = 4096;
+
+    /// <summary>Most frame keys in one <see cref="FramesAccepted"/>.</summary>
+    public const int MaxFrames = 65_536;
+
+    /// <summary>Most cells in one grid (64 x 64, the largest <c>Worker:GridSize</c>).</summary>
+    public const int MaxCells = 64 * 64;
+
+    /// <summary>Most cameras named in one alarm.</summary>
+    public const int MaxCameras = 4096;
+
+    private const string EnsureCameraManifest = "EC";
+    private const string InjectAnomalyManifest = "IA";
+    private const string AnomalyInjectionManifest = "AI";
+    private const string FramesAcceptedManifest = "FA";
+    private const string GetLineStatusManifest = "GL";
+    private const string LineStatusManifest = "LS";
+    private const string PartialResultManifest = "PR";
+
+    /// <summary>Every message type this serializer handles, with its manifest.</summary>
+    public static IReadOnlyDictionary<Type, string> Manifests { get; } = new Dictionary<Type, string>
+    {
+        [typeof(EnsureCamera)] = EnsureCameraManifest,
+        [typeof(InjectAnomaly)] = InjectAnomalyManifest,
+        [typeof(AnomalyInjection)] = AnomalyInjectionManifest,
+        [typeof(FramesAccepted)] = FramesAcceptedManifest,
+        [typeof(GetLineStatus)] = GetLineStatusManifest,
+        [typeof(LineStatus)] = LineStatusManifest,
+        [typeof(PartialResult)] = PartialResultManifest,
+    };
+
+    /// <inheritdoc />
+    public override int Identifier => Id;
+
+    /// <inheritdoc />
+    public override string Manifest(object o) =>
+        o is not null && Manifests.TryGetValue(o.GetType(), out var manifest)
+            ? manifest
+            : throw new SerializationException($"{nameof(PlantMessageSerializer)} does not handle {o?.GetType().FullName ?? "null"}");
+
+    /// <inheritdoc />
+    public override byte[] ToBinary(object obj)
+    {
+        var w = new Writer();
+        switch (obj)
+        {
+            case EnsureCamera m:
+                w.String(m.Camera);
+                break;
+            case InjectAnomaly m:
+                w.String(m.Camera);
+                w.String(m.Kind);
+                break;
+            case AnomalyInjection m:
+                w.String(m.Camera);
+                w.String(m.Kind);
+                w.Time(m.At);
+                w.OptionalString(m.Error);
+                break;
+            case FramesAccepted m:
+                w.Int32(m.Frames.Length);
+                foreach (var frame in m.Frames)
+                {
+                    w.FrameKey(frame);
+                }
+
+                break;
+            case GetLineStatus m:
+                w.String(m.Line);
+                break;
+            case LineStatus m:
+                w.String(m.Line);
+                w.Bool(m.ActiveAlarm is not null);
+                if (m.ActiveAlarm is { } alarm)
+                {
+                    w.Alarm(alarm);
+                }
+
+                w.Int32(m.PendingFrames);
+                break;
+            case PartialResult m:
+                w.FrameKey(m.Frame);
+                w.String(m.Line);
+                w.Time(m.CaptureTime);
+                w.String(m.Detector);
+                w.Int32(m.Detectors);
+                w.Double(m.RawScore);
+                w.Double(m.Calibration.Threshold);
+                w.Double(m.Calibration.Min);
+                w.Double(m.Calibration.Max);
+                w.Double(m.Calibration.Percentile);
+                w.Int32(m.Residual.Width);
+                w.Int32(m.Residual.Height);
+                w.Single(m.Residual.Scale);
+                w.Bytes(m.Residual.Cells);
+                w.Bool(m.Ignored is not null);
+                if (m.Ignored is { } ignored)
+                {
+                    w.Int32(ignored.Width);
+                    w.Int32(ignored.Height);
+                    w.Bytes(ignored.Coverage);
+                }
+
+                break;
+            default:
+                throw new SerializationException($"{nameof(PlantMessageSerializer)} does not handle {obj?.GetType().FullName ?? "null"}");
+        }
+
+        return w.ToArray();
+    }
+
+    /// <inheritdoc />
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        var r = new Reader(bytes, manifest);
+        object message = manifest switch
+        {
+            EnsureCameraManifest => new EnsureCamera(r.String()),
+            InjectAnomalyManifest => new InjectAnomaly(r.String(), r.String()),
+            AnomalyInjectionManifest => new AnomalyInjection(r.String(), r.String(), r.Time(), r.OptionalString()),
+            FramesAcceptedManifest => new FramesAccepted(r.Array(MaxFrames, "frames", static r => r.FrameKey())),
+            GetLineStatusManifest => new GetLineStatus(r.String()),
+            LineStatusManifest => new LineStatus(r.String(), r.Bool() ? r.Alarm() : null, r.Int32()),
+            PartialResultManifest => new PartialResult(
+                r.FrameKey(), r.String(), r.Time(), r.String(), r.Int32(), r.Double(),
+                new ScoreCalibration(r.Double(), r.Double(), r.Double(), r.Double()),
+                r.Residual(),
+                r.Bool() ? r.Mask() : null),
+            _ => throw new SerializationException($"{nameof(PlantMessageSerializer)}: unknown manifest '{Printable(manifest)}' (known: {string.Join(", ", Manifests.Values)})"),
+        };
+        r.End();
+        return message;
+    }
+
+    private static string Printable(string? text) =>
+        text is null ? "null" : new string(text.Take(32).Select(static c => char.IsControl(c) ? '?' : c).ToArray());
+
+    /// <summary>Appends little-endian values; strings and arrays are length-prefixed (Int32).</summary>
+    private sealed class Writer
+    {
+        private readonly MemoryStream _stream = new();
+
+        public byte[] ToArray() => _stream.ToArray();
+
+        public void Int32(int value)
+        {
+            Span<byte> b = stackalloc byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(b, value);
+            _stream.Write(b);
+        }
+
+        public void Int64(long value)
+        {
+            Span<byte> b = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(b, value);
+            _stream.Write(b);
+        }
+
+        public void Double(double value) => Int64(BitConverter.DoubleToInt64Bits(value));
+
+        public void Single(float value) => Int32(BitConverter.SingleToInt32Bits(value));
+
+        public void Bool(bool value) => _stream.WriteByte(value ? (byte)1 : (byte)0);
+
+        public void Bytes(byte[] value)
+        {
+            Int32(value.Length);
+            _stream.Write(value);
+        }
+
+        public void String(string value) => Bytes(Encoding.UTF8.GetBytes(value));
+
+        public void OptionalString(string? value)
+        {
+            Bool(value is not null);
+            if (value is not null)
+            {
+                String(value);
+            }
+        }
+
+        /// <summary>UTC ticks and the offset in minutes.</summary>
+        public void Time(DateTimeOffset value)
+        {
+            Int64(value.UtcTicks);
+            Int32((int)value.Offset.TotalMinutes);
+        }
+
+        public void FrameKey(FrameKey key)
+        {
+            String(key.Camera);
+            Int64(key.Sequence);
+        }
+
+        public void Alarm(AlarmEvent alarm)
+        {
+            String(alarm.Line);
+            String(alarm.AlarmId);
+            Int32((int)alarm.Phase);
+            Int32(alarm.Revision);
+            Time(alarm.At);
+            Double(alarm.PeakScore);
+            Int32(alarm.Cameras.Length);
+            foreach (var camera in alarm.Cameras)
+            {
+                String(camera);
+            }
+        }
+    }
+
+    /// <summary>Reads what <see cref="Writer"/> wrote; every length is checked against its limit and against the bytes left.</summary>
+    private sealed class Reader(byte[] bytes, string manifest)
+    {
+        private int _position;
+
+        public int Int32() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
+
+        public long Int64() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
+
+        public double Double() => BitConverter.Int64BitsToDouble(Int64());
+
+        public float Single() => BitConverter.Int32BitsToSingle(Int32());
+
+        public bool Bool() => Take(1)[0] switch
+        {
+            0 => false,
+            1 => true,
+            var b => throw Refused($"boolean byte {b}"),
+        };
+
+        public byte[] Bytes(int max, string what) => Take(Length(max, what, 1)).ToArray();
+
+        public string String()
+        {
+            try
+            {
+                return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Take(Length(MaxStringBytes, "string", 1)));
+            }
+            catch (DecoderFallbackException)
+            {
+                throw Refused("a string that is not UTF-8");
+            }
+        }
+
+        public string? OptionalString() => Bool() ? String() : null;
+
+        public DateTimeOffset Time()
+        {
+            var ticks = Int64();
+            var minutes = Int32();
+            try
+            {
+                return new DateTimeOffset(ticks, TimeSpan.Zero).ToOffset(TimeSpan.FromMinutes(minutes));
+            }
+            catch (ArgumentException)
+            {
+                throw Refused($"time {ticks} ticks at offset {minutes} min");
+            }
+        }
+
+        public FrameKey FrameKey() => new(String(), Int64());
+
+        public ResidualGrid Residual()
+        {
+            var (width, height) = GridSize("residual");
+            var scale = Single();
+            var cells = Bytes(MaxCells, "residual cells");
+            return cells.Length == width * height && float.IsFinite(scale) && scale >= 0
+                ? new ResidualGrid(width, height, scale, cells)
+                : throw Refused($"residual grid {width}x{height} with {cells.Length} cells and scale {scale}");
+        }
+
+        public MaskGrid Mask()
+        {
+            var (width, height) = GridSize("mask");
+            var cells = Bytes(MaxCells, "mask cells");
+            return cells.Length == width * height ? new MaskGrid(width, height, cells) : throw Refused($"mask grid {width}x{height} with {cells.Length} cells");
+        }
+
+        private (int Width, int Height) GridSize(string what)
+        {
+            var width = Int32();
+            var height = Int32();
+            return width is > 0 and <= 64 && height is > 0 and <= 64 ? (width, height) : throw Refused($"{what} grid {width}x{height} (1..64 cells a side)");
+        }
+
+        public AlarmEvent Alarm()
+        {
+            var line = String();
+            var id = String();
+            var phase = Int32();
+            if (!Enum.IsDefined((AlarmPhase)phase))
+            {
+                throw Refused($"alarm phase {phase}");
+            }
+
+            return new AlarmEvent(line, id, (AlarmPhase)phase, Int32(), Time(), Double(), Array(MaxCameras, "cameras", static r => r.String()));
+        }
+
+        public T[] Array<T>(int max, string what, Func<Reader, T> item)
+        {
+            // Each element takes at least 4 bytes on the wire: a count above that is a lie.
+            var items = new T[Length(max, what, 4)];
+            for (var i = 0; i < items.Length; i++)
+            {
+                items[i] = item(this);
+            }
+
+            return items;
+        }
+
+        public void End()
+        {
+            if (_position != bytes.Length)
+            {
+                throw Refused($"{bytes.Length - _position} bytes after the message");
+            }
+        }
+
+        private int Length(int max, string what, int minBytesEach)
+        {
+            var length = Int32();
+            if (length < 0 || length > max || (long)length * minBytesEach > bytes.Length - _position)
+            {
+                throw Refused($"{what} length {length} (at most {max}, and no more than the bytes left)");
+            }
+
+            return length;
+        }
+
+        private ReadOnlySpan<byte> Take(int count)
+        {
+            if (count > bytes.Length - _position)
+            {
+                throw Refused("a truncated message");
+            }
+
+            var span = bytes.AsSpan(_position, count);
+            _position += count;
+            return span;
+        }
+
+        private SerializationException Refused(string problem) =>
+            new($"{nameof(PlantMessageSerializer)}: refused '{Printable(manifest)}' message: {problem}");
+    }
+}
