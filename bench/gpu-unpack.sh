@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Source it ON the GPU machine, from the repository root:   . bench/gpu-unpack.sh
-# Unpacks whichever of gpu-carry/streamanomaly-linux-x64.tar.xz (bench/publish-gpu.sh) and
-# gpu-carry/opencv-linux-x64.tar.xz (bench/publish-gpu-opencv.sh) came with this call into
-# /tmp/streamanomaly-gpu (kept while the machine stays warm, so the two can come in two calls),
+# Unpacks whichever of gpu-carry/streamanomaly-linux-x64.tar.xz and resnet18-models.tar.xz
+# (bench/publish-gpu.sh) and gpu-carry/opencv-linux-x64.tar.xz (bench/publish-gpu-opencv.sh) came
+# with this call into /tmp/streamanomaly-gpu (kept while the machine stays warm, so they can come
+# in separate calls),
 # then exports SA (the app's executable) and LD_LIBRARY_PATH: PyTorch's CUDA libtorch first, then
 # OpenCV and the libraries it needs.
 gpu_root=/tmp/streamanomaly-gpu
 mkdir -p "$gpu_root"
-for tarball in gpu-carry/streamanomaly-linux-x64.tar.xz gpu-carry/opencv-linux-x64.tar.xz; do
+for tarball in gpu-carry/streamanomaly-linux-x64.tar.xz gpu-carry/opencv-linux-x64.tar.xz gpu-carry/resnet18-models.tar.xz; do
   if [[ -f "$tarball" ]]; then
     tar -C "$gpu_root" -xJf "$tarball" && echo "gpu-unpack: $tarball unpacked"
   fi
