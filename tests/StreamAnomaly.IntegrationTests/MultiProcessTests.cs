@@ -203,8 +203,8 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
     /// </summary>
     private string TrainBundle()
     {
-        var frames = Commissioning.NormalFrames([.. CamerasA, .. CamerasB], seconds: 12);
-        using var trained = Commissioning.Train(frames, CommissioningOptions.Autoencoder(ModelSize, epochs: 6, seconds: 12));
+        var footage = Commissioning.NormalFootage([.. CamerasA, .. CamerasB], seconds: 12);
+        using var trained = Commissioning.Train(footage, CommissioningOptions.Autoencoder(ModelSize, epochs: 6, seconds: 12));
         var path = Path.Combine(_root, "autoencoder.sabundle");
         trained.Bundle.Save(path);
         return path;

@@ -16,7 +16,7 @@ public sealed class PlantFixture
 
     public static readonly CommissioningOptions Options = CommissioningOptions.Autoencoder(Size, epochs: 10, seconds: 24);
 
-    private readonly Lazy<IFrameScorer> _scorer = new(() => Commissioning.Scorer(Commissioning.NormalFrames(Cameras(2, 2, 0), Options.Seconds), Options));
+    private readonly Lazy<IFrameScorer> _scorer = new(() => Commissioning.Scorer(Commissioning.NormalFootage(Cameras(2, 2, 0), Options.Seconds), Options));
 
     /// <summary>Synthetic cameras line-a-cam1.., line-b-cam1.. (seeds from <paramref name="seed"/>).</summary>
     public static CameraOptions[] Cameras(int lines, int perLine, int seed) =>

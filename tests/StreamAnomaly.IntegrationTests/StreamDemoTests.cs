@@ -33,10 +33,18 @@ public sealed class StreamDemoSummaryTests
 public sealed class StreamDemoCommandTests
 {
     [Fact]
-    public async Task The_demo_commissions_runs_a_plant_and_ends_with_exit_code_0()
+    public async Task The_demo_commissions_its_default_detector_runs_a_plant_and_ends_with_exit_code_0()
     {
         var (code, error) = await ConsoleCapture.Run(
-            ["demo", "--cameras", "2", "--lines", "2", "--duration", "12", "--inject-every", "4", "--commission-seconds", "4", "--set", "epochs=1", "--size", "64"]);
+            ["demo", "--cameras", "2", "--lines", "2", "--duration", "12", "--inject-every", "4", "--commission-seconds", "4", "--size", "64"]);
+        Assert.True(code == 0, error);
+    }
+
+    [Fact]
+    public async Task The_demo_commissions_the_autoencoder_when_asked()
+    {
+        var (code, error) = await ConsoleCapture.Run(
+            ["demo", "--cameras", "2", "--lines", "2", "--duration", "8", "--inject-every", "4", "--commission-seconds", "4", "--detector", "autoencoder", "--set", "epochs=1", "--size", "64"]);
         Assert.True(code == 0, error);
     }
 

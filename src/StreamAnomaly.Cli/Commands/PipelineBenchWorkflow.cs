@@ -70,7 +70,7 @@ internal static class PipelineBenchWorkflow
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench pipeline: {request.Cameras} cameras, {request.Size}x{request.Size} JPEG frames, {warm.TotalSeconds:0.#} s warm-up + {measure.TotalSeconds:0.#} s per phase, {Environment.ProcessorCount} CPUs"));
 
             // The same frames everywhere: rendered synthetic scenes, JPEG as a camera publishes them, decoded as a worker sees them.
-            var rendered = Commissioning.NormalFrames([new CameraOptions("bench-cam", "synthetic:7", 5, request.Size, request.Size)], 24 / 5.0);
+            var rendered = Commissioning.NormalFootage([new CameraOptions("bench-cam", "synthetic:7", 5, request.Size, request.Size)], 24 / 5.0, jpegQuality: null)[0];
             var jpegs = rendered.Select(static f => ImageCodec.EncodeJpeg(f, Ingest.Cameras.CameraPumpOptions.Default.JpegQuality)).ToArray();
             var decoded = jpegs.Select(static j => ImageCodec.DecodeFrame(j)).ToArray();
             for (var i = 0; i < rendered.Count; i++)
@@ -90,7 +90,7 @@ internal static class PipelineBenchWorkflow
 
             Progress(output, "3/5 autoencoder: training a small one, bare batched, then in the pipeline");
             var aeInput = Math.Clamp(request.Size / 16 * 16, 16, 64);
-            using var autoencoder = Commissioning.Scorer(decoded, CommissioningOptions.Autoencoder(aeInput, epochs: 1));
+            using var autoencoder = Commissioning.Scorer([decoded], CommissioningOptions.Autoencoder(aeInput, epochs: 1));
             var bareFirst = BareScorer(autoencoder, decoded, batchSize, measure / 2);
             var bareThread = await Task.Factory.StartNew(() => BareScorer(autoencoder, decoded, batchSize, measure / 2), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   bare autoencoder: {bareFirst:0.0} frames/s on the caller's thread, {bareThread:0.0} on a dedicated thread"));

@@ -25,8 +25,8 @@ internal sealed record StreamDemoSummary(
 /// <summary>
 /// The product on embedded defaults, in one process: synthetic cameras on several production
 /// lines -> the embedded Kafka broker -> a worker -> line aggregators -> alarms, on a one-node
-/// cluster with every role. Commissioning first (train and calibrate the autoencoder on the
-/// cameras' first normal frames, or load <c>--bundle</c>), then anomalies are injected on one
+/// cluster with every role. Commissioning first (fit and calibrate the chosen detector, PatchCore by
+/// default, on the cameras' first normal frames, or load <c>--bundle</c>), then anomalies are injected on one
 /// line at a time while a live view shows each line; a summary closes the run.
 /// </summary>
 internal static class StreamDemoWorkflow
@@ -128,8 +128,8 @@ internal static class StreamDemoWorkflow
 
         var options = request.Commissioning;
         AnsiConsole.Write(new Rule($"commissioning: learn normal from the cameras' first {options.Seconds:0} s"));
-        var frames = Commissioning.NormalFrames(settings.Lines.SelectMany(static l => l.Cameras), options.Seconds);
-        return ConsoleProgress.Training(progress => Commissioning.Scorer(frames, options, progress)).Result;
+        var footage = Commissioning.NormalFootage(settings.Lines.SelectMany(static l => l.Cameras), options.Seconds);
+        return ConsoleProgress.Training(progress => Commissioning.Scorer(footage, options, progress)).Result;
     }
 
     private static IRenderable View(DemoRecorder recorder, Host.Settings.PlantSettings settings, List<(string Line, string Camera, string Kind, DateTimeOffset At)> injections, DateTimeOffset start, TimeProvider time)

@@ -18,8 +18,11 @@ public sealed record CameraPumpOptions
     /// <summary>Randomise reconnect delays (Polly's decorrelated jitter) so many cameras do not reconnect in step. Default true.</summary>
     public bool ReconnectJitter { get; init; } = true;
 
-    /// <summary>JPEG quality of published frames, 1..100. Default 85.</summary>
-    public int JpegQuality { get; init; } = 85;
+    /// <summary>The default <see cref="JpegQuality"/>.</summary>
+    public const int DefaultJpegQuality = 85;
+
+    /// <summary>JPEG quality of published frames, 1..100. Default <see cref="DefaultJpegQuality"/>.</summary>
+    public int JpegQuality { get; init; } = DefaultJpegQuality;
 
     /// <summary>The defaults.</summary>
     public static CameraPumpOptions Default { get; } = new();
