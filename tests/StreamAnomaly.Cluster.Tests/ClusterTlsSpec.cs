@@ -208,7 +208,7 @@ public sealed class ClusterTlsSpec : IDisposable
         }
         catch (TimeoutException)
         {
-            return false; // handshake done and the node still listens: the association's first message is awaited
+            return false; // no hang-up within the wait: the node accepted the client and waits for its first message
         }
     }
 

@@ -92,20 +92,6 @@ public sealed class HostileFrameTests
         return jpeg;
     }
 
-    /// <summary>Scores every frame 0 (far below the threshold): the plant runs without a trained model.</summary>
-    private sealed class ZeroScorer : IFrameScorer
-    {
-        public string Detector => "zero";
-
-        public ScoreCalibration Calibration { get; } = new(Threshold: 10, Min: 0, Max: 20, Percentile: 99);
-
-        public IReadOnlyList<DetectorVerdict> Score(IReadOnlyList<(FrameKey Key, Frame Image)> batch) =>
-            batch.Select(_ => new DetectorVerdict(0, new ResidualGrid(1, 1, 1, [0]), null)).ToArray();
-
-        public void Dispose()
-        {
-        }
-    }
 
     /// <summary>Capture times of the decided frames of <see cref="Camera"/>.</summary>
     private sealed class DecisionRecorder : IPipelineObserver

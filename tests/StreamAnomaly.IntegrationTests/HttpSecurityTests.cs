@@ -158,18 +158,4 @@ public sealed class HttpSecurityTests : IDisposable
         }
     }
 
-    /// <summary>Scores every frame 0: the plant runs without a trained model.</summary>
-    private sealed class ZeroScorer : IFrameScorer
-    {
-        public string Detector => "zero";
-
-        public ScoreCalibration Calibration { get; } = new(Threshold: 10, Min: 0, Max: 20, Percentile: 99);
-
-        public IReadOnlyList<DetectorVerdict> Score(IReadOnlyList<(FrameKey Key, Frame Image)> batch) =>
-            batch.Select(_ => new DetectorVerdict(0, new ResidualGrid(1, 1, 1, [0]), null)).ToArray();
-
-        public void Dispose()
-        {
-        }
-    }
 }
