@@ -19,20 +19,34 @@ public enum PatchCategory
 }
 
 /// <summary>
-/// Seed-000 test frames: normal background frames (the scene at seeded random times, no people, no
-/// hands) with a normal-object patch (a hand with a short sleeve) and/or an abnormal-object patch
+/// Seed-000 test frames: normal background frames (no people, no hands) with a normal-object patch (a hand with a short sleeve) and/or an abnormal-object patch
 /// (a foreign object) pasted at seeded random positions, rotations and sizes, the abnormal one on
 /// top. Masks are exact: <c>normal-object</c> = visible hand-patch pixels, <c>anomaly</c> = pixels
-/// that differ from the frame without the abnormal patch. Frame i depends only on (seed, i, category).
+/// that differ from the frame without the abnormal patch. The frames of one category are consecutive
+/// footage (frame i shows the scene <c>i / fps</c> seconds after a seeded start), so detectors that
+/// follow the machine over time see it run its normal cycle; the patches are placed afresh in every
+/// frame. Frame i depends only on (seed, fps, i, category).
 /// </summary>
 public sealed class PatchPaster
 {
+    /// <summary>Latest start of a category's footage, seconds into the scene.</summary>
+    private const double LatestStart = 240;
+
     private readonly int _seed;
+    private readonly double _fps;
     private readonly RobotCellScene _scene;
 
-    public PatchPaster(int seed)
+    /// <param name="seed">Seeds the scene, each category's start and the patches.</param>
+    /// <param name="fps">Frames per second of the footage (&gt; 0).</param>
+    public PatchPaster(int seed, double fps = 5)
     {
+        if (!(fps > 0) || !double.IsFinite(fps))
+        {
+            throw new ArgumentOutOfRangeException(nameof(fps), fps, "frames per second must be positive and finite");
+        }
+
         _seed = seed;
+        _fps = fps;
         _scene = new RobotCellScene(seed, SceneOptions.Background);
     }
 
@@ -52,8 +66,9 @@ public sealed class PatchPaster
     /// </summary>
     public SceneFrame Render(PatchCategory category, int index, int width, int height, bool withHand = true, bool withAbnormal = true)
     {
+        var start = SeedMix.Random(_seed, SeedMix.Stream.Patches, ((long)category << 32) | uint.MaxValue).Uniform(0, LatestStart);
+        var t = start + (index / _fps);
         var random = SeedMix.Random(_seed, SeedMix.Stream.Patches, ((long)category << 32) | (uint)index);
-        var t = random.Uniform(0, 300);
         var hasHand = category is PatchCategory.NormalObject or PatchCategory.NormalAndAbnormal;
         var hasAbnormal = category is PatchCategory.AbnormalObject or PatchCategory.NormalAndAbnormal;
         var hand = (Look: HandLook.Random(random), X: random.Uniform(0.2, 0.8), Y: random.Uniform(0.2, 0.8), Angle: random.Uniform(0, 2 * Math.PI));

@@ -133,7 +133,7 @@ public static class RobotCellSuite
                 }
             }
 
-            var paster = new PatchPaster(SeedMix.Derive(options.Seed, SeedMix.Stream.Suite, -1));
+            var paster = new PatchPaster(SeedMix.Derive(options.Seed, SeedMix.Stream.Suite, -1), options.Fps);
             foreach (var category in Enum.GetValues<PatchCategory>())
             {
                 WriteSeed000Clip(paster, category);

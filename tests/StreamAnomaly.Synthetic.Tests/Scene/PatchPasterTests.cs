@@ -58,4 +58,15 @@ public sealed class PatchPasterTests
 
         Assert.Equal(a.Frame.Bgr, b.Frame.Bgr);
     }
+
+    [Fact]
+    public void A_categorys_frames_are_consecutive_footage_at_the_given_rate()
+    {
+        var at5 = new PatchPaster(8, fps: 5).Render(PatchCategory.Background, 3, Size, Size);
+        var at10 = new PatchPaster(8, fps: 10).Render(PatchCategory.Background, 6, Size, Size);
+        var next = new PatchPaster(8, fps: 10).Render(PatchCategory.Background, 7, Size, Size);
+
+        Assert.Equal(at5.Frame.Bgr, at10.Frame.Bgr);
+        Assert.NotEqual(at10.Frame.Bgr, next.Frame.Bgr);
+    }
 }
