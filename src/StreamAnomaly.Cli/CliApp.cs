@@ -4,6 +4,7 @@ using StreamAnomaly.Cli.Commands;
 using StreamAnomaly.Cli.Research;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Host;
+using StreamAnomaly.Host.Settings;
 using StreamAnomaly.Vision;
 using StreamAnomaly.Vision.Detectors;
 using StreamAnomaly.Vision.Detectors.Autoencoder;
@@ -149,12 +150,18 @@ internal static class CliApp
 
     private static Command EvalCommand()
     {
-        var bundle = new Option<string>("--bundle") { Description = "Model bundle to evaluate", Required = true };
+        var bundle = new Option<string[]>("--bundle")
+        {
+            Description = "Model bundle to evaluate; repeat it to fuse several as a line aggregator does (the fused score first, then each bundle's)",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
         var data = new Option<string>("--data") { Description = "Folder of labelled clips (interchange format)", Required = true };
         var output = new Option<string>("--out") { Description = "Report folder to write (scores.csv, metrics.json, roc.png, timelines/)", DefaultValueFactory = _ => "report" };
+        var grid = new Option<int>("--grid") { Description = "Cells per side of the grids several bundles are fused on (as the workers' Worker:GridSize)", DefaultValueFactory = _ => new WorkerConfig().GridSize };
         var device = DeviceOption();
-        var command = new Command("eval", "Score labelled clips with a bundle (every scoring variant); print the papers' tables and write a report") { bundle, data, output, device };
-        command.SetAction(r => Guarded(() => EvalWorkflow.Run(new EvalRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!))));
+        var command = new Command("eval", "Score labelled clips with a bundle (every scoring variant) or the fusion of several; print the papers' tables and write a report") { bundle, data, output, grid, device };
+        command.SetAction(r => Guarded(() => EvalWorkflow.Run(new EvalRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!, r.GetValue(grid)))));
         return command;
     }
 

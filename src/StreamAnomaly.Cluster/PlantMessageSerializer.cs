@@ -125,6 +125,12 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
                     w.Bytes(ignored.Coverage);
                 }
 
+                w.Bool(m.Phase is not null);
+                if (m.Phase is { } phase)
+                {
+                    w.Double(phase);
+                }
+
                 break;
             default:
                 throw new SerializationException($"{nameof(PlantMessageSerializer)} does not handle {obj?.GetType().FullName ?? "null"}");
@@ -150,7 +156,8 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
                 r.FrameKey(), r.String(), r.Time(), r.String(), r.Int32(), r.Double(),
                 new ScoreCalibration(r.Double(), r.Double(), r.Double(), r.Double()),
                 r.Residual(),
-                r.Bool() ? r.Mask() : null),
+                r.Bool() ? r.Mask() : null,
+                r.Bool() ? r.Phase() : null),
             _ => throw new SerializationException($"{nameof(PlantMessageSerializer)}: unknown manifest '{Printable(manifest)}' (known: {string.Join(", ", Manifests.Values)})"),
         };
         r.End();
@@ -245,6 +252,13 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
         public double Double() => BitConverter.Int64BitsToDouble(Int64());
 
         public float Single() => BitConverter.Int32BitsToSingle(Int32());
+
+        /// <summary>A cycle phase: a double in [0, 1).</summary>
+        public double Phase()
+        {
+            var phase = Double();
+            return phase is >= 0 and < 1 ? phase : throw Refused($"cycle phase {phase} outside [0, 1)");
+        }
 
         public bool Bool() => Take(1)[0] switch
         {

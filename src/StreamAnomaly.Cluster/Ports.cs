@@ -1,4 +1,5 @@
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Core.Temporal;
 
 namespace StreamAnomaly.Cluster;
 
@@ -49,6 +50,9 @@ public interface IPipelineObserver
     void FramesLost(string camera, long count);
 
     void AlarmChanged(AlarmEvent alarm);
+
+    /// <summary>A detector that tracks the machine cycle saw <paramref name="camera"/> complete one.</summary>
+    void CycleCompleted(string camera, string line, CycleRecord cycle);
 }
 
 /// <summary>Observer that ignores everything.</summary>
@@ -69,6 +73,8 @@ public sealed class NullPipelineObserver : IPipelineObserver
     public void FramesLost(string camera, long count) { }
 
     public void AlarmChanged(AlarmEvent alarm) { }
+
+    public void CycleCompleted(string camera, string line, CycleRecord cycle) { }
 }
 
 /// <summary>Reasons a worker or an aggregator drops a frame on purpose (metrics label values).</summary>

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Core.Temporal;
 
 namespace StreamAnomaly.Cluster;
 
@@ -13,6 +14,8 @@ public sealed record WorkerSettings(BatchingOptions Batching, TimeSpan AckTimeou
 /// sends the partial results to the lines' aggregators. A frame is acknowledged to the feed (its
 /// offset may then be committed) only when its aggregator confirmed it; unconfirmed partials are
 /// resent. Live cameras that fall behind lose their oldest queued frames (newest-frame-wins).
+/// Where a detector tracks the machine cycle, each camera's phases run a <see cref="CycleClock"/>
+/// and every completed cycle is reported to the observer (cycle-time metrics).
 /// </summary>
 public sealed class WorkerActor : ReceiveActor, IWithTimers
 {
@@ -20,6 +23,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly IActorRef _aggregators;
     private readonly WorkerSettings _settings;
     private readonly IPipelineObserver _observer;
+    private readonly Dictionary<string, CycleClock> _cycles = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly FrameBatcher<IncomingFrame> _batcher;
     private readonly Dictionary<FrameKey, InFlight> _unconfirmed = [];
@@ -158,10 +162,33 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
                 {
                     _aggregators.Tell(partial);
                 }
+
+                TrackCycle(scored.Partials[i]);
             }
         }
 
         Dispatch();
+    }
+
+    /// <summary>Feeds the camera's cycle clock from the first partial that knows the frame's phase.</summary>
+    private void TrackCycle(PartialResult[] partials)
+    {
+        if (partials.FirstOrDefault(static p => p.Phase is >= 0 and < 1) is not { Phase: { } phase } timing)
+        {
+            return;
+        }
+
+        var camera = timing.Frame.Camera;
+        if (!_cycles.TryGetValue(camera, out var clock))
+        {
+            clock = new CycleClock();
+            _cycles[camera] = clock;
+        }
+
+        if (clock.Observe(timing.CaptureTime, phase, timing.Calibration.Normalize(timing.RawScore)) is { } cycle)
+        {
+            _observer.CycleCompleted(camera, timing.Line, cycle);
+        }
     }
 
     private void Resend()

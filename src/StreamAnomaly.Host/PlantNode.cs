@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using StreamAnomaly.Cluster;
 using StreamAnomaly.Core.Bundles;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Core.Temporal;
 using StreamAnomaly.Host.Cameras;
 using StreamAnomaly.Host.Dashboard;
 using StreamAnomaly.Host.Http;
@@ -461,5 +462,7 @@ public sealed class PlantNode : IAsyncDisposable
         public void FramesLost(string camera, long count) => Array.ForEach(observers, o => o.FramesLost(camera, count));
 
         public void AlarmChanged(AlarmEvent alarm) => Array.ForEach(observers, o => o.AlarmChanged(alarm));
+
+        public void CycleCompleted(string camera, string line, CycleRecord cycle) => Array.ForEach(observers, o => o.CycleCompleted(camera, line, cycle));
     }
 }

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Core.Temporal;
 
 namespace StreamAnomaly.Cluster.Tests;
 
@@ -68,6 +69,43 @@ internal sealed class SequenceScorer(string detector = "fake", bool fail = false
     }
 
     public void Dispose() => Disposed = true;
+}
+
+/// <summary>A scorer that tracks a machine cycle of 10 frames: the phase of frame n is (n mod 10) / 10.</summary>
+internal sealed class PhaseScorer : IFrameScorer
+{
+    public string Detector => "cycle";
+
+    public ScoreCalibration Calibration { get; } = StreamingFixtures.Calibration;
+
+    public IReadOnlyList<DetectorVerdict> Score(IReadOnlyList<(FrameKey Key, Frame Image)> batch) =>
+        batch.Select(f => new DetectorVerdict(1, new ResidualGrid(2, 2, 1, [0, 0, 0, 0]), null, f.Key.Sequence % 10 / 10.0)).ToArray();
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>Records the cycles a worker reports; ignores everything else.</summary>
+internal sealed class CycleRecorder : IPipelineObserver
+{
+    public ConcurrentQueue<(string Camera, string Line, CycleRecord Cycle)> Cycles { get; } = new();
+
+    public void CycleCompleted(string camera, string line, CycleRecord cycle) => Cycles.Enqueue((camera, line, cycle));
+
+    public void CameraStateChanged(string camera, string line, CameraState state) { }
+
+    public void BatchScored(int frames, TimeSpan took) { }
+
+    public void FramesDropped(string reason, int count) { }
+
+    public void PartialsResent(int count) { }
+
+    public void FrameDecided(FrameDecided decided) { }
+
+    public void FramesLost(string camera, long count) { }
+
+    public void AlarmChanged(AlarmEvent alarm) { }
 }
 
 /// <summary>Alarm sink that records, optionally failing the first N publications.</summary>

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Core.Temporal;
 using static StreamAnomaly.Cluster.Tests.StreamingFixtures;
 
 namespace StreamAnomaly.Cluster.Tests;
@@ -118,5 +119,7 @@ public sealed class LineAggregatorActorSpec() : TestKit("akka.actor.serialize-me
         public void FramesLost(string camera, long count) => Lost.AddOrUpdate(camera, count, (_, n) => n + count);
 
         public void AlarmChanged(AlarmEvent alarm) { }
+
+        public void CycleCompleted(string camera, string line, CycleRecord cycle) { }
     }
 }

@@ -8,6 +8,7 @@ public sealed class SerializationSpec() : TestKit(NodeOptions.BaseConfig)
 {
     public static TheoryData<object> CrossNodeMessages() => new(
         StreamingFixtures.Partial("cam-1", 42, 12.5, "line-b"),
+        StreamingFixtures.Partial("cam-1", 43, 0.5, "line-b") with { Phase = 0.25 },
         new FramesAccepted([new FrameKey("cam-1", 42), new FrameKey("cam-2", 7)]),
         new EnsureCamera("cam-1"),
         new InjectAnomaly("cam-1", "dropped-part"),
@@ -64,6 +65,19 @@ public sealed class SerializationSpec() : TestKit(NodeOptions.BaseConfig)
         var serializer = (PlantMessageSerializer)Sys.Serialization.FindSerializerFor(partial);
         var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(serializer.ToBinary(forged), "PR"));
         Assert.Contains("residual grid", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_cycle_phase_outside_zero_to_one_is_refused()
+    {
+        var partial = StreamingFixtures.Partial("cam-1", 43, 0.5) with { Phase = 0.25 };
+        var serializer = (PlantMessageSerializer)Sys.Serialization.FindSerializerFor(partial);
+        var bytes = serializer.ToBinary(partial);
+        BitConverter.GetBytes(1.5).CopyTo(bytes, bytes.Length - 8);
+
+        var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes, "PR"));
+
+        Assert.Contains("cycle phase 1.5 outside [0, 1)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

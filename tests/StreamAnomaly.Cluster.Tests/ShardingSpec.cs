@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Core.Temporal;
 
 namespace StreamAnomaly.Cluster.Tests;
 
@@ -70,6 +71,8 @@ public sealed class ShardingSpec() : TestKit(NodeOptions.SingleNode.ToAkkaConfig
         public void FramesLost(string camera, long count) { }
 
         public void AlarmChanged(AlarmEvent alarm) { }
+
+        public void CycleCompleted(string camera, string line, CycleRecord cycle) { }
     }
 
     private async Task JoinSelfAsync()

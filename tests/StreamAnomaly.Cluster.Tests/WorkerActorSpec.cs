@@ -12,8 +12,27 @@ public sealed class WorkerActorSpec() : TestKit("""
     private static WorkerSettings Settings(int batch = 4, double ackSeconds = 10, int perLive = 2) =>
         new(new BatchingOptions(batch, TimeSpan.FromMilliseconds(30), perLive), TimeSpan.FromSeconds(ackSeconds));
 
-    private IActorRef Worker(MemoryFeed feed, IFrameScorer scorer, WorkerSettings settings, Func<string, bool>? live = null) =>
-        Sys.ActorOf(WorkerActor.Props(feed, InferenceActor.Props([scorer]), TestActor, settings, live ?? (_ => false), NullPipelineObserver.Instance, TimeProvider.System));
+    private IActorRef Worker(MemoryFeed feed, IFrameScorer scorer, WorkerSettings settings, Func<string, bool>? live = null, IPipelineObserver? observer = null) =>
+        Sys.ActorOf(WorkerActor.Props(feed, InferenceActor.Props([scorer]), TestActor, settings, live ?? (_ => false), observer ?? NullPipelineObserver.Instance, TimeProvider.System));
+
+    [Fact]
+    public void A_camera_whose_detector_tracks_the_cycle_reports_each_complete_cycle_with_its_time()
+    {
+        var feed = new MemoryFeed();
+        var observer = new CycleRecorder();
+        Worker(feed, new PhaseScorer(), Settings(batch: 4), observer: observer);
+        for (var sequence = 1; sequence <= 25; sequence++)
+        {
+            feed.Push("c1", sequence, line: "L");
+        }
+
+        ReceiveN(25);
+        AwaitCondition(() => !observer.Cycles.IsEmpty);
+        var (camera, line, cycle) = Assert.Single(observer.Cycles);
+        Assert.Equal(("c1", "L"), (camera, line));
+        Assert.Equal(TimeSpan.FromSeconds(2), cycle.Duration);
+        Assert.Equal(StreamingFixtures.T0.AddSeconds(2), cycle.Start);
+    }
 
     [Fact]
     public void Frames_of_several_cameras_are_scored_in_one_batch_and_sent_to_the_aggregators()

@@ -328,7 +328,7 @@ public sealed partial class DeploymentTests
                      "streamanomaly_frames_ingested_total", "streamanomaly_frames_scored_total", "streamanomaly_frames_decided_total",
                      "streamanomaly_frames_dropped_total", "streamanomaly_end_to_end_latency_seconds_bucket", "streamanomaly_inference_seconds_bucket",
                      "streamanomaly_batch_size_frames_sum", "streamanomaly_consumer_lag_messages", "streamanomaly_dead_letters_total",
-                     "streamanomaly_camera_state", "streamanomaly_cluster_members",
+                     "streamanomaly_camera_state", "streamanomaly_cluster_members", "streamanomaly_cycle_last_seconds", "streamanomaly_cycle_seconds_sum",
                  })
         {
             Assert.Contains(required, used);

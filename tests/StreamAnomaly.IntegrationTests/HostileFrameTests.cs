@@ -6,6 +6,7 @@ using StreamAnomaly.Cluster;
 using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Core.Temporal;
 using StreamAnomaly.Host;
 using StreamAnomaly.Ingest.Clips;
 using StreamAnomaly.Ingest.Kafka;
@@ -119,5 +120,7 @@ public sealed class HostileFrameTests
         public void FramesLost(string camera, long count) { }
 
         public void AlarmChanged(AlarmEvent alarm) { }
+
+        public void CycleCompleted(string camera, string line, CycleRecord cycle) { }
     }
 }

@@ -1,14 +1,17 @@
 using System.Collections.Concurrent;
 using StreamAnomaly.Cluster;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Core.Temporal;
 using StreamAnomaly.Host;
 using StreamAnomaly.Host.Settings;
+using StreamAnomaly.Vision.Detectors.Cycle;
 
 namespace StreamAnomaly.IntegrationTests;
 
 /// <summary>
-/// One commissioned autoencoder (trained on the synthetic cameras' first normal frames, as the
-/// demo does) shared by the in-process plant tests; each test builds its own plant around it.
+/// One commissioned autoencoder and one cycle detector (fitted on the synthetic cameras' first
+/// normal frames, as the demo does) shared by the in-process plant tests; each test builds its own
+/// plant around them.
 /// </summary>
 public sealed class PlantFixture
 {
@@ -16,7 +19,19 @@ public sealed class PlantFixture
 
     public static readonly CommissioningOptions Options = CommissioningOptions.Autoencoder(Size, epochs: 10, seconds: 24);
 
-    private readonly Lazy<IFrameScorer> _scorer = new(() => Commissioning.Scorer(Commissioning.NormalFootage(Cameras(2, 2, 0), Options.Seconds), Options));
+    public static readonly CommissioningOptions CycleOptions = new(Options.Seconds) { Detector = CycleDetector.Name, Settings = [$"size={Size}"] };
+
+    private readonly Lazy<IReadOnlyList<IReadOnlyList<Core.Imaging.Frame>>> _footage = new(() => Commissioning.NormalFootage(Cameras(2, 2, 0), Options.Seconds));
+
+    private readonly Lazy<IFrameScorer> _scorer;
+
+    private readonly Lazy<IFrameScorer> _cycle;
+
+    public PlantFixture()
+    {
+        _scorer = new(() => Commissioning.Scorer(_footage.Value, Options));
+        _cycle = new(() => Commissioning.Scorer(_footage.Value, CycleOptions));
+    }
 
     /// <summary>Synthetic cameras line-a-cam1.., line-b-cam1.. (seeds from <paramref name="seed"/>).</summary>
     public static CameraOptions[] Cameras(int lines, int perLine, int seed) =>
@@ -32,6 +47,9 @@ public sealed class PlantFixture
 
     /// <summary>The commissioned scorer, trained once; nodes may dispose it (the wrapper keeps it alive for the next test).</summary>
     public IFrameScorer Scorer() => new Undisposable(_scorer.Value);
+
+    /// <summary>The commissioned cycle detector (it reports each frame's phase, so workers export cycle times); kept alive like <see cref="Scorer"/>.</summary>
+    public IFrameScorer CycleScorer() => new Undisposable(_cycle.Value);
 
     private sealed class Undisposable(IFrameScorer inner) : IFrameScorer
     {
@@ -75,6 +93,10 @@ internal sealed class PlantRecorder : IPipelineObserver
     public void FramesLost(string camera, long count) { }
 
     public void AlarmChanged(AlarmEvent alarm) => Alarms.Enqueue(alarm);
+
+    public ConcurrentQueue<(string Camera, string Line, CycleRecord Cycle)> Cycles { get; } = new();
+
+    public void CycleCompleted(string camera, string line, CycleRecord cycle) => Cycles.Enqueue((camera, line, cycle));
 
     public IEnumerable<AlarmEvent> Raised(string line) => Alarms.Where(a => a.Line == line && a.Phase == AlarmPhase.Raised);
 }

@@ -81,7 +81,7 @@ public sealed partial class PrometheusScrapeTests(PlantFixture fixture) : IDispo
     {
         var expressions = DashboardExpressions();
         Assert.NotEmpty(expressions);
-        await using var node = await PlantNode.StartAsync(PlantFixture.Plant(lines: 2, perLine: 1), new NodeServices { Scorers = () => [fixture.Scorer()], Log = _ => { } });
+        await using var node = await PlantNode.StartAsync(PlantFixture.Plant(lines: 2, perLine: 1), new NodeServices { Scorers = () => [fixture.Scorer(), fixture.CycleScorer()], Log = _ => { } });
 
         var port = FreePort();
         var config = Path.Combine(_root, "prometheus.yml");
@@ -112,6 +112,8 @@ public sealed partial class PrometheusScrapeTests(PlantFixture fixture) : IDispo
             Assert.Null((await node.InjectAsync("line-b-cam1", "foreign-object-beside-belt")).Error);
             Assert.True(await Eventually.True(async () => (await Query(http, "sum(streamanomaly_frames_decided_total) > 20")).Count > 0, TimeSpan.FromSeconds(60)), "decided frames scraped\n" + log);
             Assert.True(await Eventually.True(async () => (await Query(http, "up{job=\"streamanomaly\"} == 1")).Count == 1, TimeSpan.FromSeconds(10)));
+            // two wraps of a 6 s machine cycle complete the first cycle a camera can time
+            Assert.True(await Eventually.True(async () => (await Query(http, "streamanomaly_cycle_seconds_count > 0")).Count > 0, TimeSpan.FromSeconds(60)), "cycles scraped\n" + log);
             await Task.Delay(TimeSpan.FromSeconds(5));
 
             var empty = new List<string>();

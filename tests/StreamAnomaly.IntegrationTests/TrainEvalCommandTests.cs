@@ -124,7 +124,7 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     {
         var (code, error) = await ConsoleCapture.Run(["train", "--detector", "oracle", "--data", fixture.Data("train"), "--out", fixture.PathOf("x.sabundle")]);
         Assert.Equal(CliApp.BadInput, code);
-        Assert.Equal("error: unknown detector 'oracle' (known: autoencoder, integrated, temporal, patchcore)", error.Trim());
+        Assert.Equal("error: unknown detector 'oracle' (known: autoencoder, integrated, temporal, patchcore, cycle)", error.Trim());
         Assert.False(File.Exists(fixture.PathOf("x.sabundle")));
     }
 
@@ -207,6 +207,36 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
         var (code, error) = await ConsoleCapture.Run(["train", "--data", missing, "--out", fixture.PathOf("y.sabundle")]);
         Assert.Equal(CliApp.BadInput, code);
         Assert.Equal($"error: {missing}: clip folder not found", error.Trim());
+    }
+
+    [Fact]
+    public async Task Eval_of_several_bundles_reports_their_fusion_first_then_each_bundle()
+    {
+        var bundle = await TrainedBundle();
+        var report = fixture.PathOf("fused-report");
+
+        Assert.Equal(0, await CliApp.RunAsync(["eval", "--bundle", bundle, "--bundle", bundle, "--data", fixture.Data("test"), "--out", report], Clock));
+
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "metrics.json")));
+        var root = metrics.RootElement;
+        var alone = root.GetProperty("variants").EnumerateArray().ToArray();
+        Assert.Equal("fused (autoencoder + autoencoder#2)", root.GetProperty("detector").GetString());
+        Assert.Equal(["autoencoder", "autoencoder#2"], alone.Select(static v => v.GetProperty("detector").GetString()));
+        // The fusion of a detector with itself is that detector: the same ranking, the same decisions.
+        Assert.Equal(alone[0].GetProperty("auroc").GetDouble(), root.GetProperty("auroc").GetDouble(), 12);
+        Assert.Equal(alone[0].GetProperty("tp").GetInt32(), root.GetProperty("tp").GetInt32());
+        Assert.Equal(alone[0].GetProperty("fp").GetInt32(), root.GetProperty("fp").GetInt32());
+    }
+
+    [Fact]
+    public async Task Eval_refuses_a_fusion_grid_outside_its_limits()
+    {
+        var bundle = await TrainedBundle();
+        var (code, error) = await ConsoleCapture.Run(["eval", "--bundle", bundle, "--bundle", bundle, "--data", fixture.Data("test"), "--out", fixture.PathOf("grid-report"), "--grid", "0"]);
+
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("--grid must lie in 1 .. 64, got 0", error);
+        Assert.False(Directory.Exists(fixture.PathOf("grid-report")));
     }
 
     [Fact]

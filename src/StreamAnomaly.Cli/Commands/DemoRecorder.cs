@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using StreamAnomaly.Cluster;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Core.Temporal;
 
 namespace StreamAnomaly.Cli.Commands;
 
@@ -46,6 +47,8 @@ internal sealed class DemoRecorder : IPipelineObserver
     public void FramesLost(string camera, long count)
     {
     }
+
+    public void CycleCompleted(string camera, string line, CycleRecord cycle) { }
 
     public void AlarmChanged(AlarmEvent alarm)
     {

@@ -33,7 +33,7 @@ internal static class DemoWorkflow
             time);
 
         AnsiConsole.Write(new Rule("3/3 evaluate on the test clips"));
-        var metrics = EvalWorkflow.Run(new EvalRequest(bundle, Path.Combine(root, "data", "test"), Path.Combine(root, "report")));
+        var metrics = EvalWorkflow.Run(new EvalRequest([bundle], Path.Combine(root, "data", "test"), Path.Combine(root, "report")));
         AnsiConsole.MarkupLine($"demo files: [bold]{Markup.Escape(root)}[/] (data/, autoencoder.sabundle, report/)");
         return metrics;
     }

@@ -9,15 +9,17 @@ using StreamAnomaly.Ingest.Clips;
 using StreamAnomaly.Synthetic.Scene;
 using StreamAnomaly.Vision;
 using StreamAnomaly.Vision.Detectors;
+using StreamAnomaly.Vision.Streaming;
 
 namespace StreamAnomaly.Cli.Commands;
 
-/// <summary>Which bundle to evaluate on which labelled clips, and where the report goes.</summary>
-/// <param name="Bundle">Model bundle file.</param>
+/// <summary>Which bundles to evaluate on which labelled clips, and where the report goes.</summary>
+/// <param name="Bundles">Model bundle files: one, or several to fuse as a line aggregator does.</param>
 /// <param name="Data">Folder of labelled clips.</param>
 /// <param name="Out">Report folder.</param>
 /// <param name="Device">cpu or cuda.</param>
-internal sealed record EvalRequest(string Bundle, string Data, string Out, string Device = "cpu");
+/// <param name="GridSize">Cells per side of the grids the fusion works on (the workers' <c>Worker:GridSize</c>).</param>
+internal sealed record EvalRequest(IReadOnlyList<string> Bundles, string Data, string Out, string Device = "cpu", int GridSize = 16);
 
 /// <summary>One column of the evaluation tables: a name and the calibration its raw scores are normalised with (null: not calibrated).</summary>
 internal sealed record EvalColumn(string Name, ScoreCalibration? Calibration);
@@ -28,17 +30,60 @@ internal sealed record EvalColumn(string Name, ScoreCalibration? Calibration);
 /// timelines/ of the default variant; every variant's metrics in metrics.json and the tables).
 /// Clips are scored as calibration scored them (<see cref="DetectorLifecycle.ScoreClip"/>), with
 /// each clip's region of interest as context; a variant that cannot score every clip is left out
-/// with a note.
+/// with a note. With several bundles, the first column is their fusion as the pipeline computes it
+/// (<see cref="ClipFusion"/>), followed by each bundle's default variant.
 /// </summary>
 internal static class EvalWorkflow
 {
     public static EvaluationMetrics Run(EvalRequest request)
     {
-        using var loaded = DetectorCatalog.Load(request.Bundle, TorchDevices.Parse(request.Device));
-        var columns = loaded.Detector.Variants
-            .Select((name, v) => new EvalColumn(v == 0 ? loaded.Manifest.Detector : $"{loaded.Manifest.Detector}/{name}", loaded.Manifest.Calibrations.GetValueOrDefault(name)))
-            .ToArray();
-        return Report(loaded.Manifest.ModelVersion, ClipDataset.Open(request.Data, requireLabels: true), columns, clip => DetectorLifecycle.ScoreClip(loaded.Detector, clip), request.Out, "eval", request.Data);
+        if (request.Bundles.Count == 0)
+        {
+            throw new ArgumentException("give at least one --bundle");
+        }
+
+        if (request.GridSize is < 1 or > 64)
+        {
+            throw new ArgumentException($"--grid must lie in 1 .. 64, got {request.GridSize}");
+        }
+
+        var device = TorchDevices.Parse(request.Device);
+        var loaded = new List<LoadedDetector>();
+        try
+        {
+            foreach (var bundle in request.Bundles)
+            {
+                loaded.Add(DetectorCatalog.Load(bundle, device));
+            }
+
+            var clips = ClipDataset.Open(request.Data, requireLabels: true);
+            if (loaded is [var single])
+            {
+                var columns = single.Detector.Variants
+                    .Select((name, v) => new EvalColumn(v == 0 ? single.Manifest.Detector : $"{single.Manifest.Detector}/{name}", single.Manifest.Calibrations.GetValueOrDefault(name)))
+                    .ToArray();
+                return Report(single.Manifest.ModelVersion, clips, columns, clip => DetectorLifecycle.ScoreClip(single.Detector, clip), request.Out, "eval", request.Data);
+            }
+
+            var names = loaded.Select((l, i) => loaded.Take(i).Any(o => o.Manifest.Detector == l.Manifest.Detector) ? $"{l.Manifest.Detector}#{i + 1}" : l.Manifest.Detector).ToArray();
+            EvalColumn[] fusedColumns = [new($"fused ({string.Join(" + ", names)})", ClipFusion.Normalised), .. loaded.Select((l, i) => new EvalColumn(names[i], l.Calibration))];
+            return Report(
+                string.Join(" + ", loaded.Select(l => l.Manifest.ModelVersion)),
+                clips,
+                fusedColumns,
+                clip =>
+                {
+                    var each = loaded.Select((l, i) => new DetectorScores(names[i], l.Calibration, DetectorLifecycle.ScoreClip(l.Detector, clip)[0]!)).ToArray();
+                    return [ClipFusion.Fuse(each, request.GridSize), .. each.Select(static d => d.Scores)];
+                },
+                request.Out,
+                "eval",
+                request.Data);
+        }
+        finally
+        {
+            loaded.ForEach(static l => l.Dispose());
+        }
     }
 
     /// <summary>

@@ -5,6 +5,7 @@ using StreamAnomaly.Cluster;
 using StreamAnomaly.Core.Imaging;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Core.Temporal;
 using StreamAnomaly.Host;
 using StreamAnomaly.Host.Settings;
 using StreamAnomaly.Ingest.Clips;
@@ -469,6 +470,10 @@ internal static class PipelineBenchWorkflow
         }
 
         public void AlarmChanged(AlarmEvent alarm)
+        {
+        }
+
+        public void CycleCompleted(string camera, string line, CycleRecord cycle)
         {
         }
     }

@@ -31,7 +31,8 @@ public interface ILabelledClip : IClipSource
 /// <param name="RawScore">Detector-specific anomaly score, higher is more anomalous, finite and &gt;= 0.</param>
 /// <param name="Residual">Per-pixel anomaly map at the detector's input resolution (after the detector's own mask).</param>
 /// <param name="Ignored">Pixels the detector explains as normal and masked out (a worker's hand, the background), at the map's resolution; null when it masks nothing.</param>
-public sealed record RawFrameScore(double RawScore, AnomalyMap Residual, BinaryMask? Ignored = null);
+/// <param name="Phase">Where in the machine's cycle the frame is, in [0, 1), for a detector that tracks the cycle; null otherwise.</param>
+public sealed record RawFrameScore(double RawScore, AnomalyMap Residual, BinaryMask? Ignored = null, double? Phase = null);
 
 /// <summary>What a detector may use besides the frames when it scores them.</summary>
 /// <param name="RegionOfInterest">The camera's static region of interest (true = keep), for variants that mask with it.</param>

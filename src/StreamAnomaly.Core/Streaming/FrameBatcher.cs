@@ -101,7 +101,11 @@ public sealed class FrameBatcher<T>(BatchingOptions options, Func<T, FrameKey> k
 }
 
 /// <summary>What one detector says about one frame, ready for the wire (see <see cref="PartialResult"/>).</summary>
-public sealed record DetectorVerdict(double RawScore, ResidualGrid Residual, MaskGrid? Ignored);
+/// <param name="RawScore">The detector's raw score.</param>
+/// <param name="Residual">Its anomaly map as a grid.</param>
+/// <param name="Ignored">What it explains as normal, or null.</param>
+/// <param name="Phase">The frame's phase in the machine's cycle, in [0, 1), from a detector that tracks it; null otherwise.</param>
+public sealed record DetectorVerdict(double RawScore, ResidualGrid Residual, MaskGrid? Ignored, double? Phase = null);
 
 /// <summary>
 /// A loaded detector as a worker uses it: scores a batch of frames from any cameras. Frame

@@ -15,6 +15,7 @@ namespace StreamAnomaly.Core.Streaming;
 /// <param name="Calibration">The detector's calibration from its bundle (raw -> normalised).</param>
 /// <param name="Residual">The detector's residual map (after its own mask) as a grid.</param>
 /// <param name="Ignored">What the detector explains as normal (hands, background), or null if it masks nothing.</param>
+/// <param name="Phase">Where in the machine's cycle the frame is, in [0, 1), from a detector that tracks the cycle; null otherwise.</param>
 public sealed record PartialResult(
     FrameKey Frame,
     string Line,
@@ -24,7 +25,8 @@ public sealed record PartialResult(
     double RawScore,
     ScoreCalibration Calibration,
     ResidualGrid Residual,
-    MaskGrid? Ignored);
+    MaskGrid? Ignored,
+    double? Phase = null);
 
 /// <summary>The fused, calibrated verdict on one frame.</summary>
 /// <param name="Frame">Camera and sequence.</param>

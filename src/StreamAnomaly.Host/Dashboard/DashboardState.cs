@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using StreamAnomaly.Cluster;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Core.Temporal;
 
 namespace StreamAnomaly.Host.Dashboard;
 
@@ -145,6 +146,8 @@ public sealed class DashboardState : IPipelineObserver
             }
         }
     }
+
+    public void CycleCompleted(string camera, string line, CycleRecord cycle) { }
 
     public void AlarmChanged(AlarmEvent alarm)
     {

@@ -1,6 +1,7 @@
 using Prometheus;
 using StreamAnomaly.Cluster;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Core.Temporal;
 using StreamAnomaly.Ingest.Cameras;
 using StreamAnomaly.Ingest.Kafka;
 
@@ -49,6 +50,9 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
         HttpRefused = f.CreateCounter("streamanomaly_http_refused_total", "HTTP requests refused by the status server: host, origin, unauthorized, event-streams-full.", "reason");
         EventStreams = f.CreateGauge("streamanomaly_dashboard_event_streams", "Dashboard event streams (Server-Sent Events) open now.");
         BundleReloads = f.CreateCounter("streamanomaly_bundle_reloads_total", "Changed model bundle files a worker looked at: loaded, or refused (the running version kept scoring).", "result");
+        CycleSeconds = f.CreateHistogram("streamanomaly_cycle_seconds", "Machine cycle times per camera, as the cycle-phase detector tracks them.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.5, 1.25, 24), LabelNames = ["camera", "line"] });
+        LastCycleSeconds = f.CreateGauge("streamanomaly_cycle_last_seconds", "The camera's last complete machine cycle, seconds.", "camera", "line");
     }
 
     public CollectorRegistry Registry { get; }
@@ -160,6 +164,12 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
     /// <summary><c>streamanomaly_bundle_reloads_total{result}</c>: a refused bundle leaves the running version scoring.</summary>
     public Counter BundleReloads { get; }
 
+    /// <summary>Complete machine cycles per camera, seconds.</summary>
+    public Histogram CycleSeconds { get; }
+
+    /// <summary>The last complete machine cycle per camera, seconds.</summary>
+    public Gauge LastCycleSeconds { get; }
+
     // IKafkaObserver: the frame feed and its dead-letter producer
     public void FrameConsumed(FrameMetadata metadata) => FramesConsumed.Inc();
 
@@ -221,6 +231,13 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
     }
 
     public void FramesLost(string camera, long count) => FramesLostTotal.WithLabels(camera).Inc(count);
+
+    public void CycleCompleted(string camera, string line, CycleRecord cycle)
+    {
+        ArgumentNullException.ThrowIfNull(cycle);
+        CycleSeconds.WithLabels(camera, line).Observe(cycle.Duration.TotalSeconds);
+        LastCycleSeconds.WithLabels(camera, line).Set(cycle.Duration.TotalSeconds);
+    }
 
     public void AlarmChanged(AlarmEvent alarm)
     {

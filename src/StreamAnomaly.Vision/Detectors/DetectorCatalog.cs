@@ -3,6 +3,7 @@ using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Vision.Detectors.Autoencoder;
+using StreamAnomaly.Vision.Detectors.Cycle;
 using StreamAnomaly.Vision.Detectors.Integrated;
 using StreamAnomaly.Vision.Detectors.PatchCore;
 using StreamAnomaly.Vision.Detectors.Temporal;
@@ -33,6 +34,7 @@ public static class DetectorCatalog
         new IntegratedDefinition(),
         new TemporalDefinition(),
         new PatchCoreDefinition(),
+        new CycleDefinition(),
     ];
 
     /// <summary>Names of every registered detector.</summary>

@@ -88,11 +88,19 @@ public sealed class DetectorFrameScorer : IFrameScorer
         return score;
     }
 
-    private DetectorVerdict ToVerdict(RawFrameScore score)
+    private DetectorVerdict ToVerdict(RawFrameScore score) => Verdict(score, _grid);
+
+    /// <summary>
+    /// A detector's score as a worker sends it: the residual map and the ignore mask reduced to
+    /// grids of at most <paramref name="gridSize"/> cells per side (the map's own size when smaller).
+    /// </summary>
+    public static DetectorVerdict Verdict(RawFrameScore score, int gridSize)
     {
-        var gw = Math.Min(_grid, score.Residual.Width);
-        var gh = Math.Min(_grid, score.Residual.Height);
+        ArgumentNullException.ThrowIfNull(score);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(gridSize);
+        var gw = Math.Min(gridSize, score.Residual.Width);
+        var gh = Math.Min(gridSize, score.Residual.Height);
         var ignored = score.Ignored is null ? null : MaskGrid.From(score.Ignored, gw, gh);
-        return new DetectorVerdict(score.RawScore, ResidualGrid.From(score.Residual, gw, gh), ignored);
+        return new DetectorVerdict(score.RawScore, ResidualGrid.From(score.Residual, gw, gh), ignored, score.Phase);
     }
 }

@@ -1,0 +1,159 @@
+using StreamAnomaly.Core.Temporal;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StreamAnomaly.Vision.Detectors.Cycle;
+
+/// <summary>
+/// The machine's normal cycle as the cycle-phase detector learned it, a module so it travels in the
+/// bundle's weights: buffer <c>template</c> [L, cells, C], the mean cell features of the training
+/// frames in each of the cycle's L phase bins, and buffer <c>weights</c> [cells], how much each cell
+/// tells phases apart (they sum to 1).
+/// </summary>
+public sealed class CycleTemplate : nn.Module
+{
+    private readonly Tensor template;
+    private readonly Tensor weights;
+
+    /// <param name="template">Mean cell features per phase bin [L &gt;= 2, cells, C] (owned).</param>
+    /// <param name="weights">Cell weights [cells] (owned).</param>
+    public CycleTemplate(Tensor template, Tensor weights)
+        : base(nameof(CycleTemplate))
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (template.dim() != 3 || template.shape[0] < 2 || weights.dim() != 1 || weights.shape[0] != template.shape[1])
+        {
+            throw new ArgumentException($"a cycle template is [L >= 2, cells, C] with [cells] weights, got [{string.Join(", ", template.shape)}] and [{string.Join(", ", weights.shape)}]");
+        }
+
+        this.template = template;
+        this.weights = weights;
+        register_buffer(nameof(template), template);
+        register_buffer(nameof(weights), weights);
+    }
+
+    /// <summary>Phase bins L.</summary>
+    public int Bins => (int)template.shape[0];
+
+    /// <summary>Mean cell features per phase bin [L, cells, C].</summary>
+    public Tensor Template => template;
+
+    /// <summary>Cell weights [cells].</summary>
+    public Tensor Weights => weights;
+
+    /// <summary>
+    /// Weighted squared distances [N, L] of frames' unit cell features [N, cells, C] to every phase
+    /// bin: <c>sum_c w_c |e_c - T_jc|^2</c>, as one matrix product.
+    /// </summary>
+    public Tensor Distances(Tensor features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        using var scope = NewDisposeScope();
+        var w = weights.view(1, -1, 1);
+        var weighted = template.mul(w).flatten(1);                                      // [L, cells * C]
+        var bins = template.square().mul(w).sum([1L, 2L]);                               // [L]
+        var frames = features.square().mul(w).sum([1L, 2L]);                             // [N]
+        var cross = features.flatten(1).mm(weighted.t());                                // [N, L]
+        return frames.unsqueeze(1).Plus(bins.unsqueeze(0)).sub_(cross.mul_(HeldScalars.Two)).clamp_min_(HeldScalars.Zero).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Weighted squared distances [N, cells] of each frame's cells to the matching cells of phase
+    /// bin <paramref name="bins"/>[i] (one bin per frame).
+    /// </summary>
+    public Tensor CellDistances(Tensor features, long[] bins)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(bins);
+        using var scope = NewDisposeScope();
+        var expected = template.index_select(0, tensor(bins, device: template.device));
+        return features.sub(expected).square().sum(2).mul(weights.unsqueeze(0)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Learns the template from labelled training frames: per phase bin the mean of the frames'
+    /// cell features (an empty bin takes the linear blend of its nearest filled neighbours), and per
+    /// cell the ratio of how much its features vary between phase bins to how much they vary within
+    /// one (plus the mean within-bin variance, so a cell that barely varies at all gets no say); the
+    /// machine's moving parts score high, people passing behind (varying at any phase) low.
+    /// </summary>
+    /// <param name="sums">Per bin, the sum of its frames' cell features [L, cells, C] (float64).</param>
+    /// <param name="counts">Frames per bin [L] (float64).</param>
+    public static CycleTemplate Learn(Tensor sums, Tensor counts)
+    {
+        ArgumentNullException.ThrowIfNull(sums);
+        ArgumentNullException.ThrowIfNull(counts);
+        using var scope = NewDisposeScope();
+        var filled = counts.cpu().data<double>().ToArray();
+        var total = filled.Sum();
+        if (filled.Count(c => c > 0) < 2)
+        {
+            throw new ArgumentException("the training frames cover fewer than 2 phases of the cycle");
+        }
+
+        using var tiny = 1e-12.ToScalar();
+        var means = sums.div(counts.clamp_min(HeldScalars.One).view(-1, 1, 1));
+        var template = FillEmpty(means, filled);
+        var share = counts.div(total).view(-1, 1);                                       // [L, 1]
+        var norms = template.square().sum(2);                                            // [L, cells]
+        var mean = template.mul(share.unsqueeze(2)).sum(0L);                              // [cells, C]
+        var within = norms.mul(share).sum(0L).neg().add_(HeldScalars.One).clamp_min_(HeldScalars.Zero); // unit cells: E|e|^2 = 1
+        var between = template.sub(mean.unsqueeze(0)).square().sum(2).mul(share).sum(0L);
+        var ratio = between.div(within.Plus(within.mean()).clamp_min(tiny));
+        var weights = ratio.div(ratio.sum().clamp_min(tiny));
+        return new CycleTemplate(
+            template.to_type(ScalarType.Float32).MoveToOuterDisposeScope(),
+            weights.to_type(ScalarType.Float32).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Bins without frames take the linear blend of the nearest filled bins before and after (cyclic).</summary>
+    private static Tensor FillEmpty(Tensor means, double[] counts)
+    {
+        var bins = counts.Length;
+        if (counts.All(c => c > 0))
+        {
+            return means;
+        }
+
+        var rows = new Tensor[bins];
+        for (var j = 0; j < bins; j++)
+        {
+            if (counts[j] > 0)
+            {
+                rows[j] = means[j];
+                continue;
+            }
+
+            var (back, ahead) = (1, 1);
+            while (counts[Wrap(j - back)] <= 0)
+            {
+                back++;
+            }
+
+            while (counts[Wrap(j + ahead)] <= 0)
+            {
+                ahead++;
+            }
+
+            using var after = (back / (double)(back + ahead)).ToScalar();
+            using var before = (ahead / (double)(back + ahead)).ToScalar();
+            rows[j] = means[Wrap(j - back)].mul(before).Plus(means[Wrap(j + ahead)].mul(after));
+        }
+
+        return stack(rows, 0);
+
+        int Wrap(int j) => ((j % bins) + bins) % bins;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            template.Dispose();
+            weights.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
