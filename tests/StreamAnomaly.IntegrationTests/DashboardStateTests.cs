@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Core.Temporal;
 using StreamAnomaly.Host.Dashboard;
 
 namespace StreamAnomaly.IntegrationTests;
@@ -143,6 +144,23 @@ public sealed class DashboardStateTests
         Assert.Equal(680, Camera(snapshot, "line-b-cam1").GetProperty("lost").GetInt64());
         Assert.Equal(2, Camera(snapshot, "line-a-cam1").GetProperty("lost").GetInt64());
         Assert.Equal(0, Camera(snapshot, "line-b-cam2").GetProperty("lost").GetInt64());
+    }
+
+    [Fact]
+    public void A_cameras_last_machine_cycle_time_is_in_the_snapshot_once_timed()
+    {
+        var (state, _) = Create();
+        Assert.All(Snapshot(state).GetProperty("cameras").EnumerateArray(), c => Assert.False(c.TryGetProperty("cycleSeconds", out _)));
+        var start = new DateTimeOffset(2026, 12, 2, 8, 0, 0, TimeSpan.Zero);
+
+        state.CycleCompleted("line-a-cam1", "line-a", new CycleRecord(start, start.AddSeconds(6.04), 0.2, 0.5));
+        state.CycleCompleted("line-a-cam1", "line-a", new CycleRecord(start.AddSeconds(6.04), start.AddSeconds(12.31), 0.9, 0.52));
+        state.CycleCompleted("unknown-cam", "line-a", new CycleRecord(start, start.AddSeconds(1), 0, 0));
+
+        var snapshot = Snapshot(state);
+        Assert.Equal(6.27, Camera(snapshot, "line-a-cam1").GetProperty("cycleSeconds").GetDouble(), 6);
+        Assert.False(Camera(snapshot, "line-b-cam1").TryGetProperty("cycleSeconds", out _));
+        Assert.DoesNotContain(snapshot.GetProperty("cameras").EnumerateArray(), c => c.GetProperty("id").GetString() == "unknown-cam");
     }
 
     [Fact]

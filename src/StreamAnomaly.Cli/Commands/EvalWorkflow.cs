@@ -5,6 +5,7 @@ using StreamAnomaly.Cli.Reports;
 using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Evaluation;
 using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Core.Temporal;
 using StreamAnomaly.Ingest.Clips;
 using StreamAnomaly.Synthetic.Scene;
 using StreamAnomaly.Vision;
@@ -106,6 +107,7 @@ internal static class EvalWorkflow
         var masked = AnomalyMasked(clips);
         using var output = new OutputFolder(outputFolder, command, dataFolder);
         var stopwatch = Stopwatch.StartNew();
+        var cycles = new List<(string Clip, CycleRecord Cycle)>();
         var (scored, pixels) = ConsoleProgress.Run("scoring", total, update =>
         {
             var rows = columns.Select(c => c.Calibration is null ? null : new List<ScoredFrame>(total)).ToArray();
@@ -114,6 +116,11 @@ internal static class EvalWorkflow
             foreach (var clip in clips)
             {
                 var perColumn = score(clip);
+                if (perColumn[0] is { } first && columns[0].Calibration is { } firstCalibration)
+                {
+                    cycles.AddRange(Cycles(first, firstCalibration).Select(c => (clip.Name, c)));
+                }
+
                 var anomaly = masked ? Enumerable.Range(0, clip.Labels!.Count).Select(i => clip.ReadMask(AnomalyMask, i)).ToArray() : null;
                 for (var c = 0; c < rows.Length; c++)
                 {
@@ -164,9 +171,19 @@ internal static class EvalWorkflow
         }
 
         EvaluationReport.Write(output.StagingPath, scored[0]!, metrics);
+        if (cycles.Count > 0)
+        {
+            WriteCycles(Path.Combine(output.StagingPath, CyclesFile), cycles);
+        }
+
         output.Commit();
 
         PrintTables(metrics);
+        if (cycles.Count > 0)
+        {
+            PrintCycles(cycles);
+        }
+
         if (!masked)
         {
             AnsiConsole.MarkupLine($"no pixel figures: not every clip with anomalous frames has {AnomalyMask} masks (CLIP.masks/{AnomalyMask}/)");
@@ -174,6 +191,52 @@ internal static class EvalWorkflow
 
         AnsiConsole.MarkupLine($"{metrics[0].Frames} frames from {metrics[0].Clips} clips at {framesPerSecond:F1} frames/s; report [bold]{Markup.Escape(output.FinalPath)}[/]");
         return metrics[0];
+    }
+
+    /// <summary>The report file listing every complete machine cycle of every clip (detectors that track the cycle).</summary>
+    public const string CyclesFile = "cycles.csv";
+
+    /// <summary>
+    /// The complete machine cycles of one clip's scores, by the rule the workers' cycle-time metric
+    /// uses (<see cref="CycleClock"/>), timed in frames (one frame a second); empty when the scores
+    /// carry no phase. Each cycle's peak is the highest normalised score in it and its phase.
+    /// </summary>
+    public static IReadOnlyList<CycleRecord> Cycles(IReadOnlyList<RawFrameScore> scores, ScoreCalibration calibration)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(calibration);
+        var clock = new CycleClock();
+        return scores
+            .Select((s, i) => s.Phase is { } phase ? clock.Observe(DateTimeOffset.UnixEpoch.AddSeconds(i), phase, calibration.Normalize(s.RawScore)) : null)
+            .OfType<CycleRecord>()
+            .ToArray();
+    }
+
+    private static void WriteCycles(string path, IEnumerable<(string Clip, CycleRecord Cycle)> cycles)
+    {
+        var lines = cycles.Select(c => string.Create(CultureInfo.InvariantCulture,
+            $"{c.Clip},{Frames(c.Cycle.Start):F2},{Frames(c.Cycle.End):F2},{c.Cycle.Duration.TotalSeconds:F2},{c.Cycle.PeakScore:F4},{c.Cycle.PeakPhase:F3}"));
+        File.WriteAllLines(path, ["clip,start_frame,end_frame,frames,peak_score,peak_phase", .. lines]);
+    }
+
+    private static double Frames(DateTimeOffset time) => (time - DateTimeOffset.UnixEpoch).TotalSeconds;
+
+    /// <summary>One row per clip: its cycles' lengths and where the most deviant one peaked.</summary>
+    private static void PrintCycles(IReadOnlyList<(string Clip, CycleRecord Cycle)> cycles)
+    {
+        var table = new Table { Title = new TableTitle("complete machine cycles per clip (frames; peak = highest normalised score in a cycle, at its phase)") };
+        table.AddColumns("clip", "cycles", "lengths", "largest peak (phase)");
+        foreach (var clip in cycles.GroupBy(static c => c.Clip))
+        {
+            var peak = clip.MaxBy(static c => c.Cycle.PeakScore).Cycle;
+            table.AddRow(
+                Markup.Escape(clip.Key),
+                clip.Count().ToString(CultureInfo.InvariantCulture),
+                string.Join(", ", clip.Select(static c => c.Cycle.Duration.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture))),
+                string.Create(CultureInfo.InvariantCulture, $"{peak.PeakScore:F2} ({peak.PeakPhase:F2})"));
+        }
+
+        AnsiConsole.Write(table);
     }
 
     /// <summary>The mask kind holding each anomalous frame's exact anomaly (written by <c>synth</c>).</summary>

@@ -147,7 +147,19 @@ public sealed class DashboardState : IPipelineObserver
         }
     }
 
-    public void CycleCompleted(string camera, string line, CycleRecord cycle) { }
+    /// <summary>Remembers the camera's last machine cycle time (known cameras only).</summary>
+    public void CycleCompleted(string camera, string line, CycleRecord cycle)
+    {
+        ArgumentNullException.ThrowIfNull(camera);
+        ArgumentNullException.ThrowIfNull(cycle);
+        lock (_gate)
+        {
+            if (_cameras.TryGetValue(camera, out var view))
+            {
+                view.CycleSeconds = cycle.Duration.TotalSeconds;
+            }
+        }
+    }
 
     public void AlarmChanged(AlarmEvent alarm)
     {
@@ -291,6 +303,10 @@ public sealed class DashboardState : IPipelineObserver
             json.WriteString("state", camera.State?.ToString().ToLowerInvariant() ?? "unknown");
             json.WriteNumber("decided", camera.DecidedCount);
             json.WriteNumber("lost", camera.LostCount);
+            if (camera.CycleSeconds is { } cycleSeconds)
+            {
+                json.WriteNumber("cycleSeconds", Math.Round(cycleSeconds, 2));
+            }
             if (camera.Decided is { } decided)
             {
                 json.WriteNumber("score", Math.Round(decided.Fused.Score, 4));
@@ -415,6 +431,9 @@ public sealed class DashboardState : IPipelineObserver
         public long DecidedCount { get; set; }
 
         public long LostCount { get; set; }
+
+        /// <summary>The last complete machine cycle, seconds; null until a detector that tracks the cycle timed one.</summary>
+        public double? CycleSeconds { get; set; }
 
         public byte[]? Jpeg { get; set; }
 
