@@ -43,6 +43,17 @@ public sealed record ScoringContext(BinaryMask? RegionOfInterest = null)
 }
 
 /// <summary>
+/// A detector with history that remembers what it computed of each frame (its features) for as long
+/// as the frame object lives. A streaming caller hands it the new frames of several cameras at once,
+/// so they are computed in one batch, before it scores each camera's window.
+/// </summary>
+public interface IFrameCache
+{
+    /// <summary>Computes and keeps what the detector needs of the frames it has not seen yet.</summary>
+    void Cache(IReadOnlyList<Frame> frames);
+}
+
+/// <summary>
 /// The detector contract shared by every model: score consecutive frames of ONE camera. A frame's
 /// score depends on at most <see cref="History"/> frames ending with it; a detector with a history
 /// longer than 1 takes them from the frames before it in the same call, so a caller that splits a

@@ -11,7 +11,9 @@ namespace StreamAnomaly.Vision.Streaming;
 /// score the whole cross-camera batch in one call. A detector with history
 /// (<see cref="IAnomalyDetector.History"/> &gt; 1) needs each frame's recent past: the scorer keeps a
 /// ring of the last <c>History - 1</c> frames per camera and scores every frame at the end of its
-/// camera's window. Residual maps and ignore masks leave as small grids.
+/// camera's window; a detector that caches per-frame work (<see cref="IFrameCache"/>) first gets
+/// the whole cross-camera batch, so that work is batched too. Residual maps and ignore masks leave
+/// as small grids.
 /// </summary>
 public sealed class DetectorFrameScorer : IFrameScorer
 {
@@ -54,6 +56,11 @@ public sealed class DetectorFrameScorer : IFrameScorer
         if (batch.Count == 0)
         {
             return [];
+        }
+
+        if (_window > 1 && _detector is IFrameCache cache)
+        {
+            cache.Cache(batch.Select(static f => f.Image).ToArray());
         }
 
         IReadOnlyList<RawFrameScore> scores = _window == 1

@@ -29,7 +29,7 @@ public sealed record CycleFacts(double Period, double ShortestCycle, double Long
 /// once and remembered for as long as the frame object lives, so a streaming caller that passes
 /// each camera's window again pays for one frame per call.
 /// </summary>
-public sealed class CycleDetector : IBundledDetector
+public sealed class CycleDetector : IBundledDetector, IFrameCache
 {
     /// <summary>The registered detector name.</summary>
     public const string Name = "cycle";
@@ -106,6 +106,12 @@ public sealed class CycleDetector : IBundledDetector
     }
 
     public IReadOnlyList<IReadOnlyList<RawFrameScore>?> ScoreVariants(IReadOnlyList<Frame> frames, ScoringContext context) => [ScoreSequence(frames)];
+
+    public void Cache(IReadOnlyList<Frame> frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        Observe(frames);
+    }
 
     /// <summary>The template and cell weights as the bundle's weights.</summary>
     public byte[] ExportWeights() => ModuleWeights.Export(template);

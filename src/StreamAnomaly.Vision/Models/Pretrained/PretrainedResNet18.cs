@@ -127,7 +127,10 @@ public sealed class PretrainedResNet18 : Module<Tensor, Tensor>
     /// <summary>
     /// The requested feature maps of a preprocessed batch [N, 3, H, W], in the order asked
     /// (maps [N, C, H/s, W/s]; <see cref="PretrainedStage.Pooled"/> [N, 512]). Runs only as deep as
-    /// the deepest stage asked for. The caller owns (disposes) the returned tensors.
+    /// the deepest stage asked for. The caller owns (disposes) the returned tensors. A single frame
+    /// goes through as a pair of copies: for one small frame (128 px) libtorch's CPU convolution
+    /// probes NNPACK, which this CPU lacks, and prints a warning on every call (thousands in a demo
+    /// that scores each camera's new frame alone).
     /// </summary>
     public Tensor[] Features(Tensor input, params PretrainedStage[] stages)
     {
@@ -147,7 +150,8 @@ public sealed class PretrainedResNet18 : Module<Tensor, Tensor>
         using var noGrad = no_grad();
         var deepest = (int)stages.Max();
         var outputs = new Tensor[5];
-        var x = functional.relu(bn1.call(conv1.call(input)));
+        var single = input.shape[0] == 1;
+        var x = functional.relu(bn1.call(conv1.call(single ? input.expand(2, -1, -1, -1) : input)));
         x = functional.max_pool2d(x, kernel_size: 3, stride: 2, padding: 1);
         Sequential[] layers = [layer1, layer2, layer3, layer4];
         for (var l = 0; l < layers.Length && l <= deepest; l++)
@@ -160,7 +164,7 @@ public sealed class PretrainedResNet18 : Module<Tensor, Tensor>
             outputs[4] = x.mean([2L, 3L]);
         }
 
-        return [.. stages.Select(s => outputs[(int)s].MoveToOuterDisposeScope())];
+        return [.. stages.Select(s => (single ? outputs[(int)s].narrow(0, 0, 1) : outputs[(int)s]).MoveToOuterDisposeScope())];
     }
 
     /// <summary>torchvision's <c>_make_layer</c>: the first block may stride and project, the rest keep the shape.</summary>

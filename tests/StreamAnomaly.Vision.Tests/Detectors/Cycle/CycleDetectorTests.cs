@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Imaging;
+using StreamAnomaly.Core.Streaming;
+using StreamAnomaly.Vision.Streaming;
 using StreamAnomaly.Vision.Detectors;
 using StreamAnomaly.Vision.Detectors.Cycle;
 using StreamAnomaly.Vision.Tests.Detectors.Integrated.Network;
@@ -75,6 +77,24 @@ public sealed class CycleDetectorTests(CycleFixture fixture) : IClassFixture<Cyc
         var fast = running.Take(20).Concat(running.Skip(20).Where((_, i) => i % 2 == 0)).ToArray();
 
         Assert.True(fixture.Tail(fast, 10) > 3 * fixture.Tail(running, 10), $"fast {fixture.Tail(fast, 10)}, running {fixture.Tail(running, 10)}");
+    }
+
+    [Fact]
+    public void A_worker_batch_of_two_cameras_scores_each_frame_at_the_end_of_its_own_cameras_window()
+    {
+        var running = Normal(14);
+        var stalled = running.Take(7).Concat(Enumerable.Repeat(running[6], 7)).Select(static f => new Frame(f.Width, f.Height, f.Bgr.ToArray())).ToArray();
+        var scorer = new DetectorFrameScorer(fixture.Detector, new Core.Scoring.ScoreCalibration(1, 0, 2, 99), gridSize: 4); // not disposed: the detector is the fixture's
+
+        var streamed = running.Select((f, i) => scorer.Score([(new FrameKey("a", i), f), (new FrameKey("b", i), stalled[i])])).ToArray();
+
+        var history = fixture.Detector.History;
+        for (var i = 0; i < running.Length; i++)
+        {
+            var from = Math.Max(0, i - history + 1);
+            Assert.Equal(fixture.Detector.ScoreSequence(running[from..(i + 1)])[^1].RawScore, streamed[i][0].RawScore, 1e-4);
+            Assert.Equal(fixture.Detector.ScoreSequence(stalled[from..(i + 1)])[^1].RawScore, streamed[i][1].RawScore, 1e-4);
+        }
     }
 
     [Fact]

@@ -133,6 +133,19 @@ public sealed class PretrainedResNet18Tests(PretrainedFixture fixture, ITestOutp
     }
 
     [Fact]
+    public void A_single_frame_gets_the_features_it_gets_in_a_batch()
+    {
+        using var scope = NewDisposeScope();
+        var pair = fixture.Network.Preprocessing.FromFrames([TestFrames.Scene(128, seed: 1), TestFrames.Scene(128, seed: 2)], 128, 128);
+
+        var alone = fixture.Network.Features(pair.narrow(0, 0, 1), PretrainedStage.Layer3)[0];
+        var batched = fixture.Network.Features(pair, PretrainedStage.Layer3)[0];
+
+        Assert.Equal([1L, 256, 8, 8], alone.shape);
+        Assert.True(alone.allclose(batched.narrow(0, 0, 1), rtol: 1e-4, atol: 1e-4));
+    }
+
+    [Fact]
     public void Features_come_in_the_order_asked_with_the_documented_shapes_at_any_multiple_of_32()
     {
         using var scope = NewDisposeScope();
