@@ -274,8 +274,13 @@ internal static class CliApp
         var size = new Option<int>("--size") { Description = "Published frame size in pixels", DefaultValueFactory = _ => 128 };
         var fps = new Option<double>("--fps") { Description = "Frames per second per camera", DefaultValueFactory = _ => 5 };
         var commission = new Option<double>("--commission-seconds") { Description = "Seconds of each camera's normal footage the detector learns from", DefaultValueFactory = _ => new CommissioningOptions().Seconds };
-        var detector = new Option<string>("--detector") { Description = $"Detector commissioned: {string.Join(", ", DetectorCatalog.Names)}", DefaultValueFactory = _ => new CommissioningOptions().Detector };
-        var settings = SetOption("Option of the commissioned detector as name=value, over the demo's settings for it (repeatable)");
+        var detector = new Option<string[]>("--detector")
+        {
+            Description = $"Detector commissioned, repeatable to fuse several (e.g. --detector patchcore --detector cycle): {string.Join(", ", DetectorCatalog.Names)}",
+            DefaultValueFactory = _ => [new CommissioningOptions().Detector],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var settings = SetOption("Option of the commissioned detector as name=value, over the demo's settings for it (repeatable); with several detectors, DETECTOR.name=value");
         var command = new Command("demo", "Run the plant on embedded defaults: synthetic cameras -> Kafka -> workers -> line aggregators -> alarms, with a live view")
         {
             cameras, lines, duration, bundle, every, seed, size, fps, commission, detector, settings,
@@ -292,12 +297,38 @@ internal static class CliApp
         return command;
     }
 
-    /// <summary>The demo's commissioning of <paramref name="detector"/>: its demo settings (the default detector's), then <paramref name="settings"/>.</summary>
-    private static CommissioningOptions Commissioned(string detector, IReadOnlyList<string> settings, double seconds)
+    /// <summary>
+    /// The demo's commissioning of each of <paramref name="detectors"/>: its demo settings (the
+    /// default detector's), then <paramref name="settings"/>: all of them with one detector; with
+    /// several, each must name its detector (<c>cycle.windowCycles=0.5</c>).
+    /// </summary>
+    internal static IReadOnlyList<CommissioningOptions> Commissioned(IReadOnlyList<string> detectors, IReadOnlyList<string> settings, double seconds)
     {
-        DetectorCatalog.Get(detector);
+        if (detectors.Count == 0 || detectors.Distinct(StringComparer.Ordinal).Count() != detectors.Count)
+        {
+            throw new ArgumentException($"--detector: name each detector once (got {string.Join(", ", detectors)})");
+        }
+
+        foreach (var detector in detectors)
+        {
+            DetectorCatalog.Get(detector);
+        }
+
+        if (detectors.Count > 1 && settings.FirstOrDefault(s => !detectors.Any(d => s.StartsWith(d + ".", StringComparison.Ordinal))) is { } bare)
+        {
+            throw new ArgumentException($"--set {bare}: with several detectors, name the one it is for, e.g. --set {detectors[0]}.{bare}");
+        }
+
         var preset = new CommissioningOptions(seconds);
-        return preset with { Detector = detector, Settings = [.. detector == preset.Detector ? preset.Settings : [], .. settings] };
+        return detectors.Select(detector => preset with
+        {
+            Detector = detector,
+            Settings =
+            [
+                .. detector == preset.Detector ? preset.Settings : [],
+                .. detectors.Count == 1 ? settings : settings.Where(s => s.StartsWith(detector + ".", StringComparison.Ordinal)).Select(s => s[(detector.Length + 1)..]),
+            ],
+        }).ToArray();
     }
 
     private static Command RunCommand(TimeProvider time)

@@ -49,6 +49,49 @@ public sealed class StreamDemoCommandTests
     }
 
     [Fact]
+    public async Task The_demo_fuses_patchcore_with_the_cycle_detector_and_times_the_machine_cycles()
+    {
+        var request = new StreamDemoRequest(
+            Cameras: 2, Lines: 2, DurationSeconds: 24, Bundle: null, InjectEverySeconds: 10, Seed: 0, Size: 64, Fps: 5,
+            CliApp.Commissioned(["patchcore", "cycle"], ["patchcore.size=64", "cycle.size=64"], seconds: 20));
+
+        var summary = await StreamDemoWorkflow.RunAsync(request, TimeProvider.System, CancellationToken.None);
+
+        Assert.True(summary.FramesDecided > 100, $"{summary.FramesDecided} frames decided");
+        Assert.NotEmpty(summary.CycleSeconds);
+        Assert.All(summary.CycleSeconds, s => Assert.InRange(s, 3, 12)); // the synthetic cell's cycle: 6 s +- 6 %, anomalies 0.6x to 1.6x
+    }
+
+    [Fact]
+    public async Task With_several_detectors_each_setting_must_name_its_detector()
+    {
+        var (code, error) = await ConsoleCapture.Run(["demo", "--detector", "patchcore", "--detector", "cycle", "--set", "size=64"]);
+
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("--set size=64: with several detectors, name the one it is for, e.g. --set patchcore.size=64", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Prefixed_settings_go_to_their_detector_after_its_demo_preset()
+    {
+        var options = CliApp.Commissioned(["patchcore", "cycle"], ["cycle.windowCycles=0.5", "patchcore.size=64"], seconds: 30);
+
+        Assert.Equal(["patchcore", "cycle"], options.Select(static o => o.Detector));
+        Assert.Equal(["size=128", "size=64"], options[0].Settings);
+        Assert.Equal(["windowCycles=0.5"], options[1].Settings);
+        Assert.All(options, o => Assert.Equal(30, o.Seconds));
+    }
+
+    [Fact]
+    public async Task The_demo_refuses_a_detector_named_twice()
+    {
+        var (code, error) = await ConsoleCapture.Run(["demo", "--detector", "cycle", "--detector", "cycle"]);
+
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("--detector: name each detector once", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_demo_refuses_fewer_cameras_than_lines()
     {
         var (code, error) = await ConsoleCapture.Run(["demo", "--cameras", "1", "--lines", "2"]);

@@ -15,6 +15,9 @@ internal sealed class DemoRecorder : IPipelineObserver
 
     public ConcurrentQueue<AlarmEvent> Alarms { get; } = new();
 
+    /// <summary>Machine cycles the workers timed (detectors that track the cycle), in seconds.</summary>
+    public ConcurrentQueue<double> Cycles { get; } = new();
+
     public long FramesDecided => Interlocked.Read(ref _decided);
 
     public IReadOnlyList<double> Latencies => [.. _latencies];
@@ -48,7 +51,7 @@ internal sealed class DemoRecorder : IPipelineObserver
     {
     }
 
-    public void CycleCompleted(string camera, string line, CycleRecord cycle) { }
+    public void CycleCompleted(string camera, string line, CycleRecord cycle) => Cycles.Enqueue(cycle.Duration.TotalSeconds);
 
     public void AlarmChanged(AlarmEvent alarm)
     {

@@ -9,9 +9,9 @@ using StreamAnomaly.Vision.Streaming;
 
 namespace StreamAnomaly.Cli.Commands;
 
-/// <summary>How big a streaming demo to run.</summary>
+/// <summary>How big a streaming demo to run, and the detectors it commissions (each scores every frame; the aggregators fuse them).</summary>
 internal sealed record StreamDemoRequest(
-    int Cameras, int Lines, double DurationSeconds, string? Bundle, double InjectEverySeconds, int Seed, int Size, double Fps, CommissioningOptions Commissioning);
+    int Cameras, int Lines, double DurationSeconds, string? Bundle, double InjectEverySeconds, int Seed, int Size, double Fps, IReadOnlyList<CommissioningOptions> Commissioning);
 
 /// <summary>What the demo saw (printed as its summary; returned for tests).</summary>
 internal sealed record StreamDemoSummary(
@@ -20,7 +20,8 @@ internal sealed record StreamDemoSummary(
     long FramesDecided,
     double FramesPerSecond,
     double LatencyP50,
-    double LatencyP99);
+    double LatencyP99,
+    IReadOnlyList<double> CycleSeconds);
 
 /// <summary>
 /// The product on embedded defaults, in one process: synthetic cameras on several production
@@ -55,12 +56,12 @@ internal static class StreamDemoWorkflow
         }
 
         var settings = Plant(request).EnsureValid();
-        var scorer = Commission(request, settings);
+        var scorers = Commission(request, settings);
         var recorder = new DemoRecorder();
         AnsiConsole.Write(new Rule("starting the plant"));
         await using var node = await PlantNode.StartAsync(
             settings,
-            new NodeServices { Time = time, Scorers = () => [scorer], Observer = recorder, Log = line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]") },
+            new NodeServices { Time = time, Scorers = () => scorers, Observer = recorder, Log = line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]") },
             cancellationToken);
         AnsiConsole.MarkupLine($"metrics: [bold]{node.StatusAddress}metrics[/]   Kafka: [bold]{Markup.Escape(node.BootstrapServers)}[/]");
         if (node.DashboardAddress is { } dashboard)
@@ -118,18 +119,18 @@ internal static class StreamDemoWorkflow
         return summary;
     }
 
-    private static DetectorFrameScorer Commission(StreamDemoRequest request, PlantSettings settings)
+    private static IReadOnlyList<IFrameScorer> Commission(StreamDemoRequest request, PlantSettings settings)
     {
         if (request.Bundle is not null)
         {
             AnsiConsole.MarkupLine($"loading model bundle [bold]{Markup.Escape(request.Bundle)}[/]");
-            return DetectorFrameScorer.Load(request.Bundle, TorchDevices.Parse("cpu"));
+            return [DetectorFrameScorer.Load(request.Bundle, TorchDevices.Parse("cpu"))];
         }
 
-        var options = request.Commissioning;
-        AnsiConsole.Write(new Rule($"commissioning: learn normal from the cameras' first {options.Seconds:0} s"));
-        var footage = Commissioning.NormalFootage(settings.Lines.SelectMany(static l => l.Cameras), options.Seconds);
-        return ConsoleProgress.Training(progress => Commissioning.Scorer(footage, options, progress)).Result;
+        var seconds = request.Commissioning.Max(static o => o.Seconds);
+        AnsiConsole.Write(new Rule($"commissioning {string.Join(" + ", request.Commissioning.Select(static o => o.Detector))}: learn normal from the cameras' first {seconds:0} s"));
+        var footage = Commissioning.NormalFootage(settings.Lines.SelectMany(static l => l.Cameras), seconds);
+        return request.Commissioning.Select(options => (IFrameScorer)ConsoleProgress.Training(progress => Commissioning.Scorer(footage, options, progress)).Result).ToArray();
     }
 
     private static IRenderable View(DemoRecorder recorder, Host.Settings.PlantSettings settings, List<(string Line, string Camera, string Kind, DateTimeOffset At)> injections, DateTimeOffset start, TimeProvider time)
@@ -169,7 +170,7 @@ internal static class StreamDemoWorkflow
         // an alarm raised while an injected anomaly is still on screen (same line) is that anomaly's, not a false one
         var falseAlarms = raised.Count(a => !matched.Contains(a.AlarmId) && !injections.Any(i => i.Line == a.Line && a.At >= i.At && a.At <= i.At.AddSeconds(window)));
         var seconds = Math.Max((end - start).TotalSeconds, 1e-9);
-        return new StreamDemoSummary(rows, falseAlarms, recorder.FramesDecided, recorder.FramesDecided / seconds, recorder.LatencyPercentile(50), recorder.LatencyPercentile(99));
+        return new StreamDemoSummary(rows, falseAlarms, recorder.FramesDecided, recorder.FramesDecided / seconds, recorder.LatencyPercentile(50), recorder.LatencyPercentile(99), [.. recorder.Cycles]);
     }
 
     private static void Print(StreamDemoSummary summary)
@@ -187,5 +188,9 @@ internal static class StreamDemoWorkflow
         AnsiConsole.MarkupLine($"false alarms: [bold]{summary.FalseAlarms}[/]");
         AnsiConsole.MarkupLine($"frames decided: [bold]{summary.FramesDecided}[/] ({summary.FramesPerSecond:0.0} frames/s)");
         AnsiConsole.MarkupLine($"latency capture -> decision: p50 [bold]{summary.LatencyP50 * 1000:0}[/] ms, p99 [bold]{summary.LatencyP99 * 1000:0}[/] ms");
+        if (summary.CycleSeconds.Count > 0)
+        {
+            AnsiConsole.MarkupLine($"machine cycles timed: [bold]{summary.CycleSeconds.Count}[/], {summary.CycleSeconds.Min():0.0}-{summary.CycleSeconds.Max():0.0} s (mean {summary.CycleSeconds.Average():0.0} s)");
+        }
     }
 }
