@@ -205,11 +205,7 @@ internal static class EvalWorkflow
     {
         ArgumentNullException.ThrowIfNull(scores);
         ArgumentNullException.ThrowIfNull(calibration);
-        var clock = new CycleClock();
-        return scores
-            .Select((s, i) => s.Phase is { } phase ? clock.Observe(DateTimeOffset.UnixEpoch.AddSeconds(i), phase, calibration.Normalize(s.RawScore)) : null)
-            .OfType<CycleRecord>()
-            .ToArray();
+        return CycleClock.OfFrames(scores.Select(s => (s.Phase, calibration.Normalize(s.RawScore))));
     }
 
     private static void WriteCycles(string path, IEnumerable<(string Clip, CycleRecord Cycle)> cycles)

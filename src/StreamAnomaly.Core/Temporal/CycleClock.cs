@@ -20,6 +20,20 @@ public sealed record CycleRecord(DateTimeOffset Start, DateTimeOffset End, doubl
 /// </summary>
 public sealed class CycleClock
 {
+    /// <summary>
+    /// The complete cycles of a clip's frames, timed in frames (frame t observed at t seconds after
+    /// the epoch, so a duration of 30 s reads 30 frames); frames without a phase are skipped.
+    /// </summary>
+    public static IReadOnlyList<CycleRecord> OfFrames(IEnumerable<(double? Phase, double Score)> frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        var clock = new CycleClock();
+        return frames
+            .Select((f, t) => f.Phase is { } phase ? clock.Observe(DateTimeOffset.UnixEpoch.AddSeconds(t), phase, f.Score) : null)
+            .OfType<CycleRecord>()
+            .ToArray();
+    }
+
     private DateTimeOffset? _start;
     private (DateTimeOffset Time, double Phase)? _previous;
     private bool _pastMiddle;

@@ -76,6 +76,19 @@ public sealed class CycleClockTests
     }
 
     [Fact]
+    public void Cycles_of_a_clips_frames_are_timed_in_frames_and_frames_without_a_phase_keep_their_place()
+    {
+        // A 10-frame cycle (phases 0.05, 0.15, ...); frames 12 and 13 carry no phase.
+        var frames = Enumerable.Range(0, 35).Select(i => (i is 12 or 13 ? (double?)null : ((i % 10) + 0.5) / 10, 0.0));
+
+        var cycles = CycleClock.OfFrames(frames);
+
+        Assert.Equal(2, cycles.Count);
+        Assert.All(cycles, c => Assert.Equal(10, c.Duration.TotalSeconds, 6));
+        Assert.Equal(DateTimeOffset.UnixEpoch.AddSeconds(9.5), cycles[0].Start);
+    }
+
+    [Fact]
     public void A_phase_outside_zero_to_one_is_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new CycleClock().Observe(Start, 1.0, 0));

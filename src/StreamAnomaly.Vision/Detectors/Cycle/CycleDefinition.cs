@@ -119,12 +119,7 @@ public sealed class CycleDefinition : DetectorDefinition<CycleOptions>
     public static IEnumerable<double> CompleteCycles(IReadOnlyList<double> positions, int bins)
     {
         ArgumentNullException.ThrowIfNull(positions);
-        var clock = new CycleClock();
-        return positions
-            .Select((p, t) => clock.Observe(DateTimeOffset.UnixEpoch.AddSeconds(t), p / bins % 1, 0))
-            .OfType<CycleRecord>()
-            .Select(static c => c.Duration.TotalSeconds)
-            .ToArray();
+        return CycleClock.OfFrames(positions.Select(p => ((double?)(p / bins % 1), 0.0))).Select(static c => c.Duration.TotalSeconds);
     }
 
     /// <summary>d(t) on features [n, cells, C] (CPU): the mean over cells of each frame's distance to the reference pose.</summary>
