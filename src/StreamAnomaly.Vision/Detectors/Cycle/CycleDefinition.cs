@@ -52,11 +52,12 @@ public sealed class CycleDefinition : DetectorDefinition<CycleOptions>
             backbone.to(context.Device);
             backbone.eval();
             var reference = runs.MaxBy(static r => r.Frames.Count)!;
+            using var referenceFeatures = CycleFeatures.Of(backbone, reference.Frames, options.Size, context.Device); // kept: the loop below needs them again
             float[] referencePose;
             PeriodEstimate cycle;
             using (var scope = NewDisposeScope())
             {
-                var features = CycleFeatures.Of(backbone, reference.Frames, options.Size, context.Device).cpu();
+                var features = referenceFeatures.cpu();
                 referencePose = features[0].data<float>().ToArray();
                 var distance = PoseDistances(features, referencePose);
                 try
@@ -77,7 +78,7 @@ public sealed class CycleDefinition : DetectorDefinition<CycleOptions>
             {
                 context.CancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                var features = CycleFeatures.Of(backbone, run.Frames, options.Size, context.Device);
+                var features = ReferenceEquals(run, reference) ? referenceFeatures : CycleFeatures.Of(backbone, run.Frames, options.Size, context.Device);
                 var positions = CycleLabels.Label(PoseDistances(features.cpu(), referencePose), cycle, classes: bins, transition: 0).Position;
                 var binOf = tensor(positions.Select(p => (long)Math.Floor(p) % bins).ToArray(), device: context.Device);
                 sums.index_add_(0, binOf, features.to_type(ScalarType.Float64), HeldScalars.One);

@@ -25,9 +25,9 @@ public sealed record CycleFacts(double Period, double ShortestCycle, double Long
 /// too slow and a skipped step score high; what changes a frame's look at every phase alike (a
 /// foreign object, lighting) mostly cancels (a person right in front of the arm does not). Each score
 /// carries the frame's phase in the cycle. The anomaly map shows the cells that differ between the
-/// phase the timing expects and the phase the frame looks like. Features of a frame are computed
-/// once and remembered for as long as the frame object lives, so a streaming caller that passes
-/// each camera's window again pays for one frame per call.
+/// phase the timing expects and the phase the frame looks like. A frame's per-cell distances to the
+/// template are computed once and remembered for as long as the frame object lives, so a streaming
+/// caller that passes each camera's window again pays for one frame per call.
 /// </summary>
 public sealed class CycleDetector : IBundledDetector, IFrameCache
 {
@@ -99,8 +99,8 @@ public sealed class CycleDetector : IBundledDetector, IFrameCache
         var known = Observe(frames);
         var rows = known.Select(static s => s.Distances).ToArray();
         var matches = Enumerable.Range(0, frames.Count).Select(t => CycleAlignment.Match(rows, t, History, speeds)).ToArray();
-        var expected = matches.Select(m => (long)Math.Round(m.Phase * Bins) % Bins).ToArray();
-        var nearest = rows.Select(static r => (long)Array.IndexOf(r, r.Min())).ToArray();
+        var expected = matches.Select(m => (int)Math.Round(m.Phase * Bins) % Bins).ToArray();
+        var nearest = rows.Select(static r => Array.IndexOf(r, r.Min())).ToArray();
         var maps = Maps(known, expected, nearest);
         return matches.Select((m, t) => new RawFrameScore(m.Excess, maps[t], Phase: m.Phase)).ToArray();
     }
@@ -167,10 +167,10 @@ public sealed class CycleDetector : IBundledDetector, IFrameCache
         if (fresh.Length > 0)
         {
             using var scope = NewDisposeScope();
-            var features = CycleFeatures.Of(backbone, fresh, Options.Size, device);
-            var distances = template.Distances(features).cpu().to_type(ScalarType.Float64).data<double>().ToArray();
-            var flat = features.cpu().data<float>().ToArray();
-            var (bins, width) = (Bins, (int)(features.shape[1] * features.shape[2]));
+            var cells = template.CellDistances(CycleFeatures.Of(backbone, fresh, Options.Size, device));      // [N, cells, L]
+            var distances = cells.sum(1).cpu().to_type(ScalarType.Float64).data<double>().ToArray();
+            var flat = cells.cpu().data<float>().ToArray();
+            var (bins, width) = (Bins, (int)(cells.shape[1] * cells.shape[2]));
             for (var i = 0; i < fresh.Length; i++)
             {
                 seen.AddOrUpdate(fresh[i], new Seen(flat.AsSpan(i * width, width).ToArray(), distances.AsSpan(i * bins, bins).ToArray()));
@@ -184,19 +184,27 @@ public sealed class CycleDetector : IBundledDetector, IFrameCache
     /// Per frame, the cells whose features sit farther from the expected phase bin than from the bin
     /// the frame looks like most (zero elsewhere), bilinearly upsampled to the input side.
     /// </summary>
-    private AnomalyMap[] Maps(Seen[] known, long[] expected, long[] nearest)
+    private AnomalyMap[] Maps(Seen[] known, int[] expected, int[] nearest)
     {
         using var scope = NewDisposeScope();
-        var grid = CycleFeatures.Grid(Options.Size);
-        var width = known[0].Features.Length;
-        var features = tensor(known.SelectMany(static s => s.Features).ToArray(), [known.Length, width / CycleFeatures.Channels, CycleFeatures.Channels], device: device);
-        var excess = template.CellDistances(features, expected).sub(template.CellDistances(features, nearest)).clamp_min(HeldScalars.Zero);
+        var (grid, bins) = (CycleFeatures.Grid(Options.Size), Bins);
+        var cells = grid * grid;
+        var excess = new float[known.Length * cells];
+        for (var i = 0; i < known.Length; i++)
+        {
+            var row = known[i].CellDistances;
+            for (var c = 0; c < cells; c++)
+            {
+                excess[(i * cells) + c] = Math.Max(0, row[(c * bins) + expected[i]] - row[(c * bins) + nearest[i]]);
+            }
+        }
+
         var size = Options.Size;
-        var maps = interpolate(excess.view(-1, 1, grid, grid), size: [size, size], mode: InterpolationMode.Bilinear, align_corners: false).cpu().data<float>().ToArray();
+        var maps = interpolate(tensor(excess, [known.Length, 1, grid, grid]), size: [size, size], mode: InterpolationMode.Bilinear, align_corners: false).data<float>().ToArray();
         var plane = size * size;
         return known.Select((_, i) => new AnomalyMap(size, size, maps.AsSpan(i * plane, plane).ToArray())).ToArray();
     }
 
-    /// <summary>A frame's unit cell features (flattened [cells, C]) and its distances to every phase bin.</summary>
-    private sealed record Seen(float[] Features, double[] Distances);
+    /// <summary>A frame's weighted per-cell distances to every phase bin (flattened [cells, L]) and their sums over cells, its distance to each bin.</summary>
+    private sealed record Seen(float[] CellDistances, double[] Distances);
 }

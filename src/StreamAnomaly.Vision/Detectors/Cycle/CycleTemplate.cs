@@ -43,32 +43,21 @@ public sealed class CycleTemplate : nn.Module
     public Tensor Weights => weights;
 
     /// <summary>
-    /// Weighted squared distances [N, L] of frames' unit cell features [N, cells, C] to every phase
-    /// bin: <c>sum_c w_c |e_c - T_jc|^2</c>, as one matrix product.
+    /// Weighted squared distances [N, cells, L] of each frame's unit cell features [N, cells, C] to
+    /// the same cell of every phase bin: <c>w_c |e_c - T_jc|^2</c>, one batched matrix product per
+    /// cell. Summed over cells, a frame's distance to bin j; per cell, where it differs.
     /// </summary>
-    public Tensor Distances(Tensor features)
+    public Tensor CellDistances(Tensor features)
     {
         ArgumentNullException.ThrowIfNull(features);
         using var scope = NewDisposeScope();
-        var w = weights.view(1, -1, 1);
-        var weighted = template.mul(w).flatten(1);                                      // [L, cells * C]
-        var bins = template.square().mul(w).sum([1L, 2L]);                               // [L]
-        var frames = features.square().mul(w).sum([1L, 2L]);                             // [N]
-        var cross = features.flatten(1).mm(weighted.t());                                // [N, L]
-        return frames.unsqueeze(1).Plus(bins.unsqueeze(0)).sub_(cross.mul_(HeldScalars.Two)).clamp_min_(HeldScalars.Zero).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// Weighted squared distances [N, cells] of each frame's cells to the matching cells of phase
-    /// bin <paramref name="bins"/>[i] (one bin per frame).
-    /// </summary>
-    public Tensor CellDistances(Tensor features, long[] bins)
-    {
-        ArgumentNullException.ThrowIfNull(features);
-        ArgumentNullException.ThrowIfNull(bins);
-        using var scope = NewDisposeScope();
-        var expected = template.index_select(0, tensor(bins, device: template.device));
-        return features.sub(expected).square().sum(2).mul(weights.unsqueeze(0)).MoveToOuterDisposeScope();
+        var cellsFirst = features.permute(1, 0, 2);                                      // [cells, N, C]
+        var bins = template.permute(1, 2, 0);                                            // [cells, C, L]
+        var squared = cellsFirst.square().sum(2, keepdim: true)                          // [cells, N, 1]
+            .Plus(bins.square().sum(1, keepdim: true))                                   // [cells, 1, L]
+            .sub_(cellsFirst.bmm(bins).mul_(HeldScalars.Two))
+            .clamp_min_(HeldScalars.Zero);
+        return squared.mul_(weights.view(-1, 1, 1)).permute(1, 0, 2).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>
