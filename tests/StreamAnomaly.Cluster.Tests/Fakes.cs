@@ -129,6 +129,13 @@ internal sealed class RecordingAlarmSink(int failures = 0) : IAlarmSink
 
 internal static class StreamingFixtures
 {
+    /// <summary>
+    /// HOCON for every actor test kit here: expectations without their own timeout wait 15 s, not
+    /// Akka's 3 s (CI runs these beside the integration tests on 2 cores; a first message that had
+    /// to wait for JIT and serializer warm-up once took longer than 3 s). Passing tests do not wait.
+    /// </summary>
+    public const string Patient = "akka.test.single-expect-default = 15s";
+
     public static readonly DateTimeOffset T0 = new(2026, 11, 22, 8, 0, 0, TimeSpan.Zero);
 
     /// <summary>raw 10 -> 0.5; range 20.</summary>

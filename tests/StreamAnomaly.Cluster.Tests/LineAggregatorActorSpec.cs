@@ -6,7 +6,7 @@ using static StreamAnomaly.Cluster.Tests.StreamingFixtures;
 
 namespace StreamAnomaly.Cluster.Tests;
 
-public sealed class LineAggregatorActorSpec() : TestKit("akka.actor.serialize-messages = on")
+public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-messages = on\n{Patient}")
 {
     private static readonly AggregationOptions Options = AggregationOptions.Default with { SmoothingAlpha = 1 };
 

@@ -7,7 +7,7 @@ using StreamAnomaly.Core.Temporal;
 namespace StreamAnomaly.Cluster.Tests;
 
 /// <summary>Both sharded entity types on a one-node cluster with all roles (the embedded default).</summary>
-public sealed class ShardingSpec() : TestKit(NodeOptions.SingleNode.ToAkkaConfig("akka.actor.serialize-messages = on"))
+public sealed class ShardingSpec() : TestKit(NodeOptions.SingleNode.ToAkkaConfig($"akka.actor.serialize-messages = on\n{StreamingFixtures.Patient}"))
 {
     private sealed class FakeRunner(Action<CameraState> report) : ICameraRunner
     {

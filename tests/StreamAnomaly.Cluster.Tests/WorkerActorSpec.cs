@@ -4,9 +4,10 @@ using StreamAnomaly.Core.Streaming;
 
 namespace StreamAnomaly.Cluster.Tests;
 
-public sealed class WorkerActorSpec() : TestKit("""
+public sealed class WorkerActorSpec() : TestKit($"""
     streamanomaly.inference-dispatcher.type = PinnedDispatcher
     akka.actor.serialize-messages = on
+    {StreamingFixtures.Patient}
     """)
 {
     private static WorkerSettings Settings(int batch = 4, double ackSeconds = 10, int perLive = 2) =>
