@@ -17,6 +17,9 @@ public enum Backbone
 
     /// <summary>ResNet-50 (bottleneck blocks; the paper's).</summary>
     Resnet50,
+
+    /// <summary>The pretrained ImageNet ResNet-18 of the NuGet package (CNTK's: 3 blocks in layer4), its weights as the starting point.</summary>
+    Pretrained,
 }
 
 /// <summary>
@@ -31,6 +34,9 @@ public sealed record IntegratedOptions : DetectorOptions
 
     [Description("Backbone shared by both heads")]
     public Backbone Backbone { get; init; } = Backbone.Resnet18;
+
+    [Description("Pretrained backbone only: keep its ImageNet weights fixed in every stage (the pyramid and both heads still train)")]
+    public bool FreezeBackbone { get; init; }
 
     [Description("Divides every backbone width (1 = full; 2-8 for CPU runs; must divide 64)")]
     [Range(1, 64, ErrorMessage = Between)]
@@ -130,7 +136,7 @@ public sealed record IntegratedOptions : DetectorOptions
     /// <summary>The network's shape.</summary>
     public IntegratedNetworkOptions ToNetwork() => new()
     {
-        Depth = Backbone.ToString().ToLowerInvariant(),
+        Depth = Backbone == Backbone.Pretrained ? ResNet.ImageNet18 : Backbone.ToString().ToLowerInvariant(),
         WidthDivisor = WidthDivisor,
         PyramidChannels = PyramidChannels > 0 ? PyramidChannels : Math.Max(32, 256 / WidthDivisor),
         InputHeight = Size,
@@ -154,7 +160,8 @@ public sealed record IntegratedOptions : DetectorOptions
         CopyPaste,
         Decoys,
         SolidDecoys,
-        Seed: seed);
+        Seed: seed,
+        FreezeTrunk: FreezeBackbone);
 
     /// <summary>How the segmentation head's output becomes normal objects.</summary>
     [JsonIgnore]
@@ -172,7 +179,7 @@ public sealed record IntegratedOptions : DetectorOptions
         return new IntegratedOptions
         {
             Size = network.InputWidth,
-            Backbone = Enum.Parse<Backbone>(network.Depth, ignoreCase: true),
+            Backbone = network.Depth == ResNet.ImageNet18 ? Backbone.Pretrained : Enum.Parse<Backbone>(network.Depth, ignoreCase: true),
             WidthDivisor = network.WidthDivisor,
             PyramidChannels = network.PyramidChannels,
             Code = network.CodeSize,
@@ -193,6 +200,16 @@ public sealed record IntegratedOptions : DetectorOptions
         if (64 % WidthDivisor != 0)
         {
             yield return Fail(nameof(WidthDivisor), "must divide 64");
+        }
+
+        if (Backbone == Backbone.Pretrained && WidthDivisor != 1)
+        {
+            yield return Fail(nameof(WidthDivisor), "must be 1 with the pretrained backbone (its widths are fixed)");
+        }
+
+        if (FreezeBackbone && Backbone != Backbone.Pretrained)
+        {
+            yield return Fail(nameof(FreezeBackbone), "only the pretrained backbone can be frozen (a network trained from scratch needs its backbone trained)");
         }
 
         if (PrototypeStride is not (0 or 1 or 2 or 4 or 8))

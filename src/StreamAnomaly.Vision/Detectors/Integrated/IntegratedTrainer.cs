@@ -3,6 +3,7 @@ using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Detectors.Integrated.Network;
 using StreamAnomaly.Vision.Detectors.Integrated.PseudoLabels;
 using StreamAnomaly.Vision.Imaging;
+using StreamAnomaly.Vision.Models.Pretrained;
 using StreamAnomaly.Vision.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -30,6 +31,7 @@ namespace StreamAnomaly.Vision.Detectors.Integrated;
 /// <param name="ScalePixelPercentile">Residual scale: this percentile of each pixel's background residual (<see cref="NormalResidualScale"/>).</param>
 /// <param name="ScaleFloorPercentile">Residual scale: at least this percentile of all background residual pixels pooled.</param>
 /// <param name="Seed">Seeds initialisation, shuffling and augmentation.</param>
+/// <param name="FreezeTrunk">Keep the ResNet at its initial (pretrained) weights in every stage; the pyramid and heads still train.</param>
 public sealed record IntegratedTraining(
     int AutoencoderEpochs = 10,
     int SegmentationEpochs = 10,
@@ -43,7 +45,8 @@ public sealed record IntegratedTraining(
     double SolidDecoys = 0,
     double ScalePixelPercentile = 99,
     double ScaleFloorPercentile = 90,
-    int Seed = 0);
+    int Seed = 0,
+    bool FreezeTrunk = false);
 
 /// <summary>What the trainer learnt besides the weights, for the bundle and the logs.</summary>
 /// <param name="PseudoLabelThreshold">
@@ -104,6 +107,12 @@ public static class IntegratedTrainer
 
         random.manual_seed(training.Seed);
         var network = new IntegratedNetwork(options);
+        if (options.Depth == ResNet.ImageNet18)
+        {
+            using var pretrained = PretrainedResNet18.Load();
+            network.InitialiseTrunk(pretrained);
+        }
+
         network.to(device);
         using var generator = new Generator((ulong)training.Seed);
         try
@@ -251,7 +260,7 @@ public static class IntegratedTrainer
         }
 
         network.train();
-        network.ConfigureForStage(stage);
+        network.ConfigureForStage(stage, freezeTrunk: training.FreezeTrunk);
         using var optimizer = optim.Adam(network.TrainableParameters(), training.LearningRate);
         MiniBatchLoop.Run(optimizer, frames.shape[0], training.BatchSize, epochs, name, generator, progress, cancellationToken, picks =>
         {
@@ -282,7 +291,7 @@ public static class IntegratedTrainer
         }
 
         network.train();
-        network.ConfigureForStage(TrainingStage.Segmentation, freezeBackbone);
+        network.ConfigureForStage(TrainingStage.Segmentation, freezeBackbone, training.FreezeTrunk);
         using var optimizer = optim.Adam(network.TrainableParameters(), training.LearningRate);
         var scheduler = CosineDecay(optimizer, MiniBatchLoop.StepsPerEpoch(targets.Count, training.BatchSize) * training.SegmentationEpochs, training.SegmentationDecay);
         using var cpuPriors = network.CreatePriors();

@@ -8,7 +8,7 @@ namespace StreamAnomaly.Vision.Detectors.Integrated.Network;
 /// <summary>Shape of an <see cref="IntegratedNetwork"/>. Defaults: the paper's ResNet-50 with YOLACT's 256-channel pyramid.</summary>
 public sealed record IntegratedNetworkOptions
 {
-    /// <summary>"resnet18", "resnet34" or "resnet50".</summary>
+    /// <summary>"resnet18", "resnet34", "resnet50" or <see cref="ResNet.ImageNet18"/> (the pretrained network's shape).</summary>
     public string Depth { get; init; } = "resnet50";
 
     /// <summary>Divides every backbone channel count (1 = published width; must divide 64).</summary>
@@ -84,13 +84,19 @@ public enum NetworkParts
 {
     None = 0,
 
-    /// <summary>The shared trunk: ResNet backbone and feature pyramid.</summary>
-    Backbone = 1,
+    /// <summary>The ResNet.</summary>
+    Trunk = 1,
 
     SegmentationHead = 2,
 
     /// <summary>The reconstruction (decoder) head, bottleneck included.</summary>
     ReconstructionHead = 4,
+
+    /// <summary>The feature pyramid on the ResNet.</summary>
+    Pyramid = 8,
+
+    /// <summary>The part both heads share: ResNet and feature pyramid.</summary>
+    Backbone = Trunk | Pyramid,
 
     All = Backbone | SegmentationHead | ReconstructionHead,
 }
@@ -213,6 +219,9 @@ public sealed class IntegratedNetwork : Module<Tensor, IntegratedOutput>
             output.Prototypes.MoveToOuterDisposeScope());
     }
 
+    /// <summary>Starts the ResNet from the pretrained ImageNet weights (the network's depth must be <see cref="ResNet.ImageNet18"/>).</summary>
+    public void InitialiseTrunk(Models.Pretrained.PretrainedResNet18 pretrained) => backbone.CopyFrom(pretrained);
+
     /// <summary>The priors [P, 4] ([cx, cy, w, h], relative) matching this network's outputs.</summary>
     public Tensor CreatePriors() => PriorBoxes.ForInput(Options.InputHeight, Options.InputWidth, Options.Anchors);
 
@@ -265,8 +274,10 @@ public sealed class IntegratedNetwork : Module<Tensor, IntegratedOutput>
     /// after <c>train()</c>, before building the optimiser over <see cref="TrainableParameters"/>.
     /// Stage 1: backbone + reconstruction head; stage 2: segmentation head (+ backbone unless
     /// <paramref name="freezeBackboneInSegmentationStage"/>); stage 3: reconstruction head only.
+    /// <paramref name="freezeTrunk"/> keeps the ResNet out of every stage (a pretrained one used as
+    /// a fixed feature extractor; the pyramid still trains with the head it serves).
     /// </summary>
-    public NetworkParts ConfigureForStage(TrainingStage stage, bool freezeBackboneInSegmentationStage = false)
+    public NetworkParts ConfigureForStage(TrainingStage stage, bool freezeBackboneInSegmentationStage = false, bool freezeTrunk = false)
     {
         var trained = stage switch
         {
@@ -277,6 +288,11 @@ public sealed class IntegratedNetwork : Module<Tensor, IntegratedOutput>
             TrainingStage.DecoderRefit => NetworkParts.ReconstructionHead,
             _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, "unknown training stage"),
         };
+        if (freezeTrunk)
+        {
+            trained &= ~NetworkParts.Trunk;
+        }
+
         SetTrainable(NetworkParts.All & ~trained, false);
         SetTrainable(trained, true);
         foreach (var module in Modules(NetworkParts.All & ~trained))
@@ -342,9 +358,13 @@ public sealed class IntegratedNetwork : Module<Tensor, IntegratedOutput>
 
     private IEnumerable<Module> Modules(NetworkParts parts)
     {
-        if (parts.HasFlag(NetworkParts.Backbone))
+        if (parts.HasFlag(NetworkParts.Trunk))
         {
             yield return backbone;
+        }
+
+        if (parts.HasFlag(NetworkParts.Pyramid))
+        {
             yield return fpn;
         }
 
