@@ -62,7 +62,7 @@ public sealed class InferenceActor : ReceiveActor
                 {
                     var meta = frames[i].Metadata;
                     var v = verdicts[i];
-                    partials[i][d] = new PartialResult(meta.Key, meta.Line, meta.CaptureTime, scorer.Detector, _scorers.Count, v.RawScore, scorer.Calibration, v.Residual, v.Ignored, v.Phase);
+                    partials[i][d] = new PartialResult(meta.Key, meta.Line, meta.CaptureTime, scorer.Detector, _scorers.Count, v.RawScore, scorer.Calibration, v.Residual, v.Ignored, v.Phase, v.Reduction);
                 }
             }
 

@@ -3,6 +3,7 @@ using System.Runtime.Serialization;
 using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
+using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Core.Streaming;
 
@@ -131,6 +132,8 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
                     w.Double(phase);
                 }
 
+                w.Int32((int)m.Reduction);
+
                 break;
             default:
                 throw new SerializationException($"{nameof(PlantMessageSerializer)} does not handle {obj?.GetType().FullName ?? "null"}");
@@ -157,7 +160,8 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
                 new ScoreCalibration(r.Double(), r.Double(), r.Double(), r.Double()),
                 r.Residual(),
                 r.Bool() ? r.Mask() : null,
-                r.Bool() ? r.Phase() : null),
+                r.Bool() ? r.Phase() : null,
+                r.Reduction()),
             _ => throw new SerializationException($"{nameof(PlantMessageSerializer)}: unknown manifest '{Printable(manifest)}' (known: {string.Join(", ", Manifests.Values)})"),
         };
         r.End();
@@ -258,6 +262,12 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
         {
             var phase = Double();
             return phase is >= 0 and < 1 ? phase : throw Refused($"cycle phase {phase} outside [0, 1)");
+        }
+
+        public ScoreReduction Reduction()
+        {
+            var reduction = (ScoreReduction)Int32();
+            return Enum.IsDefined(reduction) ? reduction : throw Refused($"score reduction {(int)reduction}");
         }
 
         public bool Bool() => Take(1)[0] switch

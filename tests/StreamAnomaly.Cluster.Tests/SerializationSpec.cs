@@ -1,4 +1,5 @@
 using Akka.TestKit.Xunit2;
+using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Streaming;
 
 namespace StreamAnomaly.Cluster.Tests;
@@ -9,6 +10,7 @@ public sealed class SerializationSpec() : TestKit(NodeOptions.BaseConfig)
     public static TheoryData<object> CrossNodeMessages() => new(
         StreamingFixtures.Partial("cam-1", 42, 12.5, "line-b"),
         StreamingFixtures.Partial("cam-1", 43, 0.5, "line-b") with { Phase = 0.25 },
+        StreamingFixtures.Partial("cam-1", 44, 0.5, "line-b") with { Reduction = ScoreReduction.Peak },
         new FramesAccepted([new FrameKey("cam-1", 42), new FrameKey("cam-2", 7)]),
         new EnsureCamera("cam-1"),
         new InjectAnomaly("cam-1", "dropped-part"),
@@ -73,11 +75,24 @@ public sealed class SerializationSpec() : TestKit(NodeOptions.BaseConfig)
         var partial = StreamingFixtures.Partial("cam-1", 43, 0.5) with { Phase = 0.25 };
         var serializer = (PlantMessageSerializer)Sys.Serialization.FindSerializerFor(partial);
         var bytes = serializer.ToBinary(partial);
-        BitConverter.GetBytes(1.5).CopyTo(bytes, bytes.Length - 8);
+        BitConverter.GetBytes(1.5).CopyTo(bytes, bytes.Length - 12); // the phase, then the score reduction (4 bytes)
 
         var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes, "PR"));
 
         Assert.Contains("cycle phase 1.5 outside [0, 1)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_score_reduction_is_refused()
+    {
+        var partial = StreamingFixtures.Partial("cam-1", 43, 0.5);
+        var serializer = (PlantMessageSerializer)Sys.Serialization.FindSerializerFor(partial);
+        var bytes = serializer.ToBinary(partial);
+        BitConverter.GetBytes(7).CopyTo(bytes, bytes.Length - 4);
+
+        var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes, "PR"));
+
+        Assert.Contains("score reduction 7", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -32,7 +32,21 @@ public interface ILabelledClip : IClipSource
 /// <param name="Residual">Per-pixel anomaly map at the detector's input resolution (after the detector's own mask).</param>
 /// <param name="Ignored">Pixels the detector explains as normal and masked out (a worker's hand, the background), at the map's resolution; null when it masks nothing.</param>
 /// <param name="Phase">Where in the machine's cycle the frame is, in [0, 1), for a detector that tracks the cycle; null otherwise.</param>
-public sealed record RawFrameScore(double RawScore, AnomalyMap Residual, BinaryMask? Ignored = null, double? Phase = null);
+/// <param name="Reduction">How <paramref name="RawScore"/> sums up <paramref name="Residual"/> (how fusion takes other detectors' masks into account).</param>
+public sealed record RawFrameScore(double RawScore, AnomalyMap Residual, BinaryMask? Ignored = null, double? Phase = null, ScoreReduction Reduction = ScoreReduction.Sum);
+
+/// <summary>
+/// How a detector's raw score sums up its anomaly map. Fusion needs it to take out what other
+/// detectors explain as normal (<see cref="Streaming.FrameFusion"/>).
+/// </summary>
+public enum ScoreReduction
+{
+    /// <summary>The score grows with the map's total (a residual summed over the frame): a mask removes its share of the total.</summary>
+    Sum,
+
+    /// <summary>The score is the map's peak (PatchCore's largest patch distance, the densest window): a mask leaves the peak outside it.</summary>
+    Peak,
+}
 
 /// <summary>What a detector may use besides the frames when it scores them.</summary>
 /// <param name="RegionOfInterest">The camera's static region of interest (true = keep), for variants that mask with it.</param>

@@ -105,7 +105,8 @@ public sealed class FrameBatcher<T>(BatchingOptions options, Func<T, FrameKey> k
 /// <param name="Residual">Its anomaly map as a grid.</param>
 /// <param name="Ignored">What it explains as normal, or null.</param>
 /// <param name="Phase">The frame's phase in the machine's cycle, in [0, 1), from a detector that tracks it; null otherwise.</param>
-public sealed record DetectorVerdict(double RawScore, ResidualGrid Residual, MaskGrid? Ignored, double? Phase = null);
+/// <param name="Reduction">How the raw score sums up the residual (see <see cref="Detection.ScoreReduction"/>).</param>
+public sealed record DetectorVerdict(double RawScore, ResidualGrid Residual, MaskGrid? Ignored, double? Phase = null, Detection.ScoreReduction Reduction = Detection.ScoreReduction.Sum);
 
 /// <summary>
 /// A loaded detector as a worker uses it: scores a batch of frames from any cameras. Frame

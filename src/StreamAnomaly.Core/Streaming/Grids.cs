@@ -20,8 +20,16 @@ public sealed record ResidualGrid(int Width, int Height, float Scale, byte[] Cel
     /// <summary>Sum over all cells.</summary>
     public double Total() => Cells.Sum(static c => (double)c) / 255.0 * Scale;
 
+    /// <summary>The largest cell.</summary>
+    public double Peak() => Cells.Max() / 255.0 * Scale;
+
     /// <summary>Sum over the cells, each weighted by the fraction of it NOT covered by <paramref name="ignore"/>.</summary>
-    public double TotalOutside(MaskGrid ignore)
+    public double TotalOutside(MaskGrid ignore) => Outside(ignore).Sum() / 255.0 * Scale;
+
+    /// <summary>The largest cell, each weighted by the fraction of it NOT covered by <paramref name="ignore"/>.</summary>
+    public double PeakOutside(MaskGrid ignore) => Outside(ignore).Max() / 255.0 * Scale;
+
+    private IEnumerable<double> Outside(MaskGrid ignore)
     {
         ArgumentNullException.ThrowIfNull(ignore);
         if (ignore.Width != Width || ignore.Height != Height)
@@ -29,13 +37,7 @@ public sealed record ResidualGrid(int Width, int Height, float Scale, byte[] Cel
             throw new ArgumentException($"mask grid {ignore.Width}x{ignore.Height} does not match residual grid {Width}x{Height}", nameof(ignore));
         }
 
-        var total = 0.0;
-        for (var i = 0; i < Cells.Length; i++)
-        {
-            total += Cells[i] * (1.0 - (ignore.Coverage[i] / 255.0));
-        }
-
-        return total / 255.0 * Scale;
+        return Cells.Select((c, i) => c * (1.0 - (ignore.Coverage[i] / 255.0)));
     }
 
     /// <summary>Reduces <paramref name="map"/> to a width x height grid of cell sums (cells split the map as evenly as integer bounds allow).</summary>

@@ -1,3 +1,4 @@
+using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Scoring;
 
 namespace StreamAnomaly.Core.Streaming;
@@ -16,6 +17,7 @@ namespace StreamAnomaly.Core.Streaming;
 /// <param name="Residual">The detector's residual map (after its own mask) as a grid.</param>
 /// <param name="Ignored">What the detector explains as normal (hands, background), or null if it masks nothing.</param>
 /// <param name="Phase">Where in the machine's cycle the frame is, in [0, 1), from a detector that tracks the cycle; null otherwise.</param>
+/// <param name="Reduction">How <paramref name="RawScore"/> sums up <paramref name="Residual"/>, which decides how other detectors' masks change it.</param>
 public sealed record PartialResult(
     FrameKey Frame,
     string Line,
@@ -26,7 +28,8 @@ public sealed record PartialResult(
     ScoreCalibration Calibration,
     ResidualGrid Residual,
     MaskGrid? Ignored,
-    double? Phase = null);
+    double? Phase = null,
+    ScoreReduction Reduction = ScoreReduction.Sum);
 
 /// <summary>The fused, calibrated verdict on one frame.</summary>
 /// <param name="Frame">Camera and sequence.</param>
@@ -43,9 +46,13 @@ public sealed record FusedFrame(FrameKey Frame, string Line, DateTimeOffset Capt
 /// Fuses the partial results of one frame into one normalised score: the papers' masked residual
 /// generalised to several detectors. Each detector's residual has already had its own mask applied;
 /// here the regions OTHER detectors explain as normal (union of their ignore grids) are removed
-/// too, by scaling the detector's raw score with the share of its residual that lies outside them:
-/// <c>s_d = raw_d * total(R_d outside U_-d) / total(R_d)</c>. With one detector this is exactly its
-/// own raw score, so serving matches offline evaluation. Each s_d is normalised with the detector's
+/// too, by scaling the detector's raw score with what of its residual lies outside them: for a
+/// score that sums the map (<see cref="ScoreReduction.Sum"/>) the share of its total,
+/// <c>s_d = raw_d * total(R_d outside U_-d) / total(R_d)</c>; for a score that is the map's peak
+/// (<see cref="ScoreReduction.Peak"/>: PatchCore) the highest cell left outside them, each cell
+/// weighted by the share of it not covered, <c>s_d = raw_d * peak(R_d outside U_-d) / peak(R_d)</c>
+/// (a peak map has a high floor everywhere, so removing a hand's share of the total would hardly
+/// move it). With one detector this is exactly its own raw score, so serving matches offline evaluation. Each s_d is normalised with the detector's
 /// own calibration; the frame score is the maximum over detectors (any detector may raise).
 /// </summary>
 public static class FrameFusion
@@ -69,8 +76,10 @@ public static class FrameFusion
             if (others.Count > 0)
             {
                 var union = others.Aggregate(static (a, b) => a.Union(b));
-                var total = p.Residual.Total();
-                raw = total > 0 ? raw * (p.Residual.TotalOutside(union) / total) : raw;
+                var (outside, all) = p.Reduction == ScoreReduction.Peak
+                    ? (p.Residual.PeakOutside(union), p.Residual.Peak())
+                    : (p.Residual.TotalOutside(union), p.Residual.Total());
+                raw = all > 0 ? raw * (outside / all) : raw;
             }
 
             var score = p.Calibration.Normalize(raw);

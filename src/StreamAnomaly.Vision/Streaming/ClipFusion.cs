@@ -50,7 +50,7 @@ public static class ClipFusion
             var partials = detectors.Select(d =>
             {
                 var v = DetectorFrameScorer.Verdict(d.Scores[i], gridSize);
-                return new PartialResult(new FrameKey("offline", i), "offline", DateTimeOffset.UnixEpoch, d.Detector, detectors.Count, v.RawScore, d.Calibration, v.Residual, v.Ignored, v.Phase);
+                return new PartialResult(new FrameKey("offline", i), "offline", DateTimeOffset.UnixEpoch, d.Detector, detectors.Count, v.RawScore, d.Calibration, v.Residual, v.Ignored, v.Phase, v.Reduction);
             }).ToArray();
             var frame = FrameFusion.Fuse(partials, complete: true);
             var winner = detectors[Array.FindIndex(partials, p => ReferenceEquals(p.Residual, frame.Residual))].Scores[i];

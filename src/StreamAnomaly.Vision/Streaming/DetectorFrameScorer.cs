@@ -108,6 +108,6 @@ public sealed class DetectorFrameScorer : IFrameScorer
         var gw = Math.Min(gridSize, score.Residual.Width);
         var gh = Math.Min(gridSize, score.Residual.Height);
         var ignored = score.Ignored is null ? null : MaskGrid.From(score.Ignored, gw, gh);
-        return new DetectorVerdict(score.RawScore, ResidualGrid.From(score.Residual, gw, gh), ignored, score.Phase);
+        return new DetectorVerdict(score.RawScore, ResidualGrid.From(score.Residual, gw, gh), ignored, score.Phase, score.Reduction);
     }
 }

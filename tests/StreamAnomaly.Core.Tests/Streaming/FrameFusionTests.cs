@@ -1,3 +1,4 @@
+using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Streaming;
 using static StreamAnomaly.Core.Tests.Streaming.StreamingTestData;
 
@@ -32,6 +33,29 @@ public sealed class FrameFusionTests
         var a = Partial("cam", 1, 0.9, detector: "a", detectors: 2, residual: even);
         var b = Partial("cam", 1, 0.0, detector: "b", detectors: 2, ignored: new MaskGrid(2, 1, [255, 0]));
         Assert.Equal(Calibration.Normalize(Raw(0.9) / 2), FrameFusion.Fuse([a, b], complete: true).Score, 9);
+    }
+
+    [Fact]
+    public void A_peak_score_keeps_the_highest_cell_outside_the_mask()
+    {
+        // A PatchCore-like map: a floor of 100 everywhere, the hand's cell at 255, a foreign object's at 200.
+        var map = new ResidualGrid(4, 1, 5, [100, 255, 200, 100]);
+        var a = Partial("cam", 1, 0.9, detector: "a", detectors: 2, residual: map) with { Reduction = ScoreReduction.Peak };
+        var hand = Partial("cam", 1, 0.0, detector: "b", detectors: 2, ignored: new MaskGrid(4, 1, [0, 255, 0, 0]));
+
+        Assert.Equal(Calibration.Normalize(Raw(0.9) * 200 / 255), FrameFusion.Fuse([a, hand], complete: true).Score, 9);
+    }
+
+    [Fact]
+    public void A_masked_peak_falls_to_the_floor_where_a_masked_sum_would_hardly_move()
+    {
+        var map = new ResidualGrid(4, 1, 5, [100, 255, 100, 100]);
+        var hand = Partial("cam", 1, 0.0, detector: "b", detectors: 2, ignored: new MaskGrid(4, 1, [0, 255, 0, 0]));
+        var peak = Partial("cam", 1, 0.9, detector: "a", detectors: 2, residual: map) with { Reduction = ScoreReduction.Peak };
+        var sum = peak with { Reduction = ScoreReduction.Sum };
+
+        Assert.Equal(Calibration.Normalize(Raw(0.9) * 100 / 255), FrameFusion.Fuse([peak, hand], complete: true).Score, 9);
+        Assert.Equal(Calibration.Normalize(Raw(0.9) * 300 / 555), FrameFusion.Fuse([sum, hand], complete: true).Score, 9);
     }
 
     [Fact]

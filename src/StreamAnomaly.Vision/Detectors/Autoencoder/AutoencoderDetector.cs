@@ -67,7 +67,7 @@ public sealed class AutoencoderDetector : IBundledDetector
             var plane = size * size;
             for (var i = 0; i < count; i++)
             {
-                results.Add(new RawFrameScore(scores[i], new AnomalyMap(size, size, maps.AsSpan(i * plane, plane).ToArray())));
+                results.Add(new RawFrameScore(scores[i], new AnomalyMap(size, size, maps.AsSpan(i * plane, plane).ToArray()), Reduction: Options.Peak > 0 ? ScoreReduction.Peak : ScoreReduction.Sum));
             }
         }
 

@@ -205,7 +205,7 @@ public sealed class IntegratedDetector : IBundledDetector
                 for (var i = 0; i < count; i++)
                 {
                     var map = new AnomalyMap(w, h, maps.AsSpan(i * w * h, w * h).ToArray());
-                    results[v].Add(new RawFrameScore(scores[i], map, variants[v].UseMask ? ignored[i] : null));
+                    results[v].Add(new RawFrameScore(scores[i], map, variants[v].UseMask ? ignored[i] : null, Reduction: Peak > 0 ? ScoreReduction.Peak : ScoreReduction.Sum));
                 }
             }
         }

@@ -116,7 +116,7 @@ public sealed class PatchCoreDetector : IBundledDetector
             var plane = size * size;
             for (var i = 0; i < batch.Length; i++)
             {
-                results.Add(new RawFrameScore(raw[i], new AnomalyMap(size, size, maps.AsSpan(i * plane, plane).ToArray())));
+                results.Add(new RawFrameScore(raw[i], new AnomalyMap(size, size, maps.AsSpan(i * plane, plane).ToArray()), Reduction: ScoreReduction.Peak));
             }
         }
 

@@ -123,6 +123,15 @@ public sealed class PatchCoreDetectorTests(PatchCoreFixture fixture) : IClassFix
     }
 
     [Fact]
+    public void The_score_is_the_largest_patch_distance_and_says_it_is_a_peak_for_fusion()
+    {
+        var score = fixture.Detector.ScoreSequence(PeriodicFrames.Clip(Size, 6, 1, 0.25, seed: 7))[0];
+
+        Assert.Equal(ScoreReduction.Peak, score.Reduction);
+        Assert.InRange(score.Residual.Values.Max(), 0, score.RawScore + 1e-4); // the map is the distances upsampled and blurred
+    }
+
+    [Fact]
     public void A_bundle_whose_bank_does_not_match_the_feature_size_is_refused_saying_so()
     {
         var state = new JsonObject { ["bankPatches"] = 384, ["featureDimension"] = 100 };
