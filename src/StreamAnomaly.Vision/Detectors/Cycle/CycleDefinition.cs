@@ -100,6 +100,7 @@ public sealed class CycleDefinition : DetectorDefinition<CycleOptions>
                 ["completeCycles"] = cycles.Count.ToString(CultureInfo.InvariantCulture),
                 ["cycleFramesRange"] = cycles.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"{cycles.Min():F1}-{cycles.Max():F1}") : "none",
                 ["windowFrames"] = detector.History.ToString(CultureInfo.InvariantCulture),
+                ["backgroundCells"] = string.Create(CultureInfo.InvariantCulture, $"{detector.BackgroundCells} of {CycleFeatures.Grid(options.Size) * CycleFeatures.Grid(options.Size)}"),
                 ["fitSeconds"] = stopwatch.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture),
             });
         }

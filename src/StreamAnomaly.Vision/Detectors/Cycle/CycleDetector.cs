@@ -38,6 +38,7 @@ public sealed class CycleDetector : IBundledDetector, IFrameCache
     private readonly CycleTemplate template;
     private readonly Device device;
     private readonly double[] speeds;
+    private readonly BinaryMask? background;
     private readonly ConditionalWeakTable<Frame, Seen> seen = [];
 
     /// <param name="backbone">The pretrained network (owned).</param>
@@ -67,6 +68,7 @@ public sealed class CycleDetector : IBundledDetector, IFrameCache
         backbone.eval();
         template.to(device);
         speeds = CycleAlignment.Speeds(options.SpeedTolerance, options.SpeedSteps);
+        background = BackgroundMask(template.Background(), CycleFeatures.Grid(options.Size), options.Size);
         History = Math.Max(2, (int)Math.Round(options.WindowCycles * template.Bins));
     }
 
@@ -79,6 +81,9 @@ public sealed class CycleDetector : IBundledDetector, IFrameCache
 
     /// <summary>The learned cycle lengths.</summary>
     public CycleFacts Facts { get; }
+
+    /// <summary>Cells of the feature grid that are background (change without following the cycle): every score's <see cref="RawFrameScore.Ignored"/>.</summary>
+    public int BackgroundCells => template.Background().Count(static b => b);
 
     /// <summary>Phase bins of the learned cycle.</summary>
     public int Bins => template.Bins;
@@ -102,7 +107,7 @@ public sealed class CycleDetector : IBundledDetector, IFrameCache
         var expected = matches.Select(m => (int)Math.Round(m.Phase * Bins) % Bins).ToArray();
         var nearest = rows.Select(static r => Array.IndexOf(r, r.Min())).ToArray();
         var maps = Maps(known, expected, nearest);
-        return matches.Select((m, t) => new RawFrameScore(m.Excess, maps[t], Phase: m.Phase)).ToArray();
+        return matches.Select((m, t) => new RawFrameScore(m.Excess, maps[t], background, m.Phase)).ToArray();
     }
 
     public IReadOnlyList<IReadOnlyList<RawFrameScore>?> ScoreVariants(IReadOnlyList<Frame> frames, ScoringContext context) => [ScoreSequence(frames)];
@@ -146,7 +151,7 @@ public sealed class CycleDetector : IBundledDetector, IFrameCache
             throw new InvalidDataFileException(path, $"corrupted model bundle (a template of {bins} phase bins x {cells} cells would hold more than the {DetectorOptions.MaxLayerParameters:N0} values a layer may hold)");
         }
 
-        var holder = new CycleTemplate(zeros(bins, cells, CycleFeatures.Channels), ones(cells));
+        var holder = new CycleTemplate(zeros(bins, cells, CycleFeatures.Channels), ones(cells), zeros(cells));
         ModuleWeights.Import(holder, weights, path, Name);
         var facts = new CycleFacts(period, Number(state?["shortestCycle"]), Number(state?["longestCycle"]));
         return new CycleDetector(PretrainedResNet18.Load(), holder, facts, options, device);
@@ -203,6 +208,26 @@ public sealed class CycleDetector : IBundledDetector, IFrameCache
         var maps = interpolate(tensor(excess, [known.Length, 1, grid, grid]), size: [size, size], mode: InterpolationMode.Bilinear, align_corners: false).data<float>().ToArray();
         var plane = size * size;
         return known.Select((_, i) => new AnomalyMap(size, size, maps.AsSpan(i * plane, plane).ToArray())).ToArray();
+    }
+
+    /// <summary>The background cells as a mask of the map's size (null when there are none): what this detector tells fusion to ignore.</summary>
+    private static BinaryMask? BackgroundMask(bool[] cells, int grid, int size)
+    {
+        if (!cells.Contains(true))
+        {
+            return null;
+        }
+
+        var data = new bool[size * size];
+        for (var y = 0; y < size; y++)
+        {
+            for (var x = 0; x < size; x++)
+            {
+                data[(y * size) + x] = cells[((y * grid / size) * grid) + (x * grid / size)];
+            }
+        }
+
+        return new BinaryMask(size, size, data);
     }
 
     /// <summary>A frame's weighted per-cell distances to every phase bin (flattened [cells, L]) and their sums over cells, its distance to each bin.</summary>

@@ -7,30 +7,43 @@ namespace StreamAnomaly.Vision.Detectors.Cycle;
 /// <summary>
 /// The machine's normal cycle as the cycle-phase detector learned it, a module so it travels in the
 /// bundle's weights: buffer <c>template</c> [L, cells, C], the mean cell features of the training
-/// frames in each of the cycle's L phase bins, and buffer <c>weights</c> [cells], how much each cell
-/// tells phases apart (they sum to 1).
+/// frames in each of the cycle's L phase bins, buffer <c>weights</c> [cells], how much each cell
+/// tells phases apart (they sum to 1), and buffer <c>background</c> [cells], 1 for the cells that
+/// hardly follow the cycle (where people walk behind the machine), 0 elsewhere.
 /// </summary>
 public sealed class CycleTemplate : nn.Module
 {
+    /// <summary>
+    /// A cell is background when its weight is below this share of the largest: the masking paper's
+    /// threshold on its attention maps normalised to [0, 1] ("about 0.1 is best"). The weights play
+    /// the part of that attention averaged over time: both say where the phase of the cycle can be read.
+    /// </summary>
+    public const double RelevanceThreshold = 0.1;
+
     private readonly Tensor template;
     private readonly Tensor weights;
+    private readonly Tensor background;
 
     /// <param name="template">Mean cell features per phase bin [L &gt;= 2, cells, C] (owned).</param>
     /// <param name="weights">Cell weights [cells] (owned).</param>
-    public CycleTemplate(Tensor template, Tensor weights)
+    /// <param name="background">1 for background cells, 0 elsewhere [cells] (owned).</param>
+    public CycleTemplate(Tensor template, Tensor weights, Tensor background)
         : base(nameof(CycleTemplate))
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(weights);
-        if (template.dim() != 3 || template.shape[0] < 2 || weights.dim() != 1 || weights.shape[0] != template.shape[1])
+        ArgumentNullException.ThrowIfNull(background);
+        if (template.dim() != 3 || template.shape[0] < 2 || weights.dim() != 1 || weights.shape[0] != template.shape[1] || !background.shape.SequenceEqual(weights.shape))
         {
-            throw new ArgumentException($"a cycle template is [L >= 2, cells, C] with [cells] weights, got [{string.Join(", ", template.shape)}] and [{string.Join(", ", weights.shape)}]");
+            throw new ArgumentException($"a cycle template is [L >= 2, cells, C] with [cells] weights and background, got [{string.Join(", ", template.shape)}], [{string.Join(", ", weights.shape)}] and [{string.Join(", ", background.shape)}]");
         }
 
         this.template = template;
         this.weights = weights;
+        this.background = background;
         register_buffer(nameof(template), template);
         register_buffer(nameof(weights), weights);
+        register_buffer(nameof(background), background);
     }
 
     /// <summary>Phase bins L.</summary>
@@ -41,6 +54,9 @@ public sealed class CycleTemplate : nn.Module
 
     /// <summary>Cell weights [cells].</summary>
     public Tensor Weights => weights;
+
+    /// <summary>Which cells are background, row-major over the cell grid (see <see cref="RelevanceThreshold"/>).</summary>
+    public bool[] Background() => [.. background.cpu().data<float>().ToArray().Select(static v => v > 0.5f)];
 
     /// <summary>
     /// Weighted squared distances [N, cells, L] of each frame's unit cell features [N, cells, C] to
@@ -65,7 +81,8 @@ public sealed class CycleTemplate : nn.Module
     /// cell features (an empty bin takes the linear blend of its nearest filled neighbours), and per
     /// cell the ratio of how much its features vary between phase bins to how much they vary within
     /// one (plus the mean within-bin variance, so a cell that barely varies at all gets no say); the
-    /// machine's moving parts score high, people passing behind (varying at any phase) low.
+    /// machine's moving parts score high, people passing behind (varying at any phase) low. Cells
+    /// of low weight are background (<see cref="RelevanceThreshold"/>).
     /// </summary>
     /// <param name="sums">Per bin, the sum of its frames' cell features [L, cells, C] (float64).</param>
     /// <param name="counts">Frames per bin [L] (float64).</param>
@@ -91,9 +108,12 @@ public sealed class CycleTemplate : nn.Module
         var between = template.sub(mean.unsqueeze(0)).square().sum(2).mul(share).sum(0L);
         var ratio = between.div(within.Plus(within.mean()).clamp_min(tiny));
         var weights = ratio.div(ratio.sum().clamp_min(tiny));
+        using var threshold = RelevanceThreshold.ToScalar();
+        var background = ratio.lt(ratio.max().mul(threshold));
         return new CycleTemplate(
             template.to_type(ScalarType.Float32).MoveToOuterDisposeScope(),
-            weights.to_type(ScalarType.Float32).MoveToOuterDisposeScope());
+            weights.to_type(ScalarType.Float32).MoveToOuterDisposeScope(),
+            background.to_type(ScalarType.Float32).MoveToOuterDisposeScope());
     }
 
     /// <summary>Bins without frames take the linear blend of the nearest filled bins before and after (cyclic).</summary>

@@ -98,6 +98,16 @@ public sealed class CycleDetectorTests(CycleFixture fixture) : IClassFixture<Cyc
     }
 
     [Fact]
+    public void Every_score_carries_the_background_cells_as_its_ignore_mask()
+    {
+        var scores = fixture.Detector.ScoreSequence(Normal(12));
+        var cellSide = CycleFixture.Size / CycleFeatures.Grid(CycleFixture.Size);
+
+        Assert.All(scores, s => Assert.Equal(fixture.Detector.BackgroundCells * cellSide * cellSide, s.Ignored?.Area ?? 0));
+        Assert.Contains($"{fixture.Detector.BackgroundCells} of ", fixture.Facts["backgroundCells"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_anomaly_map_covers_the_input()
     {
         var score = fixture.Detector.ScoreSequence(Normal(5))[^1];
@@ -152,5 +162,28 @@ public sealed class CycleDetectorTests(CycleFixture fixture) : IClassFixture<Cyc
 
         Assert.Equal(expected.Length, cycles.Length);
         Assert.All(expected.Zip(cycles), pair => Assert.Equal(pair.First, pair.Second, 6)); // times are whole ticks (100 ns)
+    }
+}
+
+public sealed class CycleTemplateTests
+{
+    [Fact]
+    public void Cells_that_do_not_follow_the_cycle_are_background_and_the_cycling_cell_is_not()
+    {
+        // Three cells of 2-d unit features over 4 phase bins (one frame each, so a bin's sum is its mean):
+        // cell 0 turns with the cycle (the arm), cell 1 averages to half length in every bin (features
+        // that differ from frame to frame whatever the phase: people), cell 2 never changes (a wall).
+        var means = new double[4, 3, 2];
+        for (var j = 0; j < 4; j++)
+        {
+            (means[j, 0, 0], means[j, 0, 1]) = (Math.Cos(j * Math.PI / 2), Math.Sin(j * Math.PI / 2));
+            (means[j, 1, 0], means[j, 2, 0]) = (0.5, 1);
+        }
+
+        using var sums = tensor(means.Cast<double>().ToArray(), [4, 3, 2]);
+        using var counts = ones(4, ScalarType.Float64);
+        using var template = CycleTemplate.Learn(sums, counts);
+
+        Assert.Equal([false, true, true], template.Background());
     }
 }
