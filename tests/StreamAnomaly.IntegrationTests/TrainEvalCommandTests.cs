@@ -144,7 +144,8 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     [InlineData("peak=200", "error: option 'peak': window 200 must fit the input (128 px)")]
     [InlineData("size=100", "error: option 'size': must be a multiple of 32")]
     [InlineData("epochs=many", "error: option 'epochs': 'many' is not an integer")]
-    [InlineData("backbone=vgg", "error: option 'backbone': 'vgg' is not one of resnet18, resnet34, resnet50")]
+    [InlineData("backbone=vgg", "error: option 'backbone': 'vgg' is not one of resnet18, resnet34, resnet50, pretrained")]
+    [InlineData("freezeBackbone=true", "error: option 'freezeBackbone': only the pretrained backbone can be frozen (a network trained from scratch needs its backbone trained)")]
     public async Task Out_of_range_options_are_refused_before_training(string setting, string message)
     {
         var (code, error) = await ConsoleCapture.Run(["train", "--detector", "integrated", "--data", fixture.Data("train"), "--set", setting, "--out", fixture.PathOf("r.sabundle")]);

@@ -82,7 +82,7 @@ public sealed class CycleDetector : IBundledDetector, IFrameCache
     /// <summary>The learned cycle lengths.</summary>
     public CycleFacts Facts { get; }
 
-    /// <summary>Cells of the feature grid that are background (change without following the cycle): every score's <see cref="RawFrameScore.Ignored"/>.</summary>
+    /// <summary>Cells of the feature grid that are background (they hardly follow the cycle): every score's <see cref="RawFrameScore.Ignored"/>.</summary>
     public int BackgroundCells => template.Background().Count(static b => b);
 
     /// <summary>Phase bins of the learned cycle.</summary>
