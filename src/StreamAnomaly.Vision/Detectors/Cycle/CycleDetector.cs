@@ -68,7 +68,9 @@ public sealed class CycleDetector : IBundledDetector, IFrameCache
         backbone.eval();
         template.to(device);
         speeds = CycleAlignment.Speeds(options.SpeedTolerance, options.SpeedSteps);
-        background = BackgroundMask(template.Background(), CycleFeatures.Grid(options.Size), options.Size);
+        var backgroundCells = template.Background();
+        BackgroundCells = backgroundCells.Count(static b => b);
+        background = BackgroundMask(backgroundCells, CycleFeatures.Grid(options.Size), options.Size);
         History = Math.Max(2, (int)Math.Round(options.WindowCycles * template.Bins));
     }
 
@@ -83,7 +85,7 @@ public sealed class CycleDetector : IBundledDetector, IFrameCache
     public CycleFacts Facts { get; }
 
     /// <summary>Cells of the feature grid that are background (they hardly follow the cycle): every score's <see cref="RawFrameScore.Ignored"/>.</summary>
-    public int BackgroundCells => template.Background().Count(static b => b);
+    public int BackgroundCells { get; }
 
     /// <summary>Phase bins of the learned cycle.</summary>
     public int Bins => template.Bins;

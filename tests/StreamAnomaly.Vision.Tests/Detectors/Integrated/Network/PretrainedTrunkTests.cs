@@ -13,17 +13,8 @@ namespace StreamAnomaly.Vision.Tests.Detectors.Integrated.Network;
 [Collection(PretrainedCollection.Name)]
 public sealed class PretrainedTrunkTests(PretrainedFixture fixture)
 {
-    private static readonly IntegratedNetworkOptions Small = new()
-    {
-        Depth = ResNet.ImageNet18,
-        PyramidChannels = 16,
-        InputHeight = 64,
-        InputWidth = 64,
-        CodeSize = 32,
-        DecoderWidth = 8,
-        SqueezeChannels = 8,
-        Prototypes = 4,
-    };
+    /// <summary>The tiny heads on the full-width pretrained trunk (it has no narrower shape).</summary>
+    private static readonly IntegratedNetworkOptions Small = TinyNetworks.Options(ResNet.ImageNet18) with { WidthDivisor = 1 };
 
     [Fact]
     public void The_trunk_with_the_pretrained_weights_gives_the_pretrained_features_of_unit_float_frames()
