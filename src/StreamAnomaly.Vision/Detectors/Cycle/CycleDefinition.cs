@@ -10,6 +10,9 @@ using static TorchSharp.torch;
 
 namespace StreamAnomaly.Vision.Detectors.Cycle;
 
+/// <summary>What <see cref="CycleDefinition.Learn"/> learned: the template (owned by the caller), the period, the complete training cycles' lengths in frames, and what it learned from.</summary>
+public sealed record LearnedCycle(CycleTemplate Template, PeriodEstimate Cycle, IReadOnlyList<double> Cycles, int Runs, int Frames, string ReferenceClip);
+
 /// <summary>
 /// The cycle-phase detector's catalog entry. Fitting has no training loop; it follows the masking
 /// paper's weak labels on pretrained features instead of pixels:
@@ -40,63 +43,22 @@ public sealed class CycleDefinition : DetectorDefinition<CycleOptions>
     protected override FittedDetector Fit(CycleOptions options, IReadOnlyList<ILabelledClip> clips, TrainingFrames frames, FitContext context)
     {
         var stopwatch = Stopwatch.StartNew();
-        var runs = frames.Runs(clips, minimum: 2);
-        if (runs.Count == 0)
-        {
-            throw new ArgumentException($"no run of 2 or more consecutive {frames} to learn the machine cycle from");
-        }
-
         var backbone = PretrainedResNet18.Load();
         try
         {
             backbone.to(context.Device);
             backbone.eval();
-            var reference = runs.MaxBy(static r => r.Frames.Count)!;
-            using var referenceFeatures = CycleFeatures.Of(backbone, reference.Frames, options.Size, context.Device); // kept: the loop below needs them again
-            float[] referencePose;
-            PeriodEstimate cycle;
-            using (var scope = NewDisposeScope())
-            {
-                var features = referenceFeatures.cpu();
-                referencePose = features[0].data<float>().ToArray();
-                var distance = PoseDistances(features, referencePose);
-                try
-                {
-                    cycle = PeriodEstimator.Estimate(distance, minPeriod: options.MinPeriod);
-                }
-                catch (Exception e) when (e is InvalidOperationException or ArgumentException)
-                {
-                    throw new ArgumentException($"no machine cycle found in the longest run of {frames} ({reference.Clip.Name}, {distance.Length} frames): {e.Message}", e);
-                }
-            }
-
-            var bins = cycle.Template.Length;
-            using var sums = zeros([bins, CycleFeatures.Grid(options.Size) * CycleFeatures.Grid(options.Size), CycleFeatures.Channels], ScalarType.Float64, context.Device);
-            using var counts = zeros([bins], ScalarType.Float64, context.Device);
-            var cycles = new List<double>();
-            foreach (var (run, index) in runs.Select((r, i) => (r, i)))
-            {
-                context.CancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var features = ReferenceEquals(run, reference) ? referenceFeatures : CycleFeatures.Of(backbone, run.Frames, options.Size, context.Device);
-                var positions = CycleLabels.Label(PoseDistances(features.cpu(), referencePose), cycle, classes: bins, transition: 0).Position;
-                var binOf = tensor(positions.Select(p => (long)Math.Floor(p) % bins).ToArray(), device: context.Device);
-                sums.index_add_(0, binOf, features.to_type(ScalarType.Float64), HeldScalars.One);
-                counts.index_add_(0, binOf, ones(positions.Length, ScalarType.Float64, context.Device), HeldScalars.One);
-                cycles.AddRange(CompleteCycles(positions, bins));
-                context.Progress?.Report(new TrainingProgress(TemplateStage, 1, 1, index + 1, runs.Count, double.NaN));
-            }
-
-            var template = CycleTemplate.Learn(sums, counts);
+            var learned = Learn(backbone, clips, frames, options.Size, options.MinPeriod, context);
+            var (cycle, cycles) = (learned.Cycle, learned.Cycles);
             var facts = new CycleFacts(cycle.Period, cycles.Count > 0 ? cycles.Min() : 0, cycles.Count > 0 ? cycles.Max() : 0);
-            var detector = new CycleDetector(backbone, template, facts, options, context.Device);
+            var detector = new CycleDetector(backbone, learned.Template, facts, options, context.Device);
             return new FittedDetector(detector, new Dictionary<string, string>
             {
-                ["trainFrames"] = runs.Sum(static r => r.Frames.Count).ToString(CultureInfo.InvariantCulture),
-                ["runs"] = runs.Count.ToString(CultureInfo.InvariantCulture),
-                ["referenceClip"] = reference.Clip.Name,
+                ["trainFrames"] = learned.Frames.ToString(CultureInfo.InvariantCulture),
+                ["runs"] = learned.Runs.ToString(CultureInfo.InvariantCulture),
+                ["referenceClip"] = learned.ReferenceClip,
                 ["periodFrames"] = cycle.Period.ToString("F2", CultureInfo.InvariantCulture),
-                ["phaseBins"] = bins.ToString(CultureInfo.InvariantCulture),
+                ["phaseBins"] = learned.Template.Bins.ToString(CultureInfo.InvariantCulture),
                 ["completeCycles"] = cycles.Count.ToString(CultureInfo.InvariantCulture),
                 ["cycleFramesRange"] = cycles.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"{cycles.Min():F1}-{cycles.Max():F1}") : "none",
                 ["windowFrames"] = detector.History.ToString(CultureInfo.InvariantCulture),
@@ -109,6 +71,61 @@ public sealed class CycleDefinition : DetectorDefinition<CycleOptions>
             backbone.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Learns the machine cycle from the runs of usable frames (steps 1 to 4 above) on the given
+    /// backbone at input side <paramref name="size"/>: the template, the period and the lengths of
+    /// the complete training cycles. Also used by PatchCore's phase context.
+    /// </summary>
+    public static LearnedCycle Learn(PretrainedResNet18 backbone, IReadOnlyList<ILabelledClip> clips, TrainingFrames frames, int size, int minPeriod, FitContext context)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(context);
+        var runs = frames.Runs(clips, minimum: 2);
+        if (runs.Count == 0)
+        {
+            throw new ArgumentException($"no run of 2 or more consecutive {frames} to learn the machine cycle from");
+        }
+
+        var reference = runs.MaxBy(static r => r.Frames.Count)!;
+        using var referenceFeatures = CycleFeatures.Of(backbone, reference.Frames, size, context.Device); // kept: the loop below needs them again
+        float[] referencePose;
+        PeriodEstimate cycle;
+        using (var scope = NewDisposeScope())
+        {
+            var features = referenceFeatures.cpu();
+            referencePose = features[0].data<float>().ToArray();
+            var distance = PoseDistances(features, referencePose);
+            try
+            {
+                cycle = PeriodEstimator.Estimate(distance, minPeriod: minPeriod);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+            {
+                throw new ArgumentException($"no machine cycle found in the longest run of {frames} ({reference.Clip.Name}, {distance.Length} frames): {e.Message}", e);
+            }
+        }
+
+        var bins = cycle.Template.Length;
+        using var sums = zeros([bins, CycleFeatures.Grid(size) * CycleFeatures.Grid(size), CycleFeatures.Channels], ScalarType.Float64, context.Device);
+        using var counts = zeros([bins], ScalarType.Float64, context.Device);
+        var cycles = new List<double>();
+        foreach (var (run, index) in runs.Select((r, i) => (r, i)))
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var features = ReferenceEquals(run, reference) ? referenceFeatures : CycleFeatures.Of(backbone, run.Frames, size, context.Device);
+            var positions = CycleLabels.Label(PoseDistances(features.cpu(), referencePose), cycle, classes: bins, transition: 0).Position;
+            var binOf = tensor(positions.Select(p => (long)Math.Floor(p) % bins).ToArray(), device: context.Device);
+            sums.index_add_(0, binOf, features.to_type(ScalarType.Float64), HeldScalars.One);
+            counts.index_add_(0, binOf, ones(positions.Length, ScalarType.Float64, context.Device), HeldScalars.One);
+            cycles.AddRange(CompleteCycles(positions, bins));
+            context.Progress?.Report(new TrainingProgress(TemplateStage, 1, 1, index + 1, runs.Count, double.NaN));
+        }
+
+        return new LearnedCycle(CycleTemplate.Learn(sums, counts), cycle, cycles, runs.Count, runs.Sum(static r => r.Frames.Count), reference.Clip.Name);
     }
 
     protected override IBundledDetector Load(CycleOptions options, byte[] weights, JsonObject? state, string path, Device device) =>

@@ -34,8 +34,15 @@ public static class CycleFeatures
         var parts = frames.Chunk(BatchSize).Select(batch =>
         {
             var map = backbone.Features(backbone.Preprocessing.FromFrames(batch, size, size, device), PretrainedStage.Layer3)[0];
-            return map.flatten(2).transpose(1, 2);                                              // [n, cells, C]
+            return Cells(map);
         }).ToArray();
-        return normalize(cat(parts, 0), p: 2, dim: 2).MoveToOuterDisposeScope();
+        return cat(parts, 0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Unit-length cell features [N, cells, C] of a layer3 map [N, C, h, w] already computed.</summary>
+    public static Tensor Cells(Tensor layer3)
+    {
+        ArgumentNullException.ThrowIfNull(layer3);
+        return normalize(layer3.flatten(2).transpose(1, 2), p: 2, dim: 2);
     }
 }

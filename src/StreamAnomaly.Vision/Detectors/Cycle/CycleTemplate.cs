@@ -77,6 +77,17 @@ public sealed class CycleTemplate : nn.Module
     }
 
     /// <summary>
+    /// The phase in [0, 1) each frame [N, cells, C] looks like most, from its own features alone: the
+    /// bin of the smallest summed <see cref="CellDistances"/> over L, [N] (float32).
+    /// </summary>
+    public Tensor Phases(Tensor features)
+    {
+        using var scope = NewDisposeScope();
+        using var bins = ((double)Bins).ToScalar();
+        return CellDistances(features).sum(1).argmin(1).to_type(ScalarType.Float32).div_(bins).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// Learns the template from labelled training frames: per phase bin the mean of the frames'
     /// cell features (an empty bin takes the linear blend of its nearest filled neighbours), and per
     /// cell the ratio of how much its features vary between phase bins to how much they vary within
@@ -161,6 +172,7 @@ public sealed class CycleTemplate : nn.Module
         {
             template.Dispose();
             weights.Dispose();
+            background.Dispose();
         }
 
         base.Dispose(disposing);

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 using StreamAnomaly.Core.Detection;
 
 namespace StreamAnomaly.Vision.Detectors.PatchCore;
@@ -30,6 +31,18 @@ public sealed record PatchCoreOptions : DetectorOptions
     [Description("Training frames whose patches are reduced together; bounds the memory of fitting (the bank is the union of each chunk's coreset)")]
     [Range(1, 100000, ErrorMessage = Between)]
     public int ChunkFrames { get; init; } = 256;
+
+    [Description("Phase context: learn the machine cycle and count a normal patch seen at another moment of it as this much farther, in spreads of the patch features per whole cycle (0 = any moment matches)")]
+    [Range(0.0, 1000.0, ErrorMessage = Between)]
+    public double PhaseWeight { get; init; }
+
+    [Description("Position context: count a normal patch seen elsewhere in the frame as this much farther, in spreads of the patch features per frame side (0 = any place matches)")]
+    [Range(0.0, 1000.0, ErrorMessage = Between)]
+    public double PositionWeight { get; init; }
+
+    /// <summary>Whether the patch features carry their context (<see cref="PhaseWeight"/> or <see cref="PositionWeight"/> above 0).</summary>
+    [JsonIgnore]
+    public bool HasContext => PhaseWeight > 0 || PositionWeight > 0;
 
     [Description("Gaussian smoothing of the anomaly map, in input pixels (0 = none)")]
     [Range(0.0, 64.0, ErrorMessage = Between)]

@@ -21,13 +21,20 @@ public static class PatchFeatures
     /// <summary>Patch features [N, <see cref="Dimension"/>, H/8, W/8] of a preprocessed batch [N, 3, H, W].</summary>
     public static Tensor Of(PretrainedResNet18 backbone, Tensor input, int neighbourhood)
     {
+        using var scope = NewDisposeScope();
+        return OfWithLayer3(backbone, input, neighbourhood).Patches.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The patch features of <see cref="Of"/> and the raw layer3 map [N, 256, H/16, W/16] they were made from.</summary>
+    public static (Tensor Patches, Tensor Layer3) OfWithLayer3(PretrainedResNet18 backbone, Tensor input, int neighbourhood)
+    {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(input);
         using var scope = NewDisposeScope();
         var maps = backbone.Features(input, PretrainedStage.Layer2, PretrainedStage.Layer3);
         var fine = Aggregate(maps[0], neighbourhood);
         var coarse = interpolate(Aggregate(maps[1], neighbourhood), size: [fine.shape[2], fine.shape[3]], mode: InterpolationMode.Bilinear, align_corners: false);
-        return cat([fine, coarse], 1).MoveToOuterDisposeScope();
+        return (cat([fine, coarse], 1).MoveToOuterDisposeScope(), maps[1].MoveToOuterDisposeScope());
     }
 
     /// <summary>[N, D, h, w] to one row per patch [N * h * w, D], patches of a frame in row-major order.</summary>
