@@ -401,7 +401,7 @@ public sealed class TemporalDetector : IBundledDetector
         DetectorOptionsJson.Validate(options);
         return new TemporalNetworks(
             new ConvLstmAutoencoder(options.Size, options.AutoencoderWidth, options.AutoencoderHidden, options.AutoencoderCode),
-            new R3D18(options.Partitions, options.MaskWidthDivisor));
+            new R3D18(options.Partitions, options.MaskWidthDivisor, imagenet: options.PretrainedMask));
     }
 
     public void Dispose() => networks.Dispose();

@@ -37,6 +37,9 @@ public sealed record TemporalOptions : DetectorOptions
     [Range(1, 64, ErrorMessage = Between)]
     public int MaskWidthDivisor { get; init; } = 8;
 
+    [Description("Initialise R3D-18 by inflating the pretrained ImageNet ResNet-18 (full width: maskWidthDivisor 1)")]
+    public bool PretrainedMask { get; init; }
+
     [Description("Eigen-CAM: how many of R3D-18's last conv layers are averaged")]
     [Range(1, R3D18.MaxActivationLayers, ErrorMessage = Between)]
     [ScoringOption]
@@ -91,6 +94,11 @@ public sealed record TemporalOptions : DetectorOptions
         if (64 % MaskWidthDivisor != 0)
         {
             yield return Fail(nameof(MaskWidthDivisor), "must divide 64");
+        }
+
+        if (PretrainedMask && MaskWidthDivisor != 1)
+        {
+            yield return Fail(nameof(MaskWidthDivisor), "must be 1 with pretrainedMask (the pretrained network is full width)");
         }
 
         if (CamWindow % 2 == 0)

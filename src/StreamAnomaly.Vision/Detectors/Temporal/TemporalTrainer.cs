@@ -3,6 +3,7 @@ using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Vision.Imaging;
 using StreamAnomaly.Vision.Detectors.Temporal.Network;
 using StreamAnomaly.Vision.Training;
+using StreamAnomaly.Vision.Models.Pretrained;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -62,10 +63,16 @@ public static class TemporalTrainer
         var labels = Label(usable, options.Partitions, options.Transition);
         random.manual_seed(context.Seed);
         var networks = TemporalDetector.Build(options);
-        networks.to(context.Device);
         double autoencoderLoss, maskLoss;
         try
         {
+            if (options.PretrainedMask)
+            {
+                using var pretrained = PretrainedResNet18.Load();
+                networks.Masker.InflateFrom(pretrained);
+            }
+
+            networks.to(context.Device);
             var windows = Windows(usable, options.Window, stride: Math.Max(1, options.Window / 2));
             using var generator = new Generator((ulong)context.Seed);
             autoencoderLoss = FitAutoencoder(networks.Autoencoder, usable, windows, options, generator, context);

@@ -1,4 +1,5 @@
 using TorchSharp;
+using StreamAnomaly.Vision.Models.Pretrained;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -31,6 +32,13 @@ public sealed class R3D18 : Module<Tensor, Tensor>
     /// <summary>The most conv layers <see cref="ForwardWithActivations"/> can return.</summary>
     public const int MaxActivationLayers = 8;
 
+    /// <summary>Blocks in stage 4 of the pretrained ImageNet ResNet-18 (of the NuGet package; torchvision's has 2).</summary>
+    public const int ImageNetLayer4Blocks = 3;
+
+    private const string InputMeanBuffer = "input_mean";
+
+    private static readonly Scalar PixelScale = 255.0.ToScalar();
+
     private readonly Sequential stem;
     private readonly Sequential layer1;
     private readonly Sequential layer2;
@@ -41,7 +49,11 @@ public sealed class R3D18 : Module<Tensor, Tensor>
     /// <param name="classes">Number of partitions C (logits per frame).</param>
     /// <param name="widthDivisor">Divides the channel counts 64/128/256/512 (must divide 64): 1 is the full
     /// network (33.2 M parameters plus 513 per class), 8 or 16 are small CPU models.</param>
-    public R3D18(int classes, int widthDivisor = 1) : base(nameof(R3D18))
+    /// <param name="imagenet">The shape of the pretrained ImageNet ResNet-18 that <see cref="InflateFrom"/>
+    /// copies (full width only; stage 4 has that network's 3 blocks), and its input: frames in [0, 1]
+    /// are scaled to 0-255 and the pretrained preprocessing's channel means (buffer <c>input_mean</c>,
+    /// saved with the weights) subtracted.</param>
+    public R3D18(int classes, int widthDivisor = 1, bool imagenet = false) : base(nameof(R3D18))
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
         if (widthDivisor < 1 || 64 % widthDivisor != 0)
@@ -49,19 +61,29 @@ public sealed class R3D18 : Module<Tensor, Tensor>
             throw new ArgumentOutOfRangeException(nameof(widthDivisor), widthDivisor, "the width divisor must divide 64");
         }
 
+        if (imagenet && widthDivisor != 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(widthDivisor), widthDivisor, "the pretrained shape is full width (divisor 1)");
+        }
+
         Classes = classes;
         WidthDivisor = widthDivisor;
+        ImageNet = imagenet;
         int[] channels = [64 / widthDivisor, 128 / widthDivisor, 256 / widthDivisor, 512 / widthDivisor];
         stem = Sequential(
             ("0", Conv3d(3, channels[0], kernel_size: (3, 7, 7), stride: (1, 2, 2), padding: (1, 3, 3), bias: false)),
             ("1", BatchNorm3d(channels[0])),
             ("2", ReLU()));
-        layer1 = Stage(channels[0], channels[0], 1);
-        layer2 = Stage(channels[0], channels[1], 2);
-        layer3 = Stage(channels[1], channels[2], 2);
-        layer4 = Stage(channels[2], channels[3], 2);
+        layer1 = Stage(channels[0], channels[0], 1, 2);
+        layer2 = Stage(channels[0], channels[1], 2, 2);
+        layer3 = Stage(channels[1], channels[2], 2, 2);
+        layer4 = Stage(channels[2], channels[3], 2, imagenet ? ImageNetLayer4Blocks : 2);
         fc = Linear(channels[3], classes);
         RegisterComponents();
+        if (imagenet)
+        {
+            register_buffer(InputMeanBuffer, zeros([1, 3, 1, 1, 1]));
+        }
     }
 
     /// <summary>Number of partitions C.</summary>
@@ -69,6 +91,68 @@ public sealed class R3D18 : Module<Tensor, Tensor>
 
     /// <summary>Divisor of the channel counts (1 = full width).</summary>
     public int WidthDivisor { get; }
+
+    /// <summary>Whether it has the pretrained ImageNet ResNet-18's shape and input (see the constructor).</summary>
+    public bool ImageNet { get; }
+
+    /// <summary>
+    /// Initialises the network by inflating the pretrained 2-D ResNet-18 (Carreira and Zisserman's I3D
+    /// inflation): each k x k kernel is repeated along time over the 3-D kernel's depth d and divided
+    /// by d, so a clip of identical frames gives every frame the 2-D network's activations (up to its
+    /// max pool after the stem, which R3D-18 does not have); batch norm weights, statistics and epsilons
+    /// are copied, the input means set. The classifier keeps its random initialisation.
+    /// </summary>
+    public void InflateFrom(PretrainedResNet18 pretrained)
+    {
+        ArgumentNullException.ThrowIfNull(pretrained);
+        if (!ImageNet || pretrained.Preprocessing.NetworkOrder != "BGR")
+        {
+            throw new InvalidOperationException($"only an R3D-18 of the pretrained shape inflates the pretrained weights (this one: imagenet {ImageNet}; their channel order: {pretrained.Preprocessing.NetworkOrder})");
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var target = state_dict();
+        var source = pretrained.state_dict();
+        var copied = 0;
+        foreach (var (key, value) in source)
+        {
+            var name = key.StartsWith("conv1.", StringComparison.Ordinal) ? "stem.0." + key["conv1.".Length..]
+                : key.StartsWith("bn1.", StringComparison.Ordinal) ? "stem.1." + key["bn1.".Length..]
+                : key;
+            if (!target.TryGetValue(name, out var into))
+            {
+                throw new InvalidOperationException($"the pretrained network's {key} has no place in R3D-18");
+            }
+
+            var inflated = value.dim() == 4 && into.dim() == 5
+                ? value.unsqueeze(2).expand(-1, -1, into.shape[2], -1, -1).div(into.shape[2])
+                : value;
+            if (!inflated.shape.SequenceEqual(into.shape))
+            {
+                throw new InvalidOperationException($"the pretrained network's {key} [{string.Join(", ", value.shape)}] does not fit R3D-18's {name} [{string.Join(", ", into.shape)}]");
+            }
+
+            into.copy_(inflated);
+            copied++;
+        }
+
+        if (copied != target.Keys.Count(static k => !k.StartsWith("fc.", StringComparison.Ordinal) && k != InputMeanBuffer))
+        {
+            throw new InvalidOperationException($"the pretrained network's {copied} tensors leave part of R3D-18's trunk uninitialised");
+        }
+
+        var norms = pretrained.named_modules().Where(static m => m.module is BatchNorm2d).ToDictionary(static m => m.name == "bn1" ? "stem.1" : m.name, static m => ((BatchNorm2d)m.module).eps);
+        foreach (var (name, module) in named_modules())
+        {
+            if (module is BatchNorm3d norm)
+            {
+                norm.eps = norms[name];
+            }
+        }
+
+        target[InputMeanBuffer].copy_(tensor(pretrained.Preprocessing.ChannelMeans.ToArray(), [1, 3, 1, 1, 1]));
+    }
 
     /// <summary>Per-frame logits [N, T, classes] of a clip [N, T, 3, H, W].</summary>
     public override Tensor forward(Tensor input)
@@ -115,15 +199,20 @@ public sealed class R3D18 : Module<Tensor, Tensor>
             throw new ArgumentException($"expected a clip [N, T, 3, H, W] with H and W multiples of 16, got [{string.Join(", ", input.shape)}]", nameof(input));
         }
 
-        return layer2.call(layer1.call(stem.call(input.permute(0, 2, 1, 3, 4))));
+        var x = input.permute(0, 2, 1, 3, 4);
+        if (ImageNet)
+        {
+            x = x.mul(PixelScale).sub(named_buffers(recurse: false).Single(static b => b.name == InputMeanBuffer).buffer);
+        }
+
+        return layer2.call(layer1.call(stem.call(x)));
     }
 
     /// <summary>[N, C, T, h, w] -> spatial mean per time step -> [N, T, C] -> linear -> [N, T, classes].</summary>
     private Tensor Head(Tensor features) => fc.call(features.mean([3L, 4L]).transpose(1, 2));
 
-    private static Sequential Stage(int inputChannels, int channels, int spatialStride) => Sequential(
-        ("0", (Module<Tensor, Tensor>)new BasicBlock3d(inputChannels, channels, spatialStride)),
-        ("1", new BasicBlock3d(channels, channels, 1)));
+    private static Sequential Stage(int inputChannels, int channels, int spatialStride, int blocks) => Sequential(
+        Enumerable.Range(0, blocks).Select(b => ($"{b}", (Module<Tensor, Tensor>)(b == 0 ? new BasicBlock3d(inputChannels, channels, spatialStride) : new BasicBlock3d(channels, channels, 1)))));
 
     protected override void Dispose(bool disposing)
     {

@@ -1,5 +1,8 @@
+using System.ComponentModel.DataAnnotations;
 using StreamAnomaly.Core.Temporal;
+using StreamAnomaly.Vision.Detectors.Temporal;
 using StreamAnomaly.Vision.Detectors.Temporal.Network;
+using StreamAnomaly.Vision.Models.Pretrained;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -84,6 +87,59 @@ public sealed class R3D18Tests
         Assert.Contains("layer4.1.bn2.bias", keys);
         Assert.Contains("fc.weight", keys);
         Assert.DoesNotContain("layer1.0.downsample.0.weight", keys);
+    }
+
+    [Fact]
+    public void Inflation_repeats_each_pretrained_kernel_along_time_divided_by_its_depth()
+    {
+        using var scope = NewDisposeScope();
+        using var pretrained = PretrainedResNet18.Load();
+        using var model = new R3D18(classes: 4, imagenet: true);
+
+        model.InflateFrom(pretrained);
+
+        var (inflated, source) = (model.state_dict(), pretrained.state_dict());
+        var stem = inflated["stem.0.weight"];
+        Assert.Equal([64L, 3, 3, 7, 7], stem.shape);
+        Assert.True(stem.select(2, 0).mul(3).allclose(source["conv1.weight"], rtol: 1e-5, atol: 1e-7));
+        Assert.True(stem.select(2, 0).allclose(stem.select(2, 2), rtol: 0, atol: 0));
+        Assert.True(inflated["layer4.2.conv2.weight"].sum(2L).allclose(source["layer4.2.conv2.weight"], rtol: 1e-4, atol: 1e-6));
+        Assert.True(inflated["layer2.0.downsample.0.weight"].squeeze(2).allclose(source["layer2.0.downsample.0.weight"], rtol: 0, atol: 0));
+    }
+
+    [Fact]
+    public void Inflation_copies_batch_norm_statistics_and_the_input_means()
+    {
+        using var scope = NewDisposeScope();
+        using var pretrained = PretrainedResNet18.Load();
+        using var model = new R3D18(classes: 4, imagenet: true);
+
+        model.InflateFrom(pretrained);
+
+        var (inflated, source) = (model.state_dict(), pretrained.state_dict());
+        Assert.True(inflated["stem.1.running_mean"].allclose(source["bn1.running_mean"], rtol: 0, atol: 0));
+        Assert.True(inflated["layer3.1.bn2.running_var"].allclose(source["layer3.1.bn2.running_var"], rtol: 0, atol: 0));
+        Assert.Equal(pretrained.Preprocessing.ChannelMeans, inflated["input_mean"].data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Only_a_full_width_network_of_the_pretrained_shape_takes_the_pretrained_weights()
+    {
+        using var pretrained = PretrainedResNet18.Load();
+        using var scratch = new R3D18(classes: 4);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => new R3D18(classes: 4, widthDivisor: 8, imagenet: true));
+        Assert.Throws<InvalidOperationException>(() => scratch.InflateFrom(pretrained));
+    }
+
+    [Fact]
+    public void A_pretrained_mask_model_with_a_width_divisor_is_refused_by_name()
+    {
+        var options = new TemporalOptions { PretrainedMask = true, MaskWidthDivisor = 8 };
+
+        var errors = options.Validate(new ValidationContext(options)).ToList();
+
+        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(TemporalOptions.MaskWidthDivisor)));
     }
 
     [Fact]
