@@ -368,7 +368,8 @@ public sealed class TemporalDetector : IBundledDetector
             .Select(i => new RawFrameScore(
                 scores[i],
                 new AnomalyMap(size, size, maps.AsSpan(i * plane, plane).ToArray()),
-                kept is null ? null : new BinaryMask(size, size, kept.AsSpan(i * plane, plane).ToArray().Select(static v => v < 0.5f).ToArray())))
+                kept is null ? null : new BinaryMask(size, size, kept.AsSpan(i * plane, plane).ToArray().Select(static v => v < 0.5f).ToArray()),
+                Reduction: Options.Peak > 0 ? ScoreReduction.Peak : ScoreReduction.Sum))
             .ToArray();
     }
 

@@ -146,6 +146,16 @@ public sealed class TemporalDetectorTests(TrainedTemporalFixture fixture) : ICla
     }
 
     [Fact]
+    public void A_peak_detector_tells_fusion_its_score_is_a_peak_and_the_paper_s_sum_that_it_is_a_sum()
+    {
+        var peak = new TemporalDetector(fixture.Detector.Networks, fixture.Detector.Options with { Peak = 5 }, fixture.Detector.Cycle, CPU);
+        var frames = Sequence(3);
+
+        Assert.All(peak.ScoreAll(frames, null), s => Assert.Equal(ScoreReduction.Peak, s.None.Reduction));
+        Assert.All(fixture.Detector.ScoreAll(frames, null), s => Assert.Equal(ScoreReduction.Sum, s.None.Reduction));
+    }
+
+    [Fact]
     public void A_peak_detector_scores_the_largest_k_by_k_window_of_the_same_residual()
     {
         const int k = 5;
