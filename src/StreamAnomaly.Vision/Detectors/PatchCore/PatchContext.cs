@@ -69,7 +69,8 @@ internal sealed class PatchContext : nn.Module
     {
         ArgumentNullException.ThrowIfNull(rows);
         using var scope = NewDisposeScope();
-        return rows.to_type(ScalarType.Float64).sub(rows.to_type(ScalarType.Float64).mean([0L], keepdim: true)).square().sum(1).mean().sqrt().item<double>();
+        var x = rows.to_type(ScalarType.Float64);
+        return x.sub(x.mean([0L], keepdim: true)).square().sum(1).mean().sqrt().item<double>();
     }
 
     /// <summary>
