@@ -153,7 +153,7 @@ public sealed class CycleDetector : IBundledDetector, IFrameCache
             throw new InvalidDataFileException(path, $"corrupted model bundle (a template of {bins} phase bins x {cells} cells would hold more than the {DetectorOptions.MaxLayerParameters:N0} values a layer may hold)");
         }
 
-        var holder = new CycleTemplate(zeros(bins, cells, CycleFeatures.Channels), ones(cells), zeros(cells));
+        var holder = CycleTemplate.Blank(bins, cells);
         ModuleWeights.Import(holder, weights, path, Name);
         var facts = new CycleFacts(period, Number(state?["shortestCycle"]), Number(state?["longestCycle"]));
         return new CycleDetector(PretrainedResNet18.Load(), holder, facts, options, device);

@@ -46,6 +46,9 @@ public sealed class CycleTemplate : nn.Module
         register_buffer(nameof(background), background);
     }
 
+    /// <summary>A template of <paramref name="bins"/> phase bins over <paramref name="cells"/> cells, for a bundle's weights to load into.</summary>
+    public static CycleTemplate Blank(int bins, int cells) => new(zeros(bins, cells, CycleFeatures.Channels), ones(cells), zeros(cells));
+
     /// <summary>Phase bins L.</summary>
     public int Bins => (int)template.shape[0];
 

@@ -58,12 +58,17 @@ public sealed class PatchCoreDefinition : DetectorDefinition<PatchCoreOptions>
                 var maps = chunk.Chunk(PatchCoreDetector.BatchSize)
                     .Select(batch => PatchFeatures.OfWithLayer3(backbone, backbone.Preprocessing.FromFrames(batch, options.Size, options.Size, context.Device), options.Neighbourhood))
                     .ToArray();
-                var rows = cat(maps.Select(static m => PatchFeatures.Rows(m.Patches)).ToArray(), 0);
+                Tensor Plain() => cat(maps.Select(static m => PatchFeatures.Rows(m.Patches)).ToArray(), 0);
+                Tensor rows;
                 if (options.HasContext)
                 {
                     // The spread that scales the context coordinates comes from the first chunk's features.
-                    patchContext ??= new PatchContext(cycle?.Template, PatchContext.SpreadOf(rows), options);
+                    patchContext ??= new PatchContext(cycle?.Template, PatchContext.SpreadOf(Plain()), options);
                     rows = cat(maps.Select(m => patchContext.Rows(m.Patches, m.Layer3)).ToArray(), 0);
+                }
+                else
+                {
+                    rows = Plain();
                 }
 
                 var count = (int)Math.Clamp(Math.Round(options.CoresetFraction * rows.shape[0]), 1, rows.shape[0]);

@@ -217,7 +217,7 @@ public sealed class PatchCoreDetector : IBundledDetector
             }
 
             var cells = CycleFeatures.Grid(options.Size) * CycleFeatures.Grid(options.Size);
-            var cycle = bins >= 2 ? new CycleTemplate(zeros(bins, cells, CycleFeatures.Channels), ones(cells), zeros(cells)) : null;
+            var cycle = bins >= 2 ? CycleTemplate.Blank(bins, cells) : null;
             context = new PatchContext(cycle, spread, options);
         }
 
