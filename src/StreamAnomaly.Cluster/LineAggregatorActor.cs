@@ -7,8 +7,10 @@ namespace StreamAnomaly.Cluster;
 /// <summary>
 /// The sharded entity of one production line (role aggregator): a thin shell over
 /// <see cref="LineAggregation"/>. Partial results in; acknowledgements back to the workers that
-/// sent them once their frame is decided (or refused); alarms to the alarm sink (retried until
-/// published); refused frames (logged, counted as dropped) and lost frames to the observer.
+/// sent them once their frame is decided (or refused); alarms to the alarm sink, one at a time in
+/// the order they happened (a failed publication is retried before anything after it is sent, so a
+/// clear never overtakes its raise); refused frames (logged, counted as dropped) and lost frames to
+/// the observer.
 /// </summary>
 public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
 {
@@ -17,6 +19,8 @@ public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
     private readonly IPipelineObserver _observer;
     private readonly TimeProvider _time;
     private readonly Dictionary<FrameKey, HashSet<IActorRef>> _waiting = [];
+    private readonly Queue<AlarmEvent> _outbox = new();
+    private bool _publishing;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public LineAggregatorActor(string line, AggregationOptions options, IAlarmSink alarms, IPipelineObserver observer, TimeProvider time, IReadOnlyDictionary<string, double>? cameraFps = null)
@@ -41,7 +45,17 @@ public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
         });
         Receive<Tick>(_ => Handle(_state.Tick(_time.GetUtcNow())));
         Receive<GetLineStatus>(_ => Sender.Tell(new LineStatus(_state.Line, _state.ActiveAlarm, _state.Pending)));
-        Receive<PublishAlarm>(p => Publish(p.Alarm));
+        Receive<AlarmPublished>(_ =>
+        {
+            _outbox.Dequeue();
+            _publishing = false;
+            PublishNext();
+        });
+        Receive<RetryAlarm>(_ =>
+        {
+            _publishing = false;
+            PublishNext();
+        });
     }
 
     public ITimerScheduler? Timers { get; set; }
@@ -78,14 +92,22 @@ public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
                     _log.Warning("alarm {0} {1} on line {2} (revision {3}, peak {4:F2}, cameras {5})",
                         changed.Alarm.AlarmId, changed.Alarm.Phase, changed.Alarm.Line, changed.Alarm.Revision, changed.Alarm.PeakScore, string.Join(",", changed.Alarm.Cameras));
                     _observer.AlarmChanged(changed.Alarm);
-                    Publish(changed.Alarm);
+                    _outbox.Enqueue(changed.Alarm);
+                    PublishNext();
                     break;
             }
         }
     }
 
-    private void Publish(AlarmEvent alarm)
+    /// <summary>Sends the oldest unpublished alarm event unless one is in flight.</summary>
+    private void PublishNext()
     {
+        if (_publishing || !_outbox.TryPeek(out var alarm))
+        {
+            return;
+        }
+
+        _publishing = true;
         var self = Self;
         var scheduler = Context.System.Scheduler;
         _alarms.PublishAsync(alarm, CancellationToken.None).ContinueWith(
@@ -93,8 +115,12 @@ public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
             {
                 if (t.IsFaulted || t.IsCanceled)
                 {
-                    // at-least-once: try again in a second (the key makes repeats harmless)
-                    scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), self, new PublishAlarm(alarm), ActorRefs.NoSender);
+                    // at-least-once: try the same event again in a second (its idempotency key makes repeats harmless)
+                    scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), self, RetryAlarm.Instance, ActorRefs.NoSender);
+                }
+                else
+                {
+                    self.Tell(AlarmPublished.Instance);
                 }
             },
             CancellationToken.None,
@@ -107,5 +133,13 @@ public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
         public static Tick Instance { get; } = new();
     }
 
-    private sealed record PublishAlarm(AlarmEvent Alarm) : INoSerializationVerificationNeeded;
+    private sealed class AlarmPublished : INoSerializationVerificationNeeded
+    {
+        public static AlarmPublished Instance { get; } = new();
+    }
+
+    private sealed class RetryAlarm : INoSerializationVerificationNeeded
+    {
+        public static RetryAlarm Instance { get; } = new();
+    }
 }

@@ -61,6 +61,24 @@ public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-m
     }
 
     [Fact]
+    public void An_alarms_raise_update_and_clear_are_published_in_order_even_when_the_raise_must_be_retried()
+    {
+        var sink = new RecordingAlarmSink(failures: 2);
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, sink, NullPipelineObserver.Instance, TimeProvider.System));
+        var raws = new double[] { 19, 19, 19, 20 }.Concat(Enumerable.Repeat(0.0, 16)).ToArray();
+        for (var s = 0; s < raws.Length; s++)
+        {
+            line.Tell(Partial("cam", s, raw: raws[s]), TestActor);
+        }
+
+        ReceiveN(raws.Length);
+        AwaitCondition(() => sink.Published.Count == 3, TimeSpan.FromSeconds(10));
+        Assert.Equal(
+            [(AlarmPhase.Raised, 0), (AlarmPhase.Updated, 1), (AlarmPhase.Cleared, 2)],
+            sink.Published.Select(static a => (a.Phase, a.Revision)).ToArray());
+    }
+
+    [Fact]
     public void A_frame_missing_a_detector_is_decided_after_the_join_timeout()
     {
         var options = Options with { JoinTimeout = TimeSpan.FromMilliseconds(200) };

@@ -32,6 +32,6 @@ public sealed record AlarmEvent(
     double PeakScore,
     string[] Cameras)
 {
-    /// <summary>Kafka key: the same event published twice has the same key (consumers deduplicate by it).</summary>
+    /// <summary>The same event published twice has the same key (consumers deduplicate by it; on Kafka the <c>idempotency-key</c> header).</summary>
     public string IdempotencyKey => $"{AlarmId}/{Revision}";
 }

@@ -65,6 +65,9 @@ public static class DeadLetterReasons
 /// <summary>Where aggregators publish alarm lifecycle events (the Kafka <c>alarms</c> topic).</summary>
 public interface IAlarmSink
 {
-    /// <summary>Publishes one event keyed by <see cref="AlarmEvent.IdempotencyKey"/>.</summary>
+    /// <summary>
+    /// Publishes one event so that a line's events are read back in the order they were published
+    /// (Kafka: keyed by line); consumers deduplicate repeats by <see cref="AlarmEvent.IdempotencyKey"/>.
+    /// </summary>
     Task PublishAsync(AlarmEvent alarm, CancellationToken cancellationToken);
 }

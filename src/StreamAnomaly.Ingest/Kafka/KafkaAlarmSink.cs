@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Confluent.Kafka;
@@ -6,11 +7,17 @@ using StreamAnomaly.Core.Streaming;
 namespace StreamAnomaly.Ingest.Kafka;
 
 /// <summary>
-/// Publishes alarm events to the alarms topic with an idempotent producer: key =
-/// <see cref="AlarmEvent.IdempotencyKey"/>, value = <see cref="AlarmJson"/>. Thread-safe.
+/// Publishes alarm events to the alarms topic with an idempotent producer: key = the line (so every
+/// event of a line, and so the raise, updates and clear of each alarm, lands on one partition and is
+/// read in the order it was published), header <c>idempotency-key</c> =
+/// <see cref="AlarmEvent.IdempotencyKey"/> (also in the value; consumers deduplicate repeats by it),
+/// value = <see cref="AlarmJson"/>. Thread-safe.
 /// </summary>
 public sealed class KafkaAlarmSink : IAlarmSink, IDisposable
 {
+    /// <summary>The header that carries <see cref="AlarmEvent.IdempotencyKey"/>.</summary>
+    public const string IdempotencyHeader = "idempotency-key";
+
     private readonly string _topic;
     private readonly IProducer<string, byte[]> _producer;
 
@@ -28,7 +35,12 @@ public sealed class KafkaAlarmSink : IAlarmSink, IDisposable
     public async Task PublishAsync(AlarmEvent alarm, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(alarm);
-        var message = new Message<string, byte[]> { Key = alarm.IdempotencyKey, Value = AlarmJson.Serialize(alarm) };
+        var message = new Message<string, byte[]>
+        {
+            Key = alarm.Line,
+            Value = AlarmJson.Serialize(alarm),
+            Headers = [new Header(IdempotencyHeader, Encoding.UTF8.GetBytes(alarm.IdempotencyKey))],
+        };
         await _producer.ProduceAsync(_topic, message, cancellationToken).ConfigureAwait(false);
     }
 

@@ -26,18 +26,58 @@ public sealed class KafkaAlarmSinkTests
         }
 
         var output = await KafkaTestKit.Kcat(
-            TimeSpan.FromSeconds(30), "-b", KafkaTestKit.Bootstrap, "-C", "-t", options.AlarmsTopic, "-o", "beginning", "-c", "3", "-e", "-f", "%k\t%s\n");
+            TimeSpan.FromSeconds(30), "-b", KafkaTestKit.Bootstrap, "-C", "-t", options.AlarmsTopic, "-o", "beginning", "-c", "3", "-e", "-f", "%k\t%h\t%s\n");
 
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
-        var read = lines.Select(l => l.Split('\t', 2)).ToDictionary(p => p[0], p => AlarmJson.Parse(Encoding.UTF8.GetBytes(p[1])));
+        var read = lines.Select(l => l.Split('\t', 3)).ToDictionary(p => p[1], p => (Key: p[0], Alarm: AlarmJson.Parse(Encoding.UTF8.GetBytes(p[2]))));
         foreach (var alarm in Events)
         {
-            AssertSame(alarm, read[alarm.IdempotencyKey]);
+            var (key, parsed) = read[$"{KafkaAlarmSink.IdempotencyHeader}={alarm.IdempotencyKey}"];
+            Assert.Equal(alarm.Line, key);
+            AssertSame(alarm, parsed);
         }
 
         Assert.Contains("\"phase\":\"raised\"", output, StringComparison.Ordinal);
         Assert.Contains("\"alarmId\":\"line-1/cam-a/40\"", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Each_lines_alarm_lifecycles_are_read_back_in_the_order_they_were_published()
+    {
+        var options = KafkaTestKit.FreshOptions(partitions: 8);
+        var published = new List<AlarmEvent>();
+        for (var n = 0; n < 3; n++)
+        {
+            foreach (var line in new[] { "line-1", "line-2", "line-3" })
+            {
+                var id = $"{line}/cam-a/{n}";
+                var at = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000 + (n * 10_000));
+                published.Add(new(line, id, AlarmPhase.Raised, 0, at, 0.9, ["cam-a"]));
+                published.Add(new(line, id, AlarmPhase.Updated, 1, at.AddSeconds(1), 0.95, ["cam-a"]));
+                published.Add(new(line, id, AlarmPhase.Cleared, 2, at.AddSeconds(5), 0.95, ["cam-a"]));
+            }
+        }
+
+        using (var sink = new KafkaAlarmSink(options, KafkaTestKit.Bootstrap))
+        {
+            await Task.WhenAll(published.Select(a => sink.PublishAsync(a, CancellationToken.None)));
+        }
+
+        var output = await KafkaTestKit.Kcat(
+            TimeSpan.FromSeconds(30), "-b", KafkaTestKit.Bootstrap, "-C", "-t", options.AlarmsTopic, "-o", "beginning", "-c", $"{published.Count}", "-e", "-f", "%p\t%s\n");
+
+        var read = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split('\t', 2))
+            .Select(p => (Partition: p[0], Alarm: AlarmJson.Parse(Encoding.UTF8.GetBytes(p[1]))))
+            .ToList();
+        Assert.Equal(published.Count, read.Count);
+        foreach (var line in published.GroupBy(static a => a.Line))
+        {
+            var ofLine = read.Where(r => r.Alarm.Line == line.Key).ToList();
+            Assert.Single(ofLine.Select(static r => r.Partition).Distinct());
+            Assert.Equal(line.Select(static a => a.IdempotencyKey), ofLine.Select(static r => r.Alarm.IdempotencyKey));
+        }
     }
 
     [Fact]
