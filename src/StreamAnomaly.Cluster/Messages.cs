@@ -27,9 +27,15 @@ internal sealed record FrameArrived(IncomingFrame Frame) : INoSerializationVerif
 /// <summary>Local only: a batch for the inference actor.</summary>
 internal sealed record ScoreBatch(IReadOnlyList<IncomingFrame> Frames) : INoSerializationVerificationNeeded;
 
-/// <summary>Local only: the inference actor's answer; <paramref name="Error"/> set when scoring failed.</summary>
+/// <summary>
+/// Local only: the inference actor's answer, the partial results of each frame in order; a frame
+/// whose detectors failed has none, and <paramref name="Error"/> says why.
+/// </summary>
 internal sealed record BatchScored(IReadOnlyList<IncomingFrame> Frames, IReadOnlyList<PartialResult[]> Partials, TimeSpan Took, string? Error)
     : INoSerializationVerificationNeeded;
 
-/// <summary>Local only: replace the detectors (a newer bundle version); the old ones are disposed.</summary>
-public sealed record SwapScorers(IReadOnlyList<IFrameScorer> Scorers) : INoSerializationVerificationNeeded;
+/// <summary>Local only: replace every detector and route; the scorers no longer routed are disposed.</summary>
+public sealed record SwapScorers(ScorerRoutes Routes) : INoSerializationVerificationNeeded;
+
+/// <summary>Local only: a newer version of one bundle; only the cameras routed to it change detector, and its old scorer is disposed.</summary>
+public sealed record ReplaceBundle(string Bundle, IFrameScorer Scorer) : INoSerializationVerificationNeeded;

@@ -74,6 +74,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         });
         Receive<ResendDue>(_ => Resend());
         Receive<SwapScorers>(swap => _inference.Forward(swap));
+        Receive<ReplaceBundle>(replace => _inference.Forward(replace));
         Receive<FeedStopped>(stopped =>
         {
             if (!_stop.IsCancellationRequested)
@@ -133,38 +134,46 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private void OnScored(BatchScored scored)
     {
         _busy = false;
-        if (scored.Error is not null)
+        var now = _time.GetUtcNow();
+        var failed = 0;
+        for (var i = 0; i < scored.Frames.Count; i++)
         {
-            foreach (var frame in scored.Frames)
+            var frame = scored.Frames[i];
+            var partials = scored.Partials[i];
+            if (partials.Length == 0)
             {
+                // its detectors failed on it: nothing to decide, so it is let go (and counted)
                 _feed.Acknowledge(frame.Receipt);
+                failed++;
+                continue;
             }
 
-            _observer.FramesDropped(DropReasons.InferenceError, scored.Frames.Count);
-        }
-        else
-        {
-            _observer.BatchScored(scored.Frames.Count, scored.Took);
-            var now = _time.GetUtcNow();
-            for (var i = 0; i < scored.Frames.Count; i++)
+            var key = frame.Metadata.Key;
+            if (_unconfirmed.TryGetValue(key, out var existing))
             {
-                var key = scored.Frames[i].Metadata.Key;
-                if (_unconfirmed.TryGetValue(key, out var existing))
-                {
-                    existing.Receipts.Add(scored.Frames[i].Receipt);
-                }
-                else
-                {
-                    _unconfirmed[key] = new InFlight([scored.Frames[i].Receipt], scored.Partials[i], now);
-                }
-
-                foreach (var partial in scored.Partials[i])
-                {
-                    _aggregators.Tell(partial);
-                }
-
-                TrackCycle(scored.Partials[i]);
+                existing.Receipts.Add(frame.Receipt);
             }
+            else
+            {
+                _unconfirmed[key] = new InFlight([frame.Receipt], partials, now);
+            }
+
+            foreach (var partial in partials)
+            {
+                _aggregators.Tell(partial);
+            }
+
+            TrackCycle(partials);
+        }
+
+        if (failed < scored.Frames.Count)
+        {
+            _observer.BatchScored(scored.Frames.Count - failed, scored.Took);
+        }
+
+        if (failed > 0)
+        {
+            _observer.FramesDropped(DropReasons.InferenceError, failed);
         }
 
         Dispatch();

@@ -109,9 +109,15 @@ public sealed class PlantNode : IAsyncDisposable
     {
         settings.EnsureValid();
         services ??= new NodeServices();
-        if (settings.Node.Has(PlantSharding.WorkerRole) && services.Scorers is null && settings.Worker.Bundles.Length == 0)
+        if (settings.Node.Has(PlantSharding.WorkerRole) && services.Scorers is null)
         {
-            throw new InvalidConfigurationException(["Worker:Bundles must name at least one model bundle on a node with the worker role (train one with `streamanomaly train`)"]);
+            var unrouted = settings.Lines.Length == 0 && settings.Worker.Bundles.Length == 0
+                ? ["Worker:Bundles must name at least one model bundle on a node with the worker role (train one with `streamanomaly train`)"]
+                : settings.UnroutedCameras();
+            if (unrouted.Count > 0)
+            {
+                throw new InvalidConfigurationException(unrouted);
+            }
         }
 
         // Secrets are read before anything runs: a bad token or key file is a start-up error.
@@ -259,13 +265,13 @@ public sealed class PlantNode : IAsyncDisposable
     private void StartWorker(IPipelineObserver observer, TimeProvider time)
     {
         var worker = Settings.Worker;
-        var scorers = Services.Scorers?.Invoke() ?? LoadBundles();
+        var routes = Services.Scorers is { } scorers ? ScorerRoutes.Everywhere(scorers()) : LoadRoutes();
 
         var feed = new KafkaFrameFeed(Settings.Kafka, BootstrapServers, Settings.CameraLines, time, Metrics);
         _ownedAsync.Add(feed);
         var live = Settings.Lines.SelectMany(static l => l.Cameras).Where(static c => CameraSources.IsLive(c.Source)).Select(static c => c.Id).ToHashSet(StringComparer.Ordinal);
         Worker = System.ActorOf(
-            WorkerActor.Props(feed, InferenceActor.Props(scorers), Lines, new WorkerSettings(worker.Batching, worker.AckTimeout), live.Contains, observer, time),
+            WorkerActor.Props(feed, InferenceActor.Props(routes), Lines, new WorkerSettings(worker.Batching, worker.AckTimeout), live.Contains, observer, time),
             "worker");
         _ = Worker.WatchAsync().ContinueWith(
             _ =>
@@ -277,39 +283,50 @@ public sealed class PlantNode : IAsyncDisposable
                 }
             },
             TaskScheduler.Default);
-        if (Services.Scorers is null && worker.Bundles.Length > 0)
+        if (Services.Scorers is null)
         {
-            _ = WatchBundlesAsync(Worker, time, _stop.Token);
-        }
-    }
-
-    private IReadOnlyList<IFrameScorer> LoadBundles()
-    {
-        var device = TorchDevices.Parse(Settings.Worker.Device);
-        var scorers = new List<IFrameScorer>();
-        try
-        {
-            foreach (var bundle in Settings.Worker.Bundles)
-            {
-                scorers.Add(DetectorFrameScorer.Load(bundle, device, Settings.Worker.GridSize, BundleKey));
-            }
-
-            return scorers;
-        }
-        catch
-        {
-            scorers.ForEach(static s => s.Dispose());
-            throw;
+            _ = WatchBundlesAsync(Worker, [.. routes.Scorers.Keys], time, _stop.Token);
         }
     }
 
     /// <summary>
-    /// Rolls out a newer bundle version without a restart: polls the files and swaps the detectors
-    /// when one changed. A bundle that fails to load, for whatever reason, is logged and counted
-    /// once per file version and the running version keeps scoring; nothing stops the watcher but
-    /// the node stopping.
+    /// Loads each bundle some camera needs (<see cref="PlantSettings.CameraBundles"/>) once, and
+    /// routes every camera to its own; a camera no line names gets Worker:Bundles.
     /// </summary>
-    private async Task WatchBundlesAsync(IActorRef worker, TimeProvider time, CancellationToken cancellationToken)
+    private ScorerRoutes LoadRoutes()
+    {
+        var cameras = Settings.CameraBundles;
+        var scorers = new Dictionary<string, IFrameScorer>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var bundle in cameras.Values.SelectMany(static b => b).Concat(Settings.Worker.Bundles).Distinct(StringComparer.Ordinal))
+            {
+                scorers[bundle] = LoadBundle(bundle);
+            }
+
+            return new ScorerRoutes(scorers, cameras.ToDictionary(), Settings.Worker.Bundles);
+        }
+        catch
+        {
+            foreach (var scorer in scorers.Values)
+            {
+                scorer.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private DetectorFrameScorer LoadBundle(string bundle) =>
+        DetectorFrameScorer.Load(bundle, TorchDevices.Parse(Settings.Worker.Device), Settings.Worker.GridSize, BundleKey);
+
+    /// <summary>
+    /// Rolls out a newer bundle version without a restart: polls each bundle file and replaces only
+    /// the changed one's detector, so the cameras of other bundles keep theirs. A bundle that fails
+    /// to load, for whatever reason, is logged and counted once per file version and the running
+    /// version keeps scoring; nothing stops the watcher but the node stopping.
+    /// </summary>
+    private async Task WatchBundlesAsync(IActorRef worker, string[] bundles, TimeProvider time, CancellationToken cancellationToken)
     {
         static string Stamp(string path)
         {
@@ -317,31 +334,33 @@ public sealed class PlantNode : IAsyncDisposable
             return info.Exists ? $"{info.Length}:{info.LastWriteTimeUtc.Ticks}" : "missing";
         }
 
-        var stamps = Settings.Worker.Bundles.Select(Stamp).ToArray();
+        var stamps = bundles.Select(Stamp).ToArray();
         using var timer = new PeriodicTimer(Settings.Worker.BundlePollInterval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                var now = Settings.Worker.Bundles.Select(Stamp).ToArray();
-                if (now.SequenceEqual(stamps))
+                for (var b = 0; b < bundles.Length; b++)
                 {
-                    continue;
-                }
+                    var now = Stamp(bundles[b]);
+                    if (now == stamps[b])
+                    {
+                        continue;
+                    }
 
-                stamps = now;
-                try
-                {
-                    var scorers = LoadBundles();
-                    worker.Tell(new SwapScorers(scorers));
-                    Metrics.BundleReloads.WithLabels("loaded").Inc();
-                    Log($"model bundles reloaded: {string.Join(", ", Settings.Worker.Bundles)}");
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // Whatever a bundle file holds must not stop the rollout of the next good one.
-                    Metrics.BundleReloads.WithLabels("refused").Inc();
-                    Log($"model bundle reload failed, keeping the running version: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+                    stamps[b] = now;
+                    try
+                    {
+                        worker.Tell(new ReplaceBundle(bundles[b], LoadBundle(bundles[b])));
+                        Metrics.BundleReloads.WithLabels("loaded").Inc();
+                        Log($"model bundle reloaded: {bundles[b]} (cameras {string.Join(", ", Settings.CameraBundles.Where(p => p.Value.Contains(bundles[b], StringComparer.Ordinal)).Select(static p => p.Key))})");
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // Whatever a bundle file holds must not stop the rollout of the next good one.
+                        Metrics.BundleReloads.WithLabels("refused").Inc();
+                        Log($"model bundle reload failed, keeping the running version of {bundles[b]}: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+                    }
                 }
             }
         }

@@ -59,6 +59,34 @@ public sealed class BundleRolloutTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_bundle_version_for_one_line_changes_that_lines_verdicts_and_leaves_the_other_line_alone()
+    {
+        // two lines, each with its own bundle; version 1 calls nothing anomalous, version 2 everything
+        var (a, b) = (Path.Combine(_root, "line-a.sabundle"), Path.Combine(_root, "line-b.sabundle"));
+        var never = new ScoreCalibration(Threshold: 1e12, Min: 0, Max: 1, Percentile: 99);
+        WriteBundle(a, never, DateTimeOffset.UnixEpoch);
+        WriteBundle(b, never, DateTimeOffset.UnixEpoch);
+        var plant = PlantFixture.Plant(lines: 2, perLine: 1);
+        var settings = plant with
+        {
+            Worker = new WorkerConfig { BundlePollInterval = TimeSpan.FromMilliseconds(200) },
+            Lines = [plant.Lines[0] with { Bundles = [a] }, plant.Lines[1] with { Bundles = [b] }],
+        };
+        var recorder = new PlantRecorder();
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var node = await PlantNode.StartAsync(settings, new NodeServices { Observer = recorder, Log = log.Enqueue });
+        Assert.True(await Eventually.True(() => recorder.Decided >= 10, TimeSpan.FromSeconds(60)), "frames decided with version 1");
+
+        WriteBundle(b, new ScoreCalibration(Threshold: 0, Min: 0, Max: 1e-9, Percentile: 99), DateTimeOffset.UnixEpoch.AddDays(1));
+        Assert.True(await Eventually.True(() => recorder.Raised("line-b").Any(), TimeSpan.FromSeconds(30)), "line b's version 2 raises: " + string.Join("\n", log));
+        var decided = recorder.Decided;
+        Assert.True(await Eventually.True(() => recorder.Decided >= decided + 10, TimeSpan.FromSeconds(30)), "both lines keep being decided");
+        Assert.Empty(recorder.Raised("line-a"));
+        Assert.Single(log, l => l.Contains("model bundle reloaded", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.Contains($"reloaded: {b}", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_corrupt_new_bundle_is_refused_and_the_running_version_keeps_scoring()
     {
         var (path, node, recorder, log) = await StartOnVersionOneAsync();

@@ -11,6 +11,13 @@ public sealed class SettingsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
+    private string Bundle(string name)
+    {
+        var path = Path.Combine(_root, $"{name}.sabundle");
+        System.IO.File.WriteAllBytes(path, []);
+        return path;
+    }
+
     private string File(string json)
     {
         var path = Path.Combine(_root, $"{Guid.NewGuid():N}.json");
@@ -65,6 +72,53 @@ public sealed class SettingsTests : IDisposable
             """)));
         string[] keys = ["Node:Roles", "Kafka:Partitions", "Aggregation:RaiseHits", "Worker:Device", "Worker:Bundles:0", "Http:Listen", "Lines:0:Cameras:0:Fps", "Lines:0:Cameras:1:Id", "Lines:0:Cameras:1:Source"];
         Assert.All(keys, k => Assert.Contains(error.Errors, e => e.StartsWith(k, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Each_camera_is_scored_by_its_own_bundles_else_its_lines_else_the_plants_default()
+    {
+        var (plant, press, robot) = (Bundle("plant"), Bundle("press"), Bundle("robot-1"));
+        var settings = PlantSettings.Load(File($$"""
+            { "Worker": { "Bundles": [ "{{plant}}" ] },
+              "Lines": [
+                { "Id": "press", "Bundles": [ "{{press}}" ], "Cameras": [ { "Id": "press-1", "Source": "synthetic:1" } ] },
+                { "Id": "robot", "Cameras": [ { "Id": "robot-1", "Source": "synthetic:2", "Bundles": [ "{{robot}}", "{{plant}}" ] }, { "Id": "robot-2", "Source": "synthetic:3" } ] } ] }
+            """));
+
+        Assert.Equal([press], settings.CameraBundles["press-1"]);
+        Assert.Equal([robot, plant], settings.CameraBundles["robot-1"]);
+        Assert.Equal([plant], settings.CameraBundles["robot-2"]);
+        Assert.Empty(settings.UnroutedCameras());
+    }
+
+    [Fact]
+    public void A_missing_bundle_of_a_line_or_a_camera_is_refused_naming_its_key()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""
+            { "Lines": [ { "Id": "a", "Bundles": [ "/nowhere/a.sabundle" ], "Cameras": [ { "Id": "c1", "Source": "synthetic:1", "Bundles": [ "/nowhere/c1.sabundle" ] } ] } ] }
+            """)));
+        Assert.Equal(
+            ["Lines:0:Bundles:0: bundle file '/nowhere/a.sabundle' not found", "Lines:0:Cameras:0:Bundles:0: bundle file '/nowhere/c1.sabundle' not found"],
+            error.Errors);
+    }
+
+    [Fact]
+    public void A_camera_that_no_bundle_scores_is_named_with_the_keys_that_would_route_it()
+    {
+        var settings = PlantSettings.Load(File("""
+            { "Lines": [ { "Id": "a", "Cameras": [ { "Id": "c1", "Source": "synthetic:1" } ] } ] }
+            """));
+        var problem = Assert.Single(settings.UnroutedCameras());
+        Assert.StartsWith("Lines:0:Cameras:0: camera 'c1' has no model bundle: name one in Lines:0:Cameras:0:Bundles, Lines:0:Bundles or Worker:Bundles", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_key_of_a_line_is_refused_naming_the_known_ones()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""
+            { "Lines": [ { "Id": "a", "Models": [ "x" ], "Cameras": [ { "Id": "c1", "Source": "synthetic:1" } ] } ] }
+            """)));
+        Assert.Equal("Lines:0:Models: unknown setting (known: Id, Bundles, Cameras)", Assert.Single(error.Errors));
     }
 
     [Fact]

@@ -16,10 +16,17 @@ public sealed record CameraOptions(string Id, string Source, double Fps = 5, int
 {
     /// <summary>Highest frame rate a camera may be configured with (frames per second).</summary>
     public const double MaxFps = 120;
+
+    /// <summary>The model bundles that score this camera; null: its line's.</summary>
+    public string[]? Bundles { get; init; }
 }
 
 /// <summary>A rectangular crop in source pixels: x, y of the top-left corner, width and height (all &gt;= 0, size &gt; 0).</summary>
 public sealed record RegionOfInterest(int X, int Y, int Width, int Height);
 
 /// <summary>A production line and the cameras that watch it.</summary>
-public sealed record LineOptions(string Id, CameraOptions[] Cameras);
+public sealed record LineOptions(string Id, CameraOptions[] Cameras)
+{
+    /// <summary>The model bundles that score this line's cameras (a camera may name its own); null: the plant's default.</summary>
+    public string[]? Bundles { get; init; }
+}

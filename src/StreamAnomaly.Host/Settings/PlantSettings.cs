@@ -56,7 +56,10 @@ public sealed record HttpSettings
 /// <summary>Worker settings (section "Worker").</summary>
 public sealed record WorkerConfig
 {
-    /// <summary>Model bundle files (any detector kind); a newer file version is picked up without a restart.</summary>
+    /// <summary>
+    /// The plant's default model bundle files (any detector kind): they score every camera whose
+    /// line or camera entry names no bundles of its own. A newer file version is picked up without a restart.
+    /// </summary>
     public string[] Bundles { get; init; } = [];
 
     /// <summary>cpu or cuda.</summary>
@@ -113,6 +116,27 @@ public sealed record PlantSettings
 
     /// <summary>Camera id -> line id of every configured camera.</summary>
     public IReadOnlyDictionary<string, string> CameraLines => Lines.SelectMany(l => l.Cameras.Select(c => (c.Id, l.Id))).ToDictionary(static p => p.Item1, static p => p.Item2);
+
+    /// <summary>Camera id -> the model bundles that score it (<see cref="BundlesFor"/>) of every configured camera.</summary>
+    public IReadOnlyDictionary<string, string[]> CameraBundles =>
+        Lines.SelectMany(l => l.Cameras.Select(c => (c.Id, Bundles: BundlesFor(l, c)))).ToDictionary(static p => p.Id, static p => p.Bundles, StringComparer.Ordinal);
+
+    /// <summary>The model bundles that score <paramref name="camera"/> of <paramref name="line"/>: the camera's own, else its line's, else <see cref="WorkerConfig.Bundles"/>.</summary>
+    public string[] BundlesFor(LineOptions line, CameraOptions camera)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        ArgumentNullException.ThrowIfNull(camera);
+        return camera.Bundles ?? line.Bundles ?? Worker.Bundles;
+    }
+
+    /// <summary>
+    /// Each camera that no bundle scores (its entry, its line and Worker:Bundles name none), as a
+    /// line naming the keys that would route it; a node with the worker role refuses to start on them.
+    /// </summary>
+    public IReadOnlyList<string> UnroutedCameras() =>
+        [.. Lines.SelectMany((l, li) => l.Cameras.Select((c, ci) => (Line: l, Camera: c, Key: $"Lines:{li}:Cameras:{ci}", LineKey: $"Lines:{li}")))
+            .Where(p => BundlesFor(p.Line, p.Camera).Length == 0)
+            .Select(static p => $"{p.Key}: camera '{p.Camera.Id}' has no model bundle: name one in {p.Key}:Bundles, {p.LineKey}:Bundles or Worker:Bundles (train one with `streamanomaly train`)")];
 
     /// <summary>Loads the layered configuration; throws <see cref="InvalidConfigurationException"/> listing every problem.</summary>
     public static PlantSettings Load(string? file = null, IDictionary<string, string?>? overrides = null)
@@ -244,13 +268,7 @@ public sealed record PlantSettings
             errors.Add($"Worker:BundlePollInterval must be > 0, got {Worker.BundlePollInterval}");
         }
 
-        for (var b = 0; b < Worker.Bundles.Length; b++)
-        {
-            if (!File.Exists(Worker.Bundles[b]))
-            {
-                errors.Add($"Worker:Bundles:{b}: bundle file '{Worker.Bundles[b]}' not found");
-            }
-        }
+        errors.AddRange(MissingBundles("Worker:Bundles", Worker.Bundles));
 
         var cameraIds = new HashSet<string>(StringComparer.Ordinal);
         var lineIds = new HashSet<string>(StringComparer.Ordinal);
@@ -272,13 +290,41 @@ public sealed record PlantSettings
                 errors.Add($"{key}:Cameras must list at least one camera");
             }
 
+            errors.AddRange(MissingBundles($"{key}:Bundles", line.Bundles));
             for (var c = 0; c < line.Cameras.Length; c++)
             {
                 errors.AddRange(ValidateCamera(line.Cameras[c], $"{key}:Cameras:{c}", cameraIds));
+                errors.AddRange(MissingBundles($"{key}:Cameras:{c}:Bundles", line.Cameras[c].Bundles));
             }
         }
 
         return errors;
+    }
+
+    /// <summary>One line per entry of <paramref name="bundles"/> (the list at <paramref name="key"/>) that is empty or names no file, and one for a list given but empty.</summary>
+    private static IEnumerable<string> MissingBundles(string key, string[]? bundles)
+    {
+        if (bundles is null)
+        {
+            yield break;
+        }
+
+        if (bundles.Length == 0 && key != "Worker:Bundles")
+        {
+            yield return $"{key} is given but empty: name at least one bundle, or leave it out to use the default";
+        }
+
+        for (var b = 0; b < bundles.Length; b++)
+        {
+            if (string.IsNullOrWhiteSpace(bundles[b]))
+            {
+                yield return $"{key}:{b} is empty";
+            }
+            else if (!File.Exists(bundles[b]))
+            {
+                yield return $"{key}:{b}: bundle file '{bundles[b]}' not found";
+            }
+        }
     }
 
     private static IEnumerable<string> ValidateCamera(CameraOptions camera, string key, HashSet<string> seen)
@@ -320,6 +366,9 @@ public sealed record PlantSettings
         ("Worker", typeof(WorkerConfig)), ("Aggregation", typeof(AggregationOptions)), ("Lines", null),
     ];
 
+    /// <summary>The settings of a line entry (bound by hand).</summary>
+    private static readonly string[] LineKeys = ["Id", "Bundles", "Cameras"];
+
     /// <summary>One line per section or key that no setting reads: a typo would otherwise leave the default in place silently.</summary>
     private static IEnumerable<string> UnknownKeys(IConfiguration root)
     {
@@ -341,9 +390,9 @@ public sealed record PlantSettings
 
         foreach (var line in root.GetSection("Lines").GetChildren())
         {
-            foreach (var key in line.GetChildren().Select(static c => c.Key).Where(static k => !k.Equals("Id", StringComparison.OrdinalIgnoreCase) && !k.Equals("Cameras", StringComparison.OrdinalIgnoreCase)))
+            foreach (var key in line.GetChildren().Select(static c => c.Key).Where(static k => !LineKeys.Contains(k, StringComparer.OrdinalIgnoreCase)))
             {
-                yield return $"{line.Path}:{key}: unknown setting (known: Id, Cameras)";
+                yield return $"{line.Path}:{key}: unknown setting (known: {string.Join(", ", LineKeys)})";
             }
 
             foreach (var camera in line.GetSection("Cameras").GetChildren())
@@ -469,7 +518,8 @@ public sealed record PlantSettings
         var id = section["Id"] ?? string.Empty;
         var cameras = section.GetSection("Cameras").GetChildren().Select(c => c.Get<CameraOptions>(o => o.ErrorOnUnknownConfiguration = true)
             ?? throw new InvalidOperationException($"Lines:{index}:Cameras:{c.Key} is empty")).ToArray();
-        return new LineOptions(id, cameras);
+        var bundles = section.GetSection("Bundles");
+        return new LineOptions(id, cameras) { Bundles = bundles.Exists() ? bundles.Get<string[]>() ?? [] : null };
     }
 }
 
