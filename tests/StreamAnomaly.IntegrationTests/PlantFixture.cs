@@ -74,6 +74,9 @@ internal sealed class PlantRecorder : IPipelineObserver
 
     public ConcurrentDictionary<string, long> DecidedPerLine { get; } = new();
 
+    /// <summary>The fused score decided for each frame.</summary>
+    public ConcurrentDictionary<FrameKey, double> Scores { get; } = new();
+
     public long Decided => Interlocked.Read(ref _decided);
 
     public void CameraStateChanged(string camera, string line, CameraState state) { }
@@ -88,6 +91,7 @@ internal sealed class PlantRecorder : IPipelineObserver
     {
         Interlocked.Increment(ref _decided);
         DecidedPerLine.AddOrUpdate(decided.Fused.Line, 1, static (_, n) => n + 1);
+        Scores[decided.Fused.Frame] = decided.Fused.Score;
     }
 
     public void FramesLost(string camera, long count) { }

@@ -12,8 +12,11 @@ namespace StreamAnomaly.Vision.Streaming;
 /// (<see cref="IAnomalyDetector.History"/> &gt; 1) needs each frame's recent past: the scorer keeps a
 /// ring of the last <c>History - 1</c> frames per camera and scores every frame at the end of its
 /// camera's window; a detector that caches per-frame work (<see cref="IFrameCache"/>) first gets
-/// the whole cross-camera batch, so that work is batched too. Residual maps and ignore masks leave
-/// as small grids.
+/// the whole cross-camera batch, so that work is batched too. A camera's frames before its window
+/// is full (at a camera's start, or a new worker's) are not judged: score 0 and an empty map, with
+/// the mask and phase the detector gives them (a temporal detector predicting a frame from one or
+/// two before it scored them 0.46-0.73 normalised in a plant test: a false alarm at every start).
+/// Residual maps and ignore masks leave as small grids.
 /// </summary>
 public sealed class DetectorFrameScorer : IFrameScorer
 {
@@ -86,6 +89,11 @@ public sealed class DetectorFrameScorer : IFrameScorer
 
         var window = ring.Append(frame).ToArray();
         var score = _detector.ScoreSequence(window)[^1];
+        if (window.Length < _window)
+        {
+            score = score with { RawScore = 0, Residual = new AnomalyMap(score.Residual.Width, score.Residual.Height, new float[score.Residual.Width * score.Residual.Height]) };
+        }
+
         ring.Enqueue(frame);
         while (ring.Count > _window - 1)
         {

@@ -82,10 +82,20 @@ public sealed class DetectorFrameScorerTests
     public void A_temporal_detector_sees_each_frame_at_the_end_of_its_own_cameras_window()
     {
         using var scorer = new DetectorFrameScorer(new WindowLength(3), Calibration, 4);
+        scorer.Score(Batch(("a", 1), ("a", 1), ("b", 1), ("b", 1)));
+        var full = scorer.Score(Batch(("a", 1), ("b", 1), ("a", 1)));
+        Assert.Equal([3.0, 3, 3], full.Select(static v => v.RawScore));
+    }
+
+    [Fact]
+    public void A_cameras_frames_before_its_window_is_full_are_not_judged()
+    {
+        using var scorer = new DetectorFrameScorer(new WindowLength(3), Calibration, 4);
         var first = scorer.Score(Batch(("a", 1), ("a", 1), ("b", 1)));
         var second = scorer.Score(Batch(("a", 1), ("b", 1), ("a", 1)));
-        // a: windows of 1, 2, then 3, 3; b: 1, then 2
-        Assert.Equal([1.0, 2, 1], first.Select(static v => v.RawScore));
-        Assert.Equal([3.0, 2, 3], second.Select(static v => v.RawScore));
+        // a: windows of 1, 2 (not judged), then 3, 3; b: 1, 2 (not judged)
+        Assert.Equal([0.0, 0, 0], first.Select(static v => v.RawScore));
+        Assert.Equal([3.0, 0, 3], second.Select(static v => v.RawScore));
+        Assert.All(first, static v => Assert.Equal(0, v.Residual.Total()));
     }
 }
