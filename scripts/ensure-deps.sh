@@ -17,6 +17,7 @@ test_packages=(
   yamllint       # deployment tests: lints the compose, Prometheus, Helm values and k8s YAML
   chromium        # dashboard test: headless browser driven by Selenium
   chromium-driver # its WebDriver (/usr/bin/chromedriver)
+  mosquitto      # MQTT alarm tests: a real broker
 )
 
 wanted=("${runtime_packages[@]}")

@@ -15,6 +15,7 @@ using StreamAnomaly.Host.Metrics;
 using StreamAnomaly.Host.Settings;
 using StreamAnomaly.Ingest.Cameras;
 using StreamAnomaly.Ingest.Kafka;
+using StreamAnomaly.Ingest.Mqtt;
 using StreamAnomaly.Vision;
 using StreamAnomaly.Vision.Streaming;
 
@@ -237,7 +238,15 @@ public sealed class PlantNode : IAsyncDisposable
 
         if (node.Has(PlantSharding.AggregatorRole))
         {
-            var alarms = Own(new KafkaAlarmSink(Settings.Kafka, BootstrapServers));
+            IAlarmSink alarms = Own(new KafkaAlarmSink(Settings.Kafka, BootstrapServers));
+            if (Settings.Mqtt.Enabled)
+            {
+                var mqtt = new MqttAlarmSink(Settings.Mqtt);
+                _ownedAsync.Add(mqtt);
+                alarms = new AlarmFanOut([alarms, mqtt]);
+                Log($"alarms also go out on MQTT at {Settings.Mqtt.Server}, topics {mqtt.TopicOf("{line}")}");
+            }
+
             var cameraFps = Settings.Lines.SelectMany(static l => l.Cameras).ToDictionary(static c => c.Id, static c => c.Fps, StringComparer.Ordinal);
             Lines = await PlantSharding.StartLinesAsync(System, line => LineAggregatorActor.Props(line, Settings.Aggregation, alarms, observer, time, cameraFps));
         }

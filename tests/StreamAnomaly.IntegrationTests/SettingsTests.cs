@@ -122,6 +122,23 @@ public sealed class SettingsTests : IDisposable
     }
 
     [Fact]
+    public void Mqtt_is_off_by_default_and_a_bad_server_or_topic_is_refused_naming_its_key()
+    {
+        Assert.False(PlantSettings.Load().Mqtt.Enabled);
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Mqtt": { "Server": "broker-without-port", "TopicPrefix": "alarms/#" } }""")));
+        Assert.Equal(
+            ["Mqtt:Server must be host:port with a port in 1..65535, got 'broker-without-port'", "Mqtt:TopicPrefix must be a topic without wildcards (+, #) or a trailing '/', got 'alarms/#'"],
+            error.Errors);
+    }
+
+    [Fact]
+    public void An_mqtt_password_written_in_the_configuration_is_refused_naming_the_file_setting()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Mqtt": { "Server": "mqtt:1883", "Username": "u", "Password": "hunter2" } }""")));
+        Assert.Contains("Mqtt:Password must not hold the secret itself", Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_image_limit_binds_from_the_kafka_section_and_is_validated_by_key()
     {
         var settings = PlantSettings.Load(overrides: new Dictionary<string, string?> { ["Kafka:MaxImage:MaxSide"] = "4096" });
@@ -159,7 +176,7 @@ public sealed class SettingsTests : IDisposable
     public void An_unknown_section_is_refused_naming_it()
     {
         var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Workers": { "Device": "cuda" } }""")));
-        Assert.Equal("Workers: unknown section (known: Node, Cluster, Kafka, Http, Worker, Aggregation, Lines)", Assert.Single(error.Errors));
+        Assert.Equal("Workers: unknown section (known: Node, Cluster, Kafka, Http, Worker, Aggregation, Mqtt, Lines)", Assert.Single(error.Errors));
     }
 
     [Fact]

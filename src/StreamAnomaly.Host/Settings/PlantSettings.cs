@@ -5,6 +5,7 @@ using StreamAnomaly.Cluster;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Streaming;
 using StreamAnomaly.Ingest.Kafka;
+using StreamAnomaly.Ingest.Mqtt;
 
 namespace StreamAnomaly.Host.Settings;
 
@@ -112,6 +113,9 @@ public sealed record PlantSettings
 
     public AggregationOptions Aggregation { get; init; } = AggregationOptions.Default;
 
+    /// <summary>Alarms also published on MQTT (off unless <see cref="MqttOptions.Server"/> is set).</summary>
+    public MqttOptions Mqtt { get; init; } = new();
+
     public LineOptions[] Lines { get; init; } = [];
 
     /// <summary>Camera id -> line id of every configured camera.</summary>
@@ -196,6 +200,7 @@ public sealed record PlantSettings
                 Http = Bind<HttpSettings>(root, "Http"),
                 Worker = Bind<WorkerConfig>(root, "Worker"),
                 Aggregation = Bind<AggregationOptions>(root, "Aggregation"),
+                Mqtt = root.GetSection(MqttOptions.SectionName).Get<MqttOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? new MqttOptions(),
                 Lines = root.GetSection("Lines").GetChildren().Select((s, i) => BindLine(s, i)).ToArray(),
             };
         }
@@ -223,6 +228,7 @@ public sealed record PlantSettings
         errors.AddRange(Cluster.Validate(Node));
         errors.AddRange(Kafka.Validate());
         errors.AddRange(Aggregation.Validate());
+        errors.AddRange(Mqtt.Validate());
         errors.AddRange(Worker.Batching.Validate());
         if (!IPEndPoint.TryParse(Http.Listen, out _))
         {
@@ -363,7 +369,7 @@ public sealed record PlantSettings
     private static readonly (string Name, Type? Type)[] Sections =
     [
         ("Node", null), (ClusterSecurityOptions.SectionName, typeof(ClusterSecurityOptions)), (KafkaOptions.SectionName, typeof(KafkaOptions)), ("Http", typeof(HttpSettings)),
-        ("Worker", typeof(WorkerConfig)), ("Aggregation", typeof(AggregationOptions)), ("Lines", null),
+        ("Worker", typeof(WorkerConfig)), ("Aggregation", typeof(AggregationOptions)), (MqttOptions.SectionName, typeof(MqttOptions)), ("Lines", null),
     ];
 
     /// <summary>The settings of a line entry (bound by hand).</summary>
@@ -442,6 +448,7 @@ public sealed record PlantSettings
     [
         .. KafkaSecurityOptions.InlineSecretKeys,
         ($"{ClusterSecurityOptions.SectionName}:CertificatePassword", $"{ClusterSecurityOptions.SectionName}:CertificatePasswordFile or {ClusterSecurityOptions.SectionName}:CertificatePasswordEnvironmentVariable"),
+        ($"{MqttOptions.SectionName}:Password", $"{MqttOptions.SectionName}:PasswordFile"),
     ];
 
     /// <summary>

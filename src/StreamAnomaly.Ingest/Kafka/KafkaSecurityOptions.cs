@@ -278,30 +278,7 @@ public sealed record KafkaSecurityOptions
         }
     }
 
-    /// <summary>The first line of a secret file, without surrounding white space; one-line errors name the key and the file.</summary>
-    private static string ReadSecret(string key, string? path)
-    {
-        try
-        {
-            var info = new FileInfo(path ?? string.Empty);
-            if (!info.Exists)
-            {
-                throw new InvalidOperationException($"{SectionName}:{key}: file '{path}' not found");
-            }
-
-            if (info.Length > MaxSecretFileBytes)
-            {
-                throw new InvalidOperationException($"{SectionName}:{key}: file '{path}' holds more than {MaxSecretFileBytes} bytes, not one secret");
-            }
-
-            var secret = System.IO.File.ReadAllText(info.FullName).Trim();
-            return secret.Length > 0 ? secret : throw new InvalidOperationException($"{SectionName}:{key}: file '{path}' is empty");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidOperationException($"{SectionName}:{key}: cannot read '{path}' ({e.Message})", e);
-        }
-    }
+    private static string ReadSecret(string key, string? path) => SecretFiles.Read($"{SectionName}:{key}", path, MaxSecretFileBytes);
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }
