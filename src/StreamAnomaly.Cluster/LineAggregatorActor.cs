@@ -7,26 +7,24 @@ namespace StreamAnomaly.Cluster;
 /// <summary>
 /// The sharded entity of one production line (role aggregator): a thin shell over
 /// <see cref="LineAggregation"/>. Partial results in; acknowledgements back to the workers that
-/// sent them once their frame is decided (or refused); alarms to the alarm sink, one at a time in
-/// the order they happened (a failed publication is retried before anything after it is sent, so a
-/// clear never overtakes its raise); refused frames (logged, counted as dropped) and lost frames to
-/// the observer.
+/// sent them once their frame is decided (or refused); alarms to each alarm sink (Kafka, MQTT), one
+/// at a time in the order they happened (a failed publication is retried before anything after it
+/// is sent, so a clear never overtakes its raise), each sink on its own, so one sink's outage
+/// delays no other; refused frames (logged, counted as dropped) and lost frames to the observer.
 /// </summary>
 public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
 {
     private readonly LineAggregation _state;
-    private readonly IAlarmSink _alarms;
+    private readonly Outbox[] _outboxes;
     private readonly IPipelineObserver _observer;
     private readonly TimeProvider _time;
     private readonly Dictionary<FrameKey, HashSet<IActorRef>> _waiting = [];
-    private readonly Queue<AlarmEvent> _outbox = new();
-    private bool _publishing;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public LineAggregatorActor(string line, AggregationOptions options, IAlarmSink alarms, IPipelineObserver observer, TimeProvider time, IReadOnlyDictionary<string, double>? cameraFps = null)
+    public LineAggregatorActor(string line, AggregationOptions options, IReadOnlyList<IAlarmSink> alarms, IPipelineObserver observer, TimeProvider time, IReadOnlyDictionary<string, double>? cameraFps = null)
     {
         _state = new LineAggregation(line, options, cameraFps);
-        _alarms = alarms;
+        _outboxes = [.. alarms.Select(static sink => new Outbox(sink))];
         _observer = observer;
         _time = time;
         var tick = TimeSpan.FromTicks(Math.Clamp(options.JoinTimeout.Ticks / 4, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromMilliseconds(250).Ticks));
@@ -45,23 +43,24 @@ public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
         });
         Receive<Tick>(_ => Handle(_state.Tick(_time.GetUtcNow())));
         Receive<GetLineStatus>(_ => Sender.Tell(new LineStatus(_state.Line, _state.ActiveAlarm, _state.Pending)));
-        Receive<AlarmPublished>(_ =>
+        Receive<AlarmPublished>(published =>
         {
-            _outbox.Dequeue();
-            _publishing = false;
-            PublishNext();
+            var outbox = _outboxes[published.Sink];
+            outbox.Queue.Dequeue();
+            outbox.Publishing = false;
+            PublishNext(published.Sink);
         });
-        Receive<RetryAlarm>(_ =>
+        Receive<RetryAlarm>(retry =>
         {
-            _publishing = false;
-            PublishNext();
+            _outboxes[retry.Sink].Publishing = false;
+            PublishNext(retry.Sink);
         });
     }
 
     public ITimerScheduler? Timers { get; set; }
 
-    /// <summary>Props for the entity of <paramref name="line"/>; <paramref name="cameraFps"/>: the configured frame rate of each camera (see <see cref="LineAggregation"/>).</summary>
-    public static Props Props(string line, AggregationOptions options, IAlarmSink alarms, IPipelineObserver observer, TimeProvider time, IReadOnlyDictionary<string, double>? cameraFps = null) =>
+    /// <summary>Props for the entity of <paramref name="line"/>, publishing to every one of <paramref name="alarms"/>; <paramref name="cameraFps"/>: the configured frame rate of each camera (see <see cref="LineAggregation"/>).</summary>
+    public static Props Props(string line, AggregationOptions options, IReadOnlyList<IAlarmSink> alarms, IPipelineObserver observer, TimeProvider time, IReadOnlyDictionary<string, double>? cameraFps = null) =>
         Akka.Actor.Props.Create(() => new LineAggregatorActor(line, options, alarms, observer, time, cameraFps));
 
     private void Handle(IReadOnlyList<LineEvent> events)
@@ -92,35 +91,40 @@ public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
                     _log.Warning("alarm {0} {1} on line {2} (revision {3}, peak {4:F2}, cameras {5})",
                         changed.Alarm.AlarmId, changed.Alarm.Phase, changed.Alarm.Line, changed.Alarm.Revision, changed.Alarm.PeakScore, string.Join(",", changed.Alarm.Cameras));
                     _observer.AlarmChanged(changed.Alarm);
-                    _outbox.Enqueue(changed.Alarm);
-                    PublishNext();
+                    for (var sink = 0; sink < _outboxes.Length; sink++)
+                    {
+                        _outboxes[sink].Queue.Enqueue(changed.Alarm);
+                        PublishNext(sink);
+                    }
+
                     break;
             }
         }
     }
 
-    /// <summary>Sends the oldest unpublished alarm event unless one is in flight.</summary>
-    private void PublishNext()
+    /// <summary>Sends the oldest alarm event <paramref name="sink"/> has not published yet, unless one is in flight to it.</summary>
+    private void PublishNext(int sink)
     {
-        if (_publishing || !_outbox.TryPeek(out var alarm))
+        var outbox = _outboxes[sink];
+        if (outbox.Publishing || !outbox.Queue.TryPeek(out var alarm))
         {
             return;
         }
 
-        _publishing = true;
+        outbox.Publishing = true;
         var self = Self;
         var scheduler = Context.System.Scheduler;
-        _alarms.PublishAsync(alarm, CancellationToken.None).ContinueWith(
+        outbox.Sink.PublishAsync(alarm, CancellationToken.None).ContinueWith(
             t =>
             {
                 if (t.IsFaulted || t.IsCanceled)
                 {
                     // at-least-once: try the same event again in a second (its idempotency key makes repeats harmless)
-                    scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), self, RetryAlarm.Instance, ActorRefs.NoSender);
+                    scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), self, new RetryAlarm(sink), ActorRefs.NoSender);
                 }
                 else
                 {
-                    self.Tell(AlarmPublished.Instance);
+                    self.Tell(new AlarmPublished(sink));
                 }
             },
             CancellationToken.None,
@@ -133,13 +137,17 @@ public sealed class LineAggregatorActor : ReceiveActor, IWithTimers
         public static Tick Instance { get; } = new();
     }
 
-    private sealed class AlarmPublished : INoSerializationVerificationNeeded
+    /// <summary>One sink's alarm events not yet published, oldest first, and whether the oldest is in flight.</summary>
+    private sealed class Outbox(IAlarmSink sink)
     {
-        public static AlarmPublished Instance { get; } = new();
+        public IAlarmSink Sink { get; } = sink;
+
+        public Queue<AlarmEvent> Queue { get; } = new();
+
+        public bool Publishing { get; set; }
     }
 
-    private sealed class RetryAlarm : INoSerializationVerificationNeeded
-    {
-        public static RetryAlarm Instance { get; } = new();
-    }
+    private sealed record AlarmPublished(int Sink) : INoSerializationVerificationNeeded;
+
+    private sealed record RetryAlarm(int Sink) : INoSerializationVerificationNeeded;
 }

@@ -238,12 +238,12 @@ public sealed class PlantNode : IAsyncDisposable
 
         if (node.Has(PlantSharding.AggregatorRole))
         {
-            IAlarmSink alarms = Own(new KafkaAlarmSink(Settings.Kafka, BootstrapServers));
+            List<IAlarmSink> alarms = [Own(new KafkaAlarmSink(Settings.Kafka, BootstrapServers))];
             if (Settings.Mqtt.Enabled)
             {
                 var mqtt = new MqttAlarmSink(Settings.Mqtt);
                 _ownedAsync.Add(mqtt);
-                alarms = new AlarmFanOut([alarms, mqtt]);
+                alarms.Add(mqtt);
                 Log($"alarms also go out on MQTT at {Settings.Mqtt.Server}, topics {mqtt.TopicOf("{line}")}");
             }
 

@@ -13,7 +13,7 @@ public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-m
     [Fact]
     public void A_decided_frame_is_acknowledged_to_its_sender()
     {
-        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, new RecordingAlarmSink(), NullPipelineObserver.Instance, TimeProvider.System));
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [new RecordingAlarmSink()], NullPipelineObserver.Instance, TimeProvider.System));
         line.Tell(Partial("cam", 1, raw: 2), TestActor);
         var accepted = ExpectMsg<FramesAccepted>();
         Assert.Equal([new FrameKey("cam", 1)], accepted.Frames);
@@ -22,7 +22,7 @@ public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-m
     [Fact]
     public void A_redelivered_frame_is_acknowledged_again()
     {
-        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, new RecordingAlarmSink(), NullPipelineObserver.Instance, TimeProvider.System));
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [new RecordingAlarmSink()], NullPipelineObserver.Instance, TimeProvider.System));
         line.Tell(Partial("cam", 1, raw: 2), TestActor);
         ExpectMsg<FramesAccepted>();
         line.Tell(Partial("cam", 1, raw: 2), TestActor);
@@ -33,7 +33,7 @@ public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-m
     public void Three_hot_frames_publish_a_raised_alarm()
     {
         var sink = new RecordingAlarmSink();
-        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, sink, NullPipelineObserver.Instance, TimeProvider.System));
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [sink], NullPipelineObserver.Instance, TimeProvider.System));
         for (var s = 0; s < 3; s++)
         {
             line.Tell(Partial("cam", s, raw: 19), TestActor);
@@ -50,7 +50,7 @@ public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-m
     public void A_failed_alarm_publication_is_retried()
     {
         var sink = new RecordingAlarmSink(failures: 2);
-        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, sink, NullPipelineObserver.Instance, TimeProvider.System));
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [sink], NullPipelineObserver.Instance, TimeProvider.System));
         for (var s = 0; s < 3; s++)
         {
             line.Tell(Partial("cam", s, raw: 19), TestActor);
@@ -64,7 +64,7 @@ public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-m
     public void An_alarms_raise_update_and_clear_are_published_in_order_even_when_the_raise_must_be_retried()
     {
         var sink = new RecordingAlarmSink(failures: 2);
-        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, sink, NullPipelineObserver.Instance, TimeProvider.System));
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [sink], NullPipelineObserver.Instance, TimeProvider.System));
         var raws = new double[] { 19, 19, 19, 20 }.Concat(Enumerable.Repeat(0.0, 16)).ToArray();
         for (var s = 0; s < raws.Length; s++)
         {
@@ -79,10 +79,27 @@ public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-m
     }
 
     [Fact]
+    public void A_sink_that_keeps_failing_delays_no_other_sink()
+    {
+        var (down, up) = (new RecordingAlarmSink(failures: int.MaxValue), new RecordingAlarmSink());
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [down, up], NullPipelineObserver.Instance, TimeProvider.System));
+        var raws = new double[] { 19, 19, 19, 20 }.Concat(Enumerable.Repeat(0.0, 16)).ToArray();
+        for (var s = 0; s < raws.Length; s++)
+        {
+            line.Tell(Partial("cam", s, raw: raws[s]), TestActor);
+        }
+
+        ReceiveN(raws.Length);
+        AwaitCondition(() => up.Published.Count == 3, TimeSpan.FromSeconds(5));
+        Assert.Equal([AlarmPhase.Raised, AlarmPhase.Updated, AlarmPhase.Cleared], up.Published.Select(static a => a.Phase));
+        Assert.Empty(down.Published);
+    }
+
+    [Fact]
     public void A_frame_missing_a_detector_is_decided_after_the_join_timeout()
     {
         var options = Options with { JoinTimeout = TimeSpan.FromMilliseconds(200) };
-        var line = Sys.ActorOf(LineAggregatorActor.Props("A", options, new RecordingAlarmSink(), NullPipelineObserver.Instance, TimeProvider.System));
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", options, [new RecordingAlarmSink()], NullPipelineObserver.Instance, TimeProvider.System));
         line.Tell(Partial("cam", 1, raw: 2) with { Detectors = 2 }, TestActor);
         ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         ExpectMsg<FramesAccepted>(TimeSpan.FromSeconds(2));
@@ -92,7 +109,7 @@ public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-m
     public void A_frame_with_an_implausible_sequence_is_acknowledged_and_counted_as_dropped()
     {
         var observer = new LossObserver();
-        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, new RecordingAlarmSink(), observer, TimeProvider.System));
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [new RecordingAlarmSink()], observer, TimeProvider.System));
         var forged = Partial("cam", 1, raw: 2) with { Frame = new FrameKey("cam", 9_100_000_000_000_000_000) };
         line.Tell(forged, TestActor);
         Assert.Equal([forged.Frame], ExpectMsg<FramesAccepted>().Frames);
@@ -104,7 +121,7 @@ public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-m
     public void Skipped_frame_numbers_are_reported_as_lost_per_camera()
     {
         var observer = new LossObserver();
-        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, new RecordingAlarmSink(), observer, TimeProvider.System, new Dictionary<string, double> { ["cam"] = 5 }));
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [new RecordingAlarmSink()], observer, TimeProvider.System, new Dictionary<string, double> { ["cam"] = 5 }));
         foreach (var sequence in new[] { 0, 1, 5 })
         {
             line.Tell(Partial("cam", sequence, raw: 2), TestActor);

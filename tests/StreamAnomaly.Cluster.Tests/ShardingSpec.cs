@@ -107,7 +107,7 @@ public sealed class ShardingSpec() : TestKit(NodeOptions.SingleNode.ToAkkaConfig
     {
         await JoinSelfAsync();
         var sink = new RecordingAlarmSink();
-        var lines = await PlantSharding.StartLinesAsync(Sys, id => LineAggregatorActor.Props(id, AggregationOptions.Default, sink, NullPipelineObserver.Instance, TimeProvider.System));
+        var lines = await PlantSharding.StartLinesAsync(Sys, id => LineAggregatorActor.Props(id, AggregationOptions.Default, [sink], NullPipelineObserver.Instance, TimeProvider.System));
         lines.Tell(StreamingFixtures.Partial("cam-1", 5, 3, line: "B"), TestActor);
         Assert.Equal([new FrameKey("cam-1", 5)], ExpectMsg<FramesAccepted>(TimeSpan.FromSeconds(10)).Frames);
         lines.Tell(new GetLineStatus("B"), TestActor);

@@ -101,11 +101,3 @@ public sealed class MqttAlarmSink : IAlarmSink, IAsyncDisposable
         _gate.Dispose();
     }
 }
-
-/// <summary>Publishes each alarm event to every sink (Kafka and MQTT); fails when any fails, so the event is tried again everywhere (consumers drop repeats by idempotency key).</summary>
-public sealed class AlarmFanOut(IReadOnlyList<IAlarmSink> sinks) : IAlarmSink
-{
-    /// <inheritdoc />
-    public Task PublishAsync(AlarmEvent alarm, CancellationToken cancellationToken) =>
-        Task.WhenAll(sinks.Select(s => s.PublishAsync(alarm, cancellationToken)));
-}
