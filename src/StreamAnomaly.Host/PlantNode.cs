@@ -179,7 +179,7 @@ public sealed class PlantNode : IAsyncDisposable
         List<IPipelineObserver> observers = [Metrics, .. Services.Observer is null ? [] : new[] { Services.Observer }];
         if (node.Has(PlantSharding.AggregatorRole))
         {
-            Dashboard = new DashboardState(Settings.CameraLines, time, Settings.Aggregation);
+            Dashboard = new DashboardState(Settings.CameraLines, time, Settings.Aggregation, evidence: new AlarmEvidenceStore(Settings.Http.MaxAlarmEvidence, Settings.Http.MaxAlarmEvidenceBytes));
             observers.Add(Dashboard);
         }
 

@@ -32,6 +32,81 @@ public sealed class DashboardStateTests
 
     private static FrameMetadata Meta(string camera, long sequence) => new(camera, CameraLines.GetValueOrDefault(camera, "line-x"), sequence, Start, 64, 48);
 
+    private static AlarmEvent Alarm(string id, AlarmPhase phase, int revision, params string[] cameras) => new("line-b", id, phase, revision, Start, 0.9, cameras);
+
+    [Fact]
+    public void A_raised_alarm_keeps_its_cameras_decided_frame_scores_grids_and_picture()
+    {
+        var (state, _) = Create();
+        state.OfferFrame(Meta("line-b-cam1", 7), [0xFF, 0xD8, 1]);
+        var decided = Decided("line-b-cam1", "line-b", 7, Start, 0.8, 0.7);
+        state.FrameDecided(new FrameDecided(decided.Fused with { DetectorScores = new Dictionary<string, double> { ["patchcore"] = 0.8, ["cycle"] = 0.3 }, Phase = 0.25 }, 0.7, Start));
+        state.AlarmChanged(Alarm("b:1", AlarmPhase.Raised, 0, "line-b-cam1"));
+
+        var evidence = state.Evidence("b:1");
+        Assert.NotNull(evidence);
+        var camera = Assert.Single(evidence.Cameras);
+        Assert.Equal([0xFF, 0xD8, 1], camera.Jpeg);
+        Assert.Equal(7, camera.JpegSequence);
+        using var json = JsonDocument.Parse(AlarmEvidenceStore.Json(evidence));
+        var written = Assert.Single(json.RootElement.GetProperty("cameras").EnumerateArray());
+        Assert.Equal((0.8, 0.3, 0.25), (written.GetProperty("detectors").GetProperty("patchcore").GetDouble(), written.GetProperty("detectors").GetProperty("cycle").GetDouble(), written.GetProperty("phase").GetDouble()));
+        Assert.Equal([0, 1, 0.2, 0], written.GetProperty("grid").GetProperty("residual").EnumerateArray().Select(static c => c.GetDouble()));
+        Assert.Equal("/alarms/b%3A1/cameras/line-b-cam1/frame.jpg", written.GetProperty("frame").GetProperty("url").GetString());
+    }
+
+    [Fact]
+    public void A_camera_joining_an_alarm_adds_its_evidence_and_the_clear_updates_the_alarm()
+    {
+        var (state, _) = Create();
+        state.FrameDecided(Decided("line-b-cam1", "line-b", 7, Start, 0.8, 0.7));
+        state.AlarmChanged(Alarm("b:1", AlarmPhase.Raised, 0, "line-b-cam1"));
+        state.FrameDecided(Decided("line-b-cam2", "line-b", 9, Start, 0.9, 0.8));
+        state.FrameDecided(Decided("line-b-cam1", "line-b", 8, Start, 0.1, 0.1));
+        state.AlarmChanged(Alarm("b:1", AlarmPhase.Updated, 1, "line-b-cam1", "line-b-cam2"));
+        state.AlarmChanged(Alarm("b:1", AlarmPhase.Cleared, 2, "line-b-cam1", "line-b-cam2"));
+
+        var evidence = state.Evidence("b:1")!;
+        Assert.Equal(AlarmPhase.Cleared, evidence.Alarm.Phase);
+        Assert.Equal([("line-b-cam1", 7L), ("line-b-cam2", 9L)], evidence.Cameras.Select(static c => (c.Camera, c.Decided.Frame.Sequence)));
+    }
+
+    [Fact]
+    public void An_alarm_first_seen_after_its_raise_keeps_no_evidence()
+    {
+        var (state, _) = Create();
+        state.FrameDecided(Decided("line-b-cam1", "line-b", 7, Start, 0.8, 0.7));
+        state.AlarmChanged(Alarm("b:1", AlarmPhase.Cleared, 2, "line-b-cam1"));
+        Assert.Null(state.Evidence("b:1"));
+    }
+
+    [Fact]
+    public void The_evidence_store_drops_the_oldest_alarms_beyond_its_count()
+    {
+        var store = new AlarmEvidenceStore(maxCount: 2, maxBytes: 1 << 20);
+        foreach (var id in new[] { "a", "b", "c" })
+        {
+            store.Put(new AlarmEvidence(Alarm(id, AlarmPhase.Raised, 0), []));
+        }
+
+        Assert.Equal(["c", "b"], store.Newest().Select(static e => e.Alarm.AlarmId));
+        Assert.Null(store.Get("a"));
+    }
+
+    [Fact]
+    public void The_evidence_store_drops_the_oldest_alarms_beyond_its_bytes_but_keeps_the_newest()
+    {
+        var store = new AlarmEvidenceStore(maxCount: 100, maxBytes: 5000);
+        var fused = Decided("line-b-cam1", "line-b", 7, Start, 0.8, 0.7).Fused;
+        foreach (var id in new[] { "a", "b", "c" })
+        {
+            store.Put(new AlarmEvidence(Alarm(id, AlarmPhase.Raised, 0), [new CameraEvidence("line-b-cam1", fused, 0.7, new byte[3000], 7)]));
+        }
+
+        Assert.Equal(["c"], store.Newest().Select(static e => e.Alarm.AlarmId));
+        Assert.Equal(store.Get("c")!.Bytes, store.Bytes);
+    }
+
     [Fact]
     public void Every_configured_camera_and_line_is_in_the_snapshot_before_anything_happens()
     {

@@ -64,6 +64,7 @@ public sealed class DashboardTests(PlantFixture fixture, ITestOutputHelper outpu
         Assert.Equal("ALARM", driver.FindElement(alarm).FindElement(By.CssSelector(".badge")).Text);
         Assert.Equal("ok", driver.FindElement(By.CssSelector("section[data-line='line-a']")).GetAttribute("data-state"));
         Assert.Empty(recorder.Raised("line-a"));
+        await AssertEvidenceLinkedAsync(driver, node, recorder.Raised("line-b").First());
 
         // a couple more snapshots so the heatmap and the timeline show the anomaly, then the picture for the README
         await Task.Delay(TimeSpan.FromSeconds(1.5));
@@ -77,6 +78,25 @@ public sealed class DashboardTests(PlantFixture fixture, ITestOutputHelper outpu
 
         Assert.Equal(1280, Convert.ToInt32(((IJavaScriptExecutor)driver).ExecuteScript("return window.innerWidth"), System.Globalization.CultureInfo.InvariantCulture));
         output.WriteLine($"screenshot {local}; {watch.Elapsed.TotalSeconds:F1} s in all");
+    }
+
+    /// <summary>The line's evidence link leads to the alarm's record: the camera's decided frame with its scores and grids, and its picture.</summary>
+    private static async Task AssertEvidenceLinkedAsync(IWebDriver driver, PlantNode node, Core.Streaming.AlarmEvent raised)
+    {
+        var link = driver.FindElement(By.CssSelector("section[data-line='line-b'] a.evidence"));
+        Assert.EndsWith($"/alarms/{Uri.EscapeDataString(raised.AlarmId)}", link.GetAttribute("href"), StringComparison.Ordinal);
+        using var http = new HttpClient { BaseAddress = node.StatusAddress };
+        using var record = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"alarms/{Uri.EscapeDataString(raised.AlarmId)}"));
+        Assert.Equal(raised.AlarmId, record.RootElement.GetProperty("alarm").GetProperty("id").GetString());
+        var camera = Assert.Single(record.RootElement.GetProperty("cameras").EnumerateArray());
+        Assert.Equal("line-b-cam1", camera.GetProperty("camera").GetString());
+        Assert.True(camera.GetProperty("score").GetDouble() >= 0.5, "the decided frame kept is a hot one");
+        Assert.True(camera.GetProperty("detectors").GetProperty("autoencoder").GetDouble() >= 0.5);
+        Assert.Equal(16 * 16, camera.GetProperty("grid").GetProperty("residual").GetArrayLength()); // Worker:GridSize
+        using var jpeg = await http.GetAsync(camera.GetProperty("frame").GetProperty("url").GetString()!.TrimStart('/'));
+        Assert.Equal("image/jpeg", jpeg.Content.Headers.ContentType?.MediaType);
+        Assert.Equal([0xFF, 0xD8], (await jpeg.Content.ReadAsByteArrayAsync())[..2]);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("alarms/no-such-alarm")).StatusCode);
     }
 
     [Fact]

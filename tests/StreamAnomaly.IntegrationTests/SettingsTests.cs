@@ -160,7 +160,7 @@ public sealed class SettingsTests : IDisposable
     {
         var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Http": { "Listne": "0.0.0.0:9464" } }""")));
         var problem = Assert.Single(error.Errors);
-        Assert.StartsWith("Http:Listne: unknown setting (known: Listen, AnomalyInjection, Token, TokenFile, AllowedHosts, MaxEventStreams)", problem, StringComparison.Ordinal);
+        Assert.StartsWith("Http:Listne: unknown setting (known: Listen, AnomalyInjection, Token, TokenFile, AllowedHosts, MaxEventStreams, MaxAlarmEvidence, MaxAlarmEvidenceBytes)", problem, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -40,7 +40,19 @@ public sealed record PartialResult(
 /// <param name="Complete">False when the join timed out before every expected detector answered.</param>
 /// <param name="Residual">Residual grid of the detector that gave the score (for heatmaps).</param>
 /// <param name="Ignored">Union of what the detectors explain as normal, or null when none masks anything.</param>
-public sealed record FusedFrame(FrameKey Frame, string Line, DateTimeOffset CaptureTime, double Score, string[] Detectors, bool Complete, ResidualGrid Residual, MaskGrid? Ignored);
+/// <param name="DetectorScores">Each detector's own normalised score (after the other detectors' masks); null when not known.</param>
+/// <param name="Phase">Where in the machine's cycle the frame is, from a detector that tracks it; null otherwise.</param>
+public sealed record FusedFrame(
+    FrameKey Frame,
+    string Line,
+    DateTimeOffset CaptureTime,
+    double Score,
+    string[] Detectors,
+    bool Complete,
+    ResidualGrid Residual,
+    MaskGrid? Ignored,
+    IReadOnlyDictionary<string, double>? DetectorScores = null,
+    double? Phase = null);
 
 /// <summary>
 /// Fuses the partial results of one frame into one normalised score: the papers' masked residual
@@ -69,6 +81,7 @@ public static class FrameFusion
         var first = partials[0];
         var best = -1.0;
         var residual = first.Residual;
+        var scores = new SortedDictionary<string, double>(StringComparer.Ordinal);
         foreach (var p in partials)
         {
             var others = partials.Where(o => !ReferenceEquals(o, p) && o.Ignored is not null).Select(o => o.Ignored!).ToList();
@@ -83,6 +96,7 @@ public static class FrameFusion
             }
 
             var score = p.Calibration.Normalize(raw);
+            scores[p.Detector] = Math.Max(score, scores.GetValueOrDefault(p.Detector));
             if (score > best)
             {
                 best = score;
@@ -93,6 +107,7 @@ public static class FrameFusion
         var detectors = partials.Select(static p => p.Detector).Order(StringComparer.Ordinal).ToArray();
         var masks = partials.Where(static p => p.Ignored is not null).Select(static p => p.Ignored!).ToList();
         var ignored = masks.Count == 0 ? null : masks.Aggregate(static (a, b) => a.Union(b));
-        return new FusedFrame(first.Frame, first.Line, first.CaptureTime, best, detectors, complete, residual, ignored);
+        var phase = partials.Select(static p => p.Phase).FirstOrDefault(static p => p is not null);
+        return new FusedFrame(first.Frame, first.Line, first.CaptureTime, best, detectors, complete, residual, ignored, scores, phase);
     }
 }

@@ -9,7 +9,10 @@ namespace StreamAnomaly.Host.Dashboard;
 /// The dashboard's routes on the node's status server: <c>GET /dashboard</c> (one static page,
 /// no build step), <c>GET /dashboard/events</c> (Server-Sent Events: a JSON snapshot every
 /// <see cref="Interval"/>), <c>GET /dashboard/snapshot</c> (the same JSON once) and
-/// <c>GET /dashboard/cameras/{camera}/frame.jpg</c> (latest JPEG, 404 when none yet). At most
+/// <c>GET /dashboard/cameras/{camera}/frame.jpg</c> (latest JPEG, 404 when none yet); and the
+/// evidence of recent alarms: <c>GET /alarms</c> (newest first), <c>GET /alarms/{id}</c>
+/// (<see cref="AlarmEvidenceStore.Json"/>) and <c>GET /alarms/{id}/cameras/{camera}/frame.jpg</c>
+/// (404 for an alarm unknown or evicted). At most
 /// <see cref="HttpAccess.MaxEventStreams"/> event streams are open at once; more get 503.
 /// </summary>
 public static class DashboardEndpoints
@@ -49,6 +52,34 @@ public static class DashboardEndpoints
             context.Response.Headers["X-Frame-Version"] = frame.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Results.Bytes(frame.Jpeg, "image/jpeg");
         });
+        app.MapGet("/alarms", (HttpContext context) =>
+        {
+            context.Response.Headers.CacheControl = "no-store";
+            return Results.Json(state.EvidenceList().Select(static e => new
+            {
+                id = e.Alarm.AlarmId,
+                line = e.Alarm.Line,
+                phase = e.Alarm.Phase.ToString().ToLowerInvariant(),
+                at = e.Alarm.At.ToUnixTimeMilliseconds(),
+                peak = Math.Round(e.Alarm.PeakScore, 4),
+                cameras = e.Alarm.Cameras,
+                url = $"/alarms/{Uri.EscapeDataString(e.Alarm.AlarmId)}",
+            }));
+        });
+        app.MapGet("/alarms/{id}", (string id, HttpContext context) =>
+        {
+            if (state.Evidence(id) is not { } evidence)
+            {
+                return Results.NotFound($"no evidence kept for alarm '{id}' (unknown, or evicted: Http:MaxAlarmEvidence)");
+            }
+
+            context.Response.Headers.CacheControl = "no-store";
+            return Results.Bytes(AlarmEvidenceStore.Json(evidence), "application/json");
+        });
+        app.MapGet("/alarms/{id}/cameras/{camera}/frame.jpg", (string id, string camera) =>
+            state.Evidence(id)?.Cameras.FirstOrDefault(c => c.Camera == camera)?.Jpeg is { } jpeg
+                ? Results.Bytes(jpeg, "image/jpeg")
+                : Results.NotFound());
         app.MapGet("/dashboard/events", async (HttpContext context) =>
         {
             if (!access.TryOpenEventStream())

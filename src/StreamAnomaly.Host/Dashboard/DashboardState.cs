@@ -24,14 +24,17 @@ public sealed class DashboardState : IPipelineObserver
     private readonly AggregationOptions _aggregation;
     private readonly Dictionary<string, CameraView> _cameras = new(StringComparer.Ordinal);
     private readonly Dictionary<string, LineView> _lines = new(StringComparer.Ordinal);
+    private readonly AlarmEvidenceStore _evidence;
 
     /// <param name="cameraLines">The plant's cameras (camera id -> line id): each gets a tile from the start.</param>
     /// <param name="time">Clock of the frame throttle and of the timeline window.</param>
     /// <param name="aggregation">The lines' thresholds (drawn on the timeline).</param>
     /// <param name="frameInterval">Shortest time between two kept JPEGs of one camera (default 500 ms).</param>
     /// <param name="timelineWindow">How far back the timeline reaches (default 5 minutes).</param>
-    public DashboardState(IReadOnlyDictionary<string, string> cameraLines, TimeProvider time, AggregationOptions? aggregation = null, TimeSpan? frameInterval = null, TimeSpan? timelineWindow = null)
+    /// <param name="evidence">Where raised alarms' evidence is kept (default: the 100 newest, at most 32 MiB).</param>
+    public DashboardState(IReadOnlyDictionary<string, string> cameraLines, TimeProvider time, AggregationOptions? aggregation = null, TimeSpan? frameInterval = null, TimeSpan? timelineWindow = null, AlarmEvidenceStore? evidence = null)
     {
+        _evidence = evidence ?? new AlarmEvidenceStore(100, 32L << 20);
         ArgumentNullException.ThrowIfNull(cameraLines);
         ArgumentNullException.ThrowIfNull(time);
         _time = time;
@@ -166,6 +169,7 @@ public sealed class DashboardState : IPipelineObserver
         ArgumentNullException.ThrowIfNull(alarm);
         lock (_gate)
         {
+            KeepEvidence(alarm);
             var line = Line(alarm.Line);
             line.Events.Add(alarm);
             if (line.Events.Count > MaxEvents)
@@ -197,6 +201,48 @@ public sealed class DashboardState : IPipelineObserver
 
             Prune(line);
         }
+    }
+
+    /// <summary>The evidence of <paramref name="alarmId"/> (see <see cref="AlarmEvidenceStore"/>), or null when unknown or evicted.</summary>
+    public AlarmEvidence? Evidence(string alarmId)
+    {
+        lock (_gate)
+        {
+            return _evidence.Get(alarmId);
+        }
+    }
+
+    /// <summary>The alarms whose evidence is kept, newest first.</summary>
+    public IReadOnlyList<AlarmEvidence> EvidenceList()
+    {
+        lock (_gate)
+        {
+            return _evidence.Newest();
+        }
+    }
+
+    /// <summary>
+    /// Keeps what the alarm's cameras show as it is raised: each camera's latest decided frame and
+    /// JPEG; a later event of the same alarm updates the alarm and adds the cameras that joined it.
+    /// </summary>
+    private void KeepEvidence(AlarmEvent alarm)
+    {
+        var known = _evidence.Get(alarm.AlarmId);
+        if (known is null && alarm.Phase != AlarmPhase.Raised)
+        {
+            return;
+        }
+
+        var cameras = known?.Cameras.ToList() ?? [];
+        foreach (var id in alarm.Cameras.Where(c => cameras.All(e => e.Camera != c)))
+        {
+            if (_cameras.TryGetValue(id, out var view) && view.Decided is { } decided)
+            {
+                cameras.Add(new CameraEvidence(id, decided.Fused, decided.Smoothed, view.Jpeg, view.Jpeg is null ? null : view.JpegSequence));
+            }
+        }
+
+        _evidence.Put(new AlarmEvidence(alarm, cameras));
     }
 
     /// <summary>
@@ -312,29 +358,10 @@ public sealed class DashboardState : IPipelineObserver
                 json.WriteNumber("score", Math.Round(decided.Fused.Score, 4));
                 json.WriteNumber("smoothed", Math.Round(decided.Smoothed, 4));
                 json.WriteNumber("sequence", decided.Fused.Frame.Sequence);
-                json.WriteStartObject("grid");
-                var residual = decided.Fused.Residual;
-                json.WriteNumber("width", residual.Width);
-                json.WriteNumber("height", residual.Height);
-                json.WriteStartArray("residual");
-                foreach (var cell in residual.Cells)
-                {
-                    json.WriteNumberValue(Math.Round(cell / 255.0, 3));
-                }
-
-                json.WriteEndArray();
-                json.WriteStartArray("ignored");
-                if (decided.Fused.Ignored is { } ignored && ignored.Width == residual.Width && ignored.Height == residual.Height)
-                {
-                    foreach (var cell in ignored.Coverage)
-                    {
-                        json.WriteNumberValue(Math.Round(cell / 255.0, 3));
-                    }
-                }
-
-                json.WriteEndArray();
-                json.WriteEndObject();
+                json.WritePropertyName("grid");
+                WriteGrid(json, decided.Fused.Residual, decided.Fused.Ignored);
             }
+
             else
             {
                 json.WriteNull("score");
@@ -359,6 +386,32 @@ public sealed class DashboardState : IPipelineObserver
             }
 
             json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    /// <summary><c>{width, height, residual, ignored}</c>: cells in 0..1 (residual: cell sum over the hottest cell; ignored: masked fraction, empty when none or of another size).</summary>
+    internal static void WriteGrid(Utf8JsonWriter json, ResidualGrid residual, MaskGrid? ignored)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("width", residual.Width);
+        json.WriteNumber("height", residual.Height);
+        json.WriteStartArray("residual");
+        foreach (var cell in residual.Cells)
+        {
+            json.WriteNumberValue(Math.Round(cell / 255.0, 3));
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("ignored");
+        if (ignored is not null && ignored.Width == residual.Width && ignored.Height == residual.Height)
+        {
+            foreach (var cell in ignored.Coverage)
+            {
+                json.WriteNumberValue(Math.Round(cell / 255.0, 3));
+            }
         }
 
         json.WriteEndArray();

@@ -13,7 +13,8 @@ public sealed record HttpRefusal(int Status, string Reason, string Message);
 
 /// <summary>
 /// Who may use a node's protected routes: every state-changing request (anything but GET and HEAD)
-/// and everything under <c>/dashboard</c> (the page, its snapshots, live frames and event stream).
+/// and everything under <c>/dashboard</c> (the page, its snapshots, live frames and event stream)
+/// and <c>/alarms</c> (alarm evidence: frames of the plant).
 /// <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c> stay open for scrapers and probes.
 /// A protected request must name an allowed host (<see cref="HttpSettings.AllowedHosts"/>; on a
 /// loopback listener only the loopback names, which defeats DNS rebinding), must come from the
@@ -112,10 +113,11 @@ public sealed class HttpAccess
         _metrics.EventStreams.Dec();
     }
 
-    /// <summary>GET and HEAD outside /dashboard are open; everything else is protected.</summary>
+    /// <summary>GET and HEAD outside /dashboard and /alarms are open; everything else is protected.</summary>
     private static bool IsProtected(HttpRequest request) =>
         !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-        || request.Path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase);
+        || request.Path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase)
+        || request.Path.StartsWithSegments("/alarms", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsEventStream(HttpRequest request) => request.Path.StartsWithSegments("/dashboard/events", StringComparison.OrdinalIgnoreCase);
 

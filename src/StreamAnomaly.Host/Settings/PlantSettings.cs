@@ -37,6 +37,12 @@ public sealed record HttpSettings
     /// <summary>Most dashboard event streams open at once (each holds a connection); more are refused with 503 and counted.</summary>
     public int MaxEventStreams { get; init; } = 16;
 
+    /// <summary>Raised alarms whose evidence (frame, heatmap, masks, scores) an aggregator node keeps for <c>/alarms/{id}</c>; the oldest go first.</summary>
+    public int MaxAlarmEvidence { get; init; } = 100;
+
+    /// <summary>Most bytes the kept alarm evidence may hold (frames mostly); the oldest go first.</summary>
+    public long MaxAlarmEvidenceBytes { get; init; } = 32L << 20;
+
     /// <summary>The parsed endpoint; throws when <see cref="Listen"/> is not host:port.</summary>
     public IPEndPoint Endpoint => IPEndPoint.Parse(Listen);
 
@@ -49,7 +55,7 @@ public sealed record HttpSettings
     /// <summary>Every property but the token's value, so that printing settings never shows it.</summary>
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
-        builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"Listen = {Listen}, AnomalyInjection = {AnomalyInjection}, Token = {(Token is null ? "null" : "***")}, TokenFile = {TokenFile}, AllowedHosts = [{string.Join(", ", AllowedHosts)}], MaxEventStreams = {MaxEventStreams}");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"Listen = {Listen}, AnomalyInjection = {AnomalyInjection}, Token = {(Token is null ? "null" : "***")}, TokenFile = {TokenFile}, AllowedHosts = [{string.Join(", ", AllowedHosts)}], MaxEventStreams = {MaxEventStreams}, MaxAlarmEvidence = {MaxAlarmEvidence}, MaxAlarmEvidenceBytes = {MaxAlarmEvidenceBytes}");
         return true;
     }
 }
@@ -242,6 +248,16 @@ public sealed record PlantSettings
         if (Http.MaxEventStreams is < 1 or > HttpSettings.MaxEventStreamsLimit)
         {
             errors.Add($"Http:MaxEventStreams must be in [1, {HttpSettings.MaxEventStreamsLimit}], got {Http.MaxEventStreams}");
+        }
+
+        if (Http.MaxAlarmEvidence is < 1 or > 100_000)
+        {
+            errors.Add($"Http:MaxAlarmEvidence must be in [1, 100000], got {Http.MaxAlarmEvidence}");
+        }
+
+        if (Http.MaxAlarmEvidenceBytes is < 1 << 20 or > 1L << 34)
+        {
+            errors.Add($"Http:MaxAlarmEvidenceBytes must be in [1 MiB, 16 GiB], got {Http.MaxAlarmEvidenceBytes}");
         }
 
         if (Http.AllowedHosts.Any(string.IsNullOrWhiteSpace))
