@@ -57,6 +57,17 @@ public sealed record ScoringContext(BinaryMask? RegionOfInterest = null)
 }
 
 /// <summary>
+/// A detector with history that scores many full windows at once (each <see cref="IAnomalyDetector.History"/>
+/// frames, e.g. one per camera): the score of each window's last frame, as
+/// <c>ScoreSequence(window)[^1]</c> gives it, in one batched pass instead of one pass per window.
+/// </summary>
+public interface IWindowScorer
+{
+    /// <summary>One score per window, of its last frame; every window holds exactly History frames.</summary>
+    IReadOnlyList<RawFrameScore> ScoreLastFrames(IReadOnlyList<IReadOnlyList<Frame>> windows);
+}
+
+/// <summary>
 /// A detector with history that remembers what it computed of each frame (its features) for as long
 /// as the frame object lives. A streaming caller hands it the new frames of several cameras at once,
 /// so they are computed in one batch, before it scores each camera's window.

@@ -11,7 +11,8 @@ namespace StreamAnomaly.Vision.Streaming;
 /// score the whole cross-camera batch in one call. A detector with history
 /// (<see cref="IAnomalyDetector.History"/> &gt; 1) needs each frame's recent past: the scorer keeps a
 /// ring of the last <c>History - 1</c> frames per camera and scores every frame at the end of its
-/// camera's window; a detector that caches per-frame work (<see cref="IFrameCache"/>) first gets
+/// camera's window (a detector that scores windows in batches, <see cref="IWindowScorer"/>, gets
+/// every camera's full window of the batch in one call); a detector that caches per-frame work (<see cref="IFrameCache"/>) first gets
 /// the whole cross-camera batch, so that work is batched too. A camera's frames before its window
 /// is full (at a camera's start, or a new worker's) are not judged: score 0 and an empty map, with
 /// the mask and phase the detector gives them (a temporal detector predicting a frame from one or
@@ -68,7 +69,7 @@ public sealed class DetectorFrameScorer : IFrameScorer
 
         IReadOnlyList<RawFrameScore> scores = _window == 1
             ? _detector.ScoreSequence(batch.Select(static f => f.Image).ToArray())
-            : batch.Select(f => ScoreInWindow(f.Key.Camera, f.Image)).ToArray();
+            : ScoreInWindows(batch);
         if (scores.Count != batch.Count)
         {
             throw new InvalidOperationException($"{Detector} returned {scores.Count} scores for {batch.Count} frames");
@@ -79,7 +80,38 @@ public sealed class DetectorFrameScorer : IFrameScorer
 
     public void Dispose() => _detector.Dispose();
 
-    private RawFrameScore ScoreInWindow(string camera, Frame frame)
+    /// <summary>
+    /// Each frame at the end of its camera's window (the ring plus the camera's earlier frames of the
+    /// batch); the full windows of a detector that batches windows (<see cref="IWindowScorer"/>) in one call.
+    /// </summary>
+    private RawFrameScore[] ScoreInWindows(IReadOnlyList<(FrameKey Key, Frame Image)> batch)
+    {
+        var windows = batch.Select(f => NextWindow(f.Key.Camera, f.Image)).ToArray();
+        var scores = new RawFrameScore[batch.Count];
+        var full = Enumerable.Range(0, batch.Count).Where(i => windows[i].Length == _window).ToArray();
+        if (_detector is IWindowScorer batched && full.Length > 0)
+        {
+            var last = batched.ScoreLastFrames([.. full.Select(i => (IReadOnlyList<Frame>)windows[i])]);
+            for (var k = 0; k < full.Length; k++)
+            {
+                scores[full[k]] = last[k];
+            }
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            scores[i] ??= _detector.ScoreSequence(windows[i])[^1];
+            if (windows[i].Length < _window)
+            {
+                scores[i] = scores[i] with { RawScore = 0, Residual = new AnomalyMap(scores[i].Residual.Width, scores[i].Residual.Height, new float[scores[i].Residual.Width * scores[i].Residual.Height]) };
+            }
+        }
+
+        return scores;
+    }
+
+    /// <summary>The window that ends at <paramref name="frame"/>: its camera's last History - 1 frames and it; the frame joins the ring.</summary>
+    private Frame[] NextWindow(string camera, Frame frame)
     {
         if (!_rings.TryGetValue(camera, out var ring))
         {
@@ -88,19 +120,13 @@ public sealed class DetectorFrameScorer : IFrameScorer
         }
 
         var window = ring.Append(frame).ToArray();
-        var score = _detector.ScoreSequence(window)[^1];
-        if (window.Length < _window)
-        {
-            score = score with { RawScore = 0, Residual = new AnomalyMap(score.Residual.Width, score.Residual.Height, new float[score.Residual.Width * score.Residual.Height]) };
-        }
-
         ring.Enqueue(frame);
         while (ring.Count > _window - 1)
         {
             ring.Dequeue();
         }
 
-        return score;
+        return window;
     }
 
     private DetectorVerdict ToVerdict(RawFrameScore score) => Verdict(score, _grid);

@@ -98,4 +98,41 @@ public sealed class DetectorFrameScorerTests
         Assert.Equal([3.0, 0, 3], second.Select(static v => v.RawScore));
         Assert.All(first, static v => Assert.Equal(0, v.Residual.Total()));
     }
+
+    /// <summary><see cref="WindowLength"/> that also scores full windows in batches: each last frame scores 10 x the window's length; the batch sizes are recorded.</summary>
+    private sealed class BatchedWindows(int history) : IAnomalyDetector, IWindowScorer
+    {
+        private readonly WindowLength _single = new(history);
+
+        public List<int> Batches { get; } = [];
+
+        public string Kind => "batched";
+
+        public int History => history;
+
+        public IReadOnlyList<string> Variants { get; } = ["batched"];
+
+        public IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames) => _single.ScoreSequence(frames);
+
+        public IReadOnlyList<IReadOnlyList<RawFrameScore>?> ScoreVariants(IReadOnlyList<Frame> frames, ScoringContext context) => [ScoreSequence(frames)];
+
+        public IReadOnlyList<RawFrameScore> ScoreLastFrames(IReadOnlyList<IReadOnlyList<Frame>> windows)
+        {
+            Batches.Add(windows.Count);
+            return windows.Select(w => new RawFrameScore(10 * w.Count, new AnomalyMap(4, 4, new float[16]))).ToArray();
+        }
+
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void A_detector_that_batches_windows_gets_every_full_window_of_a_batch_in_one_call()
+    {
+        var detector = new BatchedWindows(2);
+        using var scorer = new DetectorFrameScorer(detector, Calibration, 4);
+        scorer.Score(Batch(("a", 1), ("b", 1)));                      // both warm up: scored alone, not judged
+        var full = scorer.Score(Batch(("a", 1), ("b", 1), ("a", 1)));
+        Assert.Equal([3], detector.Batches);
+        Assert.Equal([20.0, 20, 20], full.Select(static v => v.RawScore));
+    }
 }

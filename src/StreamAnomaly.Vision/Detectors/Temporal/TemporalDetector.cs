@@ -103,7 +103,7 @@ public sealed record MaskedScores(RawFrameScore None, RawFrameScore Learned, Raw
 /// <para>Ideal mask: the context's region of interest (any resolution; resized with area averaging, so border pixels
 /// get fractional weights).</para>
 /// </remarks>
-public sealed class TemporalDetector : IBundledDetector
+public sealed class TemporalDetector : IBundledDetector, IWindowScorer
 {
     /// <summary>The registered detector name.</summary>
     public const string Name = "temporal";
@@ -154,6 +154,52 @@ public sealed class TemporalDetector : IBundledDetector
     {
         ArgumentNullException.ThrowIfNull(frames);
         return Score(frames, learned: true, roi: null).Select(static s => s.Learned).ToArray();
+    }
+
+    /// <summary>
+    /// The learned-mask score of each window's last frame (every window <see cref="History"/> frames,
+    /// e.g. one per camera), equal to <c>ScoreSequence(window)[^1]</c>, with the windows batched: one
+    /// autoencoder pass predicting every last frame from the T - 1 frames before it, one R3D-18 pass
+    /// for the Eigen-CAM maps, pooled along each window's time as <see cref="ScoreSequence"/> pools it.
+    /// </summary>
+    public IReadOnlyList<RawFrameScore> ScoreLastFrames(IReadOnlyList<IReadOnlyList<Frame>> windows)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        var t = Options.Window;
+        if (windows.FirstOrDefault(w => w.Count != t) is { } odd)
+        {
+            throw new ArgumentException($"every window must hold {t} frames, got {odd.Count}", nameof(windows));
+        }
+
+        if (windows.Count == 0)
+        {
+            return [];
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        networks.eval();
+        var cam = Options.Cam;
+        var parts = new List<RawFrameScore>(windows.Count);
+        for (var start = 0; start < windows.Count; start += batchSize)
+        {
+            using var batchScope = NewDisposeScope();
+            var group = windows.Skip(start).Take(batchSize).ToArray();
+            var clips = stack(group.Select(w => FrameTensors.ToBatch(w, Options.Size, Options.Size, device)).ToArray(), 0);  // [B, T, 3, S, S]
+            var predicted = networks.Autoencoder.call(clips.narrow(1, 0, t - 1).contiguous()).select(1, t - 2);          // [B, 3, S, S]
+            var residual = (clips.select(1, t - 1) - predicted).square().mean([1]);                                      // [B, S, S]
+
+            var (logits, activations) = networks.Masker.ForwardWithActivations(clips, cam.Layers);
+            logits.Dispose();
+            var maps = EigenCam.Combine(activations.Select(EigenCam.FrameMaps).ToArray()[^cam.Layers..]);                // [B, T, h, w]
+            var poolWindow = Math.Min(cam.Window, t % 2 == 1 ? t : t - 1);
+            var pooled = EigenCam.TemporalPool(EigenCam.Threshold(maps, cam.Threshold), poolWindow).select(1, t - 1);   // [B, h, w]
+            var mask = interpolate(pooled.unsqueeze(1), size: [Options.Size, Options.Size], mode: InterpolationMode.Bilinear, align_corners: false)
+                .squeeze(1).clamp(HeldScalars.Zero, HeldScalars.One);
+            parts.AddRange(Results(residual * mask.square(), mask));
+        }
+
+        return parts;
     }
 
     /// <summary>Learned, none and (with the context's region of interest) ideal masking, from one pass.</summary>

@@ -252,6 +252,36 @@ public sealed class TemporalDetectorTests(TrainedTemporalFixture fixture) : ICla
     }
 
     [Fact]
+    public void Windows_scored_in_one_batch_give_each_last_frame_the_score_of_its_window_alone()
+    {
+        var t = fixture.Detector.History;
+        var frames = Sequence(t + 11);
+        var windows = Enumerable.Range(0, 12).Select(i => (IReadOnlyList<Frame>)frames[i..(i + t)]).ToArray();   // 12 windows: more than one batch of 8
+
+        var batched = fixture.Detector.ScoreLastFrames(windows);
+
+        Assert.Equal(windows.Length, batched.Count);
+        for (var i = 0; i < windows.Length; i++)
+        {
+            var alone = fixture.Detector.ScoreSequence(windows[i])[^1];
+            Assert.True(Math.Abs(alone.RawScore - batched[i].RawScore) <= 1e-5 * Math.Max(1, Math.Abs(alone.RawScore)), $"window {i}: alone {alone.RawScore:R}, batched {batched[i].RawScore:R}");
+            Assert.Equal(alone.Residual.Values, batched[i].Residual.Values, static (a, b) => Math.Abs(a - b) <= 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void Batched_windows_must_each_hold_history_frames_and_leave_no_live_tensor()
+    {
+        var t = fixture.Detector.History;
+        var frames = Sequence(t + 2);
+        Assert.Throws<ArgumentException>(() => fixture.Detector.ScoreLastFrames([frames[..(t - 1)]]));
+        fixture.Detector.ScoreLastFrames([frames[..t]]);
+        var before = LeakProbe.LiveTensors;
+        fixture.Detector.ScoreLastFrames([frames[..t], frames[2..(t + 2)]]);
+        Assert.Equal(before, LeakProbe.LiveTensors);
+    }
+
+    [Fact]
     public void Learned_variants_with_the_detectors_own_settings_score_exactly_as_ScoreAll()
     {
         // Asking for 4 layers too makes R3D-18 return more activations than the own 2-layer setting needs:
