@@ -30,7 +30,7 @@ internal static class CliApp
         root.Subcommands.Add(TrainCommand(time));
         root.Subcommands.Add(CalibrateCommand(time));
         root.Subcommands.Add(EvalCommand());
-        root.Subcommands.Add(new Command("bench", "Performance benchmarks") { BenchIntegratedCommand(), BenchPatchCoreCommand(), BenchPipelineCommand() });
+        root.Subcommands.Add(new Command("bench", "Performance benchmarks") { BenchIntegratedCommand(), BenchPatchCoreCommand(), BenchTemporalCommand(), BenchPipelineCommand() });
         root.Subcommands.Add(ResearchCommand(time));
         return root;
     }
@@ -470,6 +470,19 @@ internal static class CliApp
         var device = DeviceOption();
         var command = new Command("patchcore", "PatchCore fit time, bank size, scoring frames/s and memory per training-set size, against the autoencoder's frames/s") { frames, size, test, device };
         command.SetAction(r => Guarded(() => PatchCoreBenchWorkflow.Run(new PatchCoreBenchRequest(r.GetValue(frames) ?? [1000], r.GetValue(size), r.GetValue(test), r.GetValue(device)!), Console.Out)));
+        return command;
+    }
+
+    private static Command BenchTemporalCommand()
+    {
+        var cameras = new Option<int>("--cameras") { Description = "Cameras of each worker batch (one frame each)", DefaultValueFactory = _ => 16 };
+        var rounds = new Option<int>("--rounds") { Description = "Timed batches per way of scoring", DefaultValueFactory = _ => 5 };
+        var settings = new Option<string[]>("--set") { Description = "Temporal option as name=value (e.g. size=64, window=8; repeatable)", AllowMultipleArgumentsPerToken = false };
+        var device = DeviceOption();
+        var command = new Command("temporal", "Temporal scoring frames/s in a worker: each camera's window alone against every window of a batch in one pass") { cameras, rounds, settings, device };
+        command.SetAction(r => Guarded(() => TemporalBenchWorkflow.Run(
+            new TemporalBenchRequest(Positive(r.GetValue(cameras), "--cameras"), Positive(r.GetValue(rounds), "--rounds"), r.GetValue(settings) ?? [], r.GetValue(device)!),
+            Console.Out)));
         return command;
     }
 

@@ -41,6 +41,26 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public async Task Bench_temporal_prints_both_ways_of_scoring_windows_and_their_ratio()
+    {
+        var original = Console.Out;
+        using var captured = new StringWriter();
+        Console.SetOut(captured);
+        int code;
+        try
+        {
+            code = await CliApp.RunAsync(["bench", "temporal", "--cameras", "2", "--rounds", "1", "--set", "size=32", "--set", "window=4", "--set", "autoencoderWidth=4", "--set", "autoencoderHidden=8"]);
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+
+        Assert.Equal(0, code);
+        Assert.Matches(@"temporal 32 px, window 4, 2 cameras x 1 batches on cpu: each window alone \d+\.\d frames/s, windows batched \d+\.\d frames/s \(\d+\.\d\dx\)", captured.ToString());
+    }
+
+    [Fact]
     public async Task Bench_integrated_rejects_an_unknown_precision()
     {
         var (code, error) = await ConsoleCapture.Run(["bench", "integrated", "--device", "cpu", "--precision", "int3", "--size", "64"]);
