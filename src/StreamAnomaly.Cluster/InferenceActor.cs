@@ -100,7 +100,7 @@ public sealed class InferenceActor : ReceiveActor
             {
                 var meta = frames[members[m]].Metadata;
                 var v = verdicts[m];
-                scored[m][d] = new PartialResult(meta.Key, meta.Line, meta.CaptureTime, scorer.Detector, scorers.Count, v.RawScore, scorer.Calibration, v.Residual, v.Ignored, v.Phase, v.Reduction);
+                scored[m][d] = new PartialResult(meta.Key, meta.Line, meta.CaptureTime, scorer.Detector, scorers.Count, v.RawScore, scorer.Calibration, v.Residual, v.Ignored, v.Phase, v.Reduction, scorer.Model);
             }
         }
 

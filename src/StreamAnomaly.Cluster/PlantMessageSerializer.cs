@@ -133,6 +133,7 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
                 }
 
                 w.Int32((int)m.Reduction);
+                w.OptionalString(m.Model);
 
                 break;
             default:
@@ -161,7 +162,8 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
                 r.Residual(),
                 r.Bool() ? r.Mask() : null,
                 r.Bool() ? r.Phase() : null,
-                r.Reduction()),
+                r.Reduction(),
+                r.OptionalString()),
             _ => throw new SerializationException($"{nameof(PlantMessageSerializer)}: unknown manifest '{Printable(manifest)}' (known: {string.Join(", ", Manifests.Values)})"),
         };
         r.End();

@@ -11,6 +11,7 @@ public sealed class SerializationSpec() : TestKit(NodeOptions.BaseConfig)
         StreamingFixtures.Partial("cam-1", 42, 12.5, "line-b"),
         StreamingFixtures.Partial("cam-1", 43, 0.5, "line-b") with { Phase = 0.25 },
         StreamingFixtures.Partial("cam-1", 44, 0.5, "line-b") with { Reduction = ScoreReduction.Peak },
+        StreamingFixtures.Partial("cam-1", 45, 0.5, "line-b") with { Model = "20261203T061658Z" },
         new FramesAccepted([new FrameKey("cam-1", 42), new FrameKey("cam-2", 7)]),
         new EnsureCamera("cam-1"),
         new InjectAnomaly("cam-1", "dropped-part"),
@@ -75,7 +76,7 @@ public sealed class SerializationSpec() : TestKit(NodeOptions.BaseConfig)
         var partial = StreamingFixtures.Partial("cam-1", 43, 0.5) with { Phase = 0.25 };
         var serializer = (PlantMessageSerializer)Sys.Serialization.FindSerializerFor(partial);
         var bytes = serializer.ToBinary(partial);
-        BitConverter.GetBytes(1.5).CopyTo(bytes, bytes.Length - 12); // the phase, then the score reduction (4 bytes)
+        BitConverter.GetBytes(1.5).CopyTo(bytes, bytes.Length - 13); // the phase, then the score reduction (4 bytes) and the model flag (1)
 
         var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes, "PR"));
 
@@ -88,7 +89,7 @@ public sealed class SerializationSpec() : TestKit(NodeOptions.BaseConfig)
         var partial = StreamingFixtures.Partial("cam-1", 43, 0.5);
         var serializer = (PlantMessageSerializer)Sys.Serialization.FindSerializerFor(partial);
         var bytes = serializer.ToBinary(partial);
-        BitConverter.GetBytes(7).CopyTo(bytes, bytes.Length - 4);
+        BitConverter.GetBytes(7).CopyTo(bytes, bytes.Length - 5); // the reduction, then the model's presence flag (no model)
 
         var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes, "PR"));
 

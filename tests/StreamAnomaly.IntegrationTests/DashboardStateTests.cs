@@ -40,7 +40,7 @@ public sealed class DashboardStateTests
         var (state, _) = Create();
         state.OfferFrame(Meta("line-b-cam1", 7), [0xFF, 0xD8, 1]);
         var decided = Decided("line-b-cam1", "line-b", 7, Start, 0.8, 0.7);
-        state.FrameDecided(new FrameDecided(decided.Fused with { DetectorScores = new Dictionary<string, double> { ["patchcore"] = 0.8, ["cycle"] = 0.3 }, Phase = 0.25 }, 0.7, Start));
+        state.FrameDecided(new FrameDecided(decided.Fused with { DetectorScores = new Dictionary<string, double> { ["patchcore"] = 0.8, ["cycle"] = 0.3 }, Phase = 0.25, Models = new Dictionary<string, string> { ["patchcore"] = "20261203T061658Z" } }, 0.7, Start));
         state.AlarmChanged(Alarm("b:1", AlarmPhase.Raised, 0, "line-b-cam1"));
 
         var evidence = state.Evidence("b:1");
@@ -51,6 +51,7 @@ public sealed class DashboardStateTests
         using var json = JsonDocument.Parse(AlarmEvidenceStore.Json(evidence));
         var written = Assert.Single(json.RootElement.GetProperty("cameras").EnumerateArray());
         Assert.Equal((0.8, 0.3, 0.25), (written.GetProperty("detectors").GetProperty("patchcore").GetDouble(), written.GetProperty("detectors").GetProperty("cycle").GetDouble(), written.GetProperty("phase").GetDouble()));
+        Assert.Equal("20261203T061658Z", written.GetProperty("models").GetProperty("patchcore").GetString());
         Assert.Equal([0, 1, 0.2, 0], written.GetProperty("grid").GetProperty("residual").EnumerateArray().Select(static c => c.GetDouble()));
         Assert.Equal("/alarms/b%3A1/cameras/line-b-cam1/frame.jpg", written.GetProperty("frame").GetProperty("url").GetString());
     }

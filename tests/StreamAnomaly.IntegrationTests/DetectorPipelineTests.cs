@@ -89,6 +89,8 @@ public sealed class DetectorPipelineTests(DetectorBundlesFixture bundles) : ICla
         var (node, settings, recorder, injection) = await StartAndInjectAsync(bundle);
         await using var running = node;
         await AwaitAlarmAsync(recorder, injection);
+        var evidence = node.Dashboard!.Evidence(recorder.Raised("line-a").First().AlarmId);
+        Assert.Equal(Core.Bundles.ModelBundle.Load(bundle).Manifest.ModelVersion, Assert.Single(evidence!.Cameras).Decided.Models!["patchcore"]);
         await AssertScoredAsEvalScoresAsync(node, settings, recorder, bundle);
     }
 

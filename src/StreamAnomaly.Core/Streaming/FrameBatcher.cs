@@ -121,6 +121,9 @@ public interface IFrameScorer : IDisposable
     /// <summary>Calibration from the detector's bundle.</summary>
     Scoring.ScoreCalibration Calibration { get; }
 
+    /// <summary>The version of the model scoring (its bundle's), for alarm evidence; null when not known.</summary>
+    string? Model => null;
+
     /// <summary>One verdict per frame, in order.</summary>
     IReadOnlyList<DetectorVerdict> Score(IReadOnlyList<(FrameKey Key, Imaging.Frame Image)> batch);
 }

@@ -18,6 +18,7 @@ namespace StreamAnomaly.Core.Streaming;
 /// <param name="Ignored">What the detector explains as normal (hands, background), or null if it masks nothing.</param>
 /// <param name="Phase">Where in the machine's cycle the frame is, in [0, 1), from a detector that tracks the cycle; null otherwise.</param>
 /// <param name="Reduction">How <paramref name="RawScore"/> sums up <paramref name="Residual"/>, which decides how other detectors' masks change it.</param>
+/// <param name="Model">The version of the detector's model (its bundle's), or null when not known.</param>
 public sealed record PartialResult(
     FrameKey Frame,
     string Line,
@@ -29,7 +30,8 @@ public sealed record PartialResult(
     ResidualGrid Residual,
     MaskGrid? Ignored,
     double? Phase = null,
-    ScoreReduction Reduction = ScoreReduction.Sum);
+    ScoreReduction Reduction = ScoreReduction.Sum,
+    string? Model = null);
 
 /// <summary>The fused, calibrated verdict on one frame.</summary>
 /// <param name="Frame">Camera and sequence.</param>
@@ -42,6 +44,7 @@ public sealed record PartialResult(
 /// <param name="Ignored">Union of what the detectors explain as normal, or null when none masks anything.</param>
 /// <param name="DetectorScores">Each detector's own normalised score (after the other detectors' masks); null when not known.</param>
 /// <param name="Phase">Where in the machine's cycle the frame is, from a detector that tracks it; null otherwise.</param>
+/// <param name="Models">Each detector's model version, where known.</param>
 public sealed record FusedFrame(
     FrameKey Frame,
     string Line,
@@ -52,7 +55,8 @@ public sealed record FusedFrame(
     ResidualGrid Residual,
     MaskGrid? Ignored,
     IReadOnlyDictionary<string, double>? DetectorScores = null,
-    double? Phase = null);
+    double? Phase = null,
+    IReadOnlyDictionary<string, string>? Models = null);
 
 /// <summary>
 /// Fuses the partial results of one frame into one normalised score: the papers' masked residual
@@ -108,6 +112,12 @@ public static class FrameFusion
         var masks = partials.Where(static p => p.Ignored is not null).Select(static p => p.Ignored!).ToList();
         var ignored = masks.Count == 0 ? null : masks.Aggregate(static (a, b) => a.Union(b));
         var phase = partials.Select(static p => p.Phase).FirstOrDefault(static p => p is not null);
-        return new FusedFrame(first.Frame, first.Line, first.CaptureTime, best, detectors, complete, residual, ignored, scores, phase);
+        var models = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in partials.Where(static p => p.Model is not null))
+        {
+            models[p.Detector] = p.Model!;
+        }
+
+        return new FusedFrame(first.Frame, first.Line, first.CaptureTime, best, detectors, complete, residual, ignored, scores, phase, models);
     }
 }

@@ -72,7 +72,7 @@ public sealed class AlarmEvidenceStore(int maxCount, long maxBytes)
 
     /// <summary>
     /// <c>{alarm: {id, line, phase, revision, at, peak, cameras}, cameras: [{camera, sequence,
-    /// captured, score, smoothed, detectors: {name: score}, phase | null, grid: {width, height,
+    /// captured, score, smoothed, detectors: {name: score}, models: {name: version}, phase | null, grid: {width, height,
     /// residual, ignored}, frame: {sequence, url} | null}]}</c>: the frame itself at
     /// <c>/alarms/{id}/cameras/{camera}/frame.jpg</c>; grids as the dashboard's snapshot writes them.
     /// </summary>
@@ -113,6 +113,13 @@ public sealed class AlarmEvidenceStore(int maxCount, long maxBytes)
                 foreach (var (detector, score) in fused.DetectorScores ?? new Dictionary<string, double>())
                 {
                     json.WriteNumber(detector, Math.Round(score, 4));
+                }
+
+                json.WriteEndObject();
+                json.WriteStartObject("models");
+                foreach (var (detector, model) in fused.Models ?? new Dictionary<string, string>())
+                {
+                    json.WriteString(detector, model);
                 }
 
                 json.WriteEndObject();

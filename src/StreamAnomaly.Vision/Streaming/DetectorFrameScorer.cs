@@ -29,8 +29,10 @@ public sealed class DetectorFrameScorer : IFrameScorer
     /// <param name="detector">The detector (owned: disposed with this scorer).</param>
     /// <param name="calibration">Its bundle's calibration.</param>
     /// <param name="gridSize">Cells per side of the residual and mask grids sent to aggregators.</param>
-    public DetectorFrameScorer(IAnomalyDetector detector, ScoreCalibration calibration, int gridSize = 16)
+    /// <param name="model">Its bundle's model version, when known.</param>
+    public DetectorFrameScorer(IAnomalyDetector detector, ScoreCalibration calibration, int gridSize = 16, string? model = null)
     {
+        Model = model;
         ArgumentNullException.ThrowIfNull(detector);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(gridSize);
         _detector = detector;
@@ -44,12 +46,14 @@ public sealed class DetectorFrameScorer : IFrameScorer
     public static DetectorFrameScorer Load(string bundlePath, TorchSharp.torch.Device device, int gridSize = 16, Core.Bundles.BundleKey? key = null)
     {
         var loaded = DetectorCatalog.Load(bundlePath, device, key);
-        return new DetectorFrameScorer(loaded.Detector, loaded.Calibration, gridSize);
+        return new DetectorFrameScorer(loaded.Detector, loaded.Calibration, gridSize, loaded.Manifest.ModelVersion);
     }
 
     public string Detector => _detector.Kind;
 
     public ScoreCalibration Calibration { get; }
+
+    public string? Model { get; }
 
     /// <summary>Frames of history a camera needs before its scores are meaningful (1 for frame detectors).</summary>
     public int Window => _window;
