@@ -476,7 +476,7 @@ internal static class CliApp
     private static Command BenchTemporalCommand()
     {
         var cameras = new Option<int>("--cameras") { Description = "Cameras of each worker batch (one frame each)", DefaultValueFactory = _ => 16 };
-        var rounds = new Option<int>("--rounds") { Description = "Timed batches per way of scoring", DefaultValueFactory = _ => 5 };
+        var rounds = new Option<int>("--rounds") { Description = "Timed batches per way of scoring", DefaultValueFactory = _ => 10 };
         var settings = new Option<string[]>("--set") { Description = "Temporal option as name=value (e.g. size=64, window=8; repeatable)", AllowMultipleArgumentsPerToken = false };
         var device = DeviceOption();
         var command = new Command("temporal", "Temporal scoring frames/s in a worker: each camera's window alone against every window of a batch in one pass") { cameras, rounds, settings, device };

@@ -28,7 +28,7 @@ internal sealed record TemporalBenchResult(double PerWindowFramesPerSecond, doub
 /// <c>bench temporal</c>: a worker's temporal scorer (<see cref="DetectorFrameScorer"/>) on batches
 /// of one robot-cell frame per camera, every camera's window full, timed in one run two ways: each
 /// camera's window scored alone (as before windows were batched) and every window of the batch in
-/// one pass (<see cref="IWindowScorer"/>). The networks are untrained: speed does not depend on the weights.
+/// one pass, each after an untimed warm-up (<see cref="IWindowScorer"/>). The networks are untrained: speed does not depend on the weights.
 /// </summary>
 internal static class TemporalBenchWorkflow
 {
@@ -38,10 +38,15 @@ internal static class TemporalBenchWorkflow
         var device = TorchDevices.Parse(request.Device);
         var options = (TemporalOptions)DetectorOptionsJson.With(new TemporalOptions(), request.Settings);
         using var detector = new TemporalDetector(TemporalDetector.Build(options), options, new CycleFacts(10, new double[10], options.Transition, 0), device);
-        var frames = Frames(options.Window + request.Rounds, options.Size);
+        var frames = Frames(options.Window + 1 + request.Rounds, options.Size);
 
-        var perWindow = Time(new DetectorFrameScorer(new OneWindowAtATime(detector), new(1, 0, 2, 99)), frames, request.Cameras, options.Window);
-        var batched = Time(new DetectorFrameScorer(new OneWindowAtATime(detector, batched: true), new(1, 0, 2, 99)), frames, request.Cameras, options.Window);
+        var calibration = new Core.Scoring.ScoreCalibration(1, 0, 2, 99);
+        var alone = new DetectorFrameScorer(new OneWindowAtATime(detector), calibration);
+        var together = new DetectorFrameScorer(new OneWindowAtATime(detector, batched: true), calibration);
+        WarmUp(alone, frames, request.Cameras, options.Window);
+        WarmUp(together, frames, request.Cameras, options.Window);
+        var perWindow = Time(alone, frames, request.Cameras, options.Window);
+        var batched = Time(together, frames, request.Cameras, options.Window);
         var result = new TemporalBenchResult(perWindow, batched);
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
@@ -49,22 +54,28 @@ internal static class TemporalBenchWorkflow
         return result;
     }
 
-    /// <summary>Frames/s over the batches after the windows filled (one untimed batch per frame of history first).</summary>
+    private static IReadOnlyList<(FrameKey, Frame)> Batch(Frame[] frames, int cameras, int k) =>
+        [.. Enumerable.Range(0, cameras).Select(c => (new FrameKey($"cam-{c}", k), frames[k]))];
+
+    /// <summary>Fills every camera's window and scores one full batch, untimed (first calls allocate and compile).</summary>
+    private static void WarmUp(DetectorFrameScorer scorer, Frame[] frames, int cameras, int window)
+    {
+        for (var k = 0; k <= window; k++)
+        {
+            scorer.Score(Batch(frames, cameras, k));
+        }
+    }
+
+    /// <summary>Frames/s over the batches after the warm-up.</summary>
     private static double Time(DetectorFrameScorer scorer, Frame[] frames, int cameras, int window)
     {
-        IReadOnlyList<(FrameKey, Frame)> Batch(int k) => [.. Enumerable.Range(0, cameras).Select(c => (new FrameKey($"cam-{c}", k), frames[k]))];
-        for (var k = 0; k < window; k++)
-        {
-            scorer.Score(Batch(k));
-        }
-
         var watch = Stopwatch.StartNew();
-        for (var k = window; k < frames.Length; k++)
+        for (var k = window + 1; k < frames.Length; k++)
         {
-            scorer.Score(Batch(k));
+            scorer.Score(Batch(frames, cameras, k));
         }
 
-        return (frames.Length - window) * cameras / watch.Elapsed.TotalSeconds;
+        return (frames.Length - window - 1) * cameras / watch.Elapsed.TotalSeconds;
     }
 
     private static Frame[] Frames(int count, int size)
