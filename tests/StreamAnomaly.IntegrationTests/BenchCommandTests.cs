@@ -11,22 +11,10 @@ public sealed class BenchCommandTests
     [Fact]
     public async Task Bench_integrated_on_the_cpu_prints_frames_per_second_and_the_network_parameter_count()
     {
-        var original = Console.Out;
-        using var captured = new StringWriter();
-        Console.SetOut(captured);
-        int code;
-        try
-        {
-            code = await CliApp.RunAsync([
-                "bench", "integrated", "--device", "cpu", "--backbone", "resnet18", "--size", "64", "--batch", "2",
-                "--iterations", "1", "--warmup", "1", "--precision", "fp32", "--json"]);
-        }
-        finally
-        {
-            Console.SetOut(original);
-        }
+        var (code, text) = await ConsoleCapture.RunWithOutput([
+            "bench", "integrated", "--device", "cpu", "--backbone", "resnet18", "--size", "64", "--batch", "2",
+            "--iterations", "1", "--warmup", "1", "--precision", "fp32", "--json"]);
 
-        var text = captured.ToString();
         Assert.Equal(0, code);
         using var network = new IntegratedNetwork(new IntegratedNetworkOptions { Depth = "resnet18", InputHeight = 64, InputWidth = 64 });
         var expected = network.CountParameters(NetworkParts.All);
@@ -43,21 +31,10 @@ public sealed class BenchCommandTests
     [Fact]
     public async Task Bench_temporal_prints_both_ways_of_scoring_windows_and_their_ratio()
     {
-        var original = Console.Out;
-        using var captured = new StringWriter();
-        Console.SetOut(captured);
-        int code;
-        try
-        {
-            code = await CliApp.RunAsync(["bench", "temporal", "--cameras", "2", "--rounds", "1", "--set", "size=32", "--set", "window=4", "--set", "autoencoderWidth=4", "--set", "autoencoderHidden=8"]);
-        }
-        finally
-        {
-            Console.SetOut(original);
-        }
+        var (code, output) = await ConsoleCapture.RunWithOutput(["bench", "temporal", "--cameras", "2", "--rounds", "1", "--set", "size=32", "--set", "window=4", "--set", "autoencoderWidth=4", "--set", "autoencoderHidden=8"]);
 
         Assert.Equal(0, code);
-        Assert.Matches(@"temporal 32 px, window 4, 2 cameras x 1 batches on cpu: each window alone \d+\.\d frames/s, windows batched \d+\.\d frames/s \(\d+\.\d\dx\)", captured.ToString());
+        Assert.Matches(@"temporal 32 px, window 4, 2 cameras x 1 batches on cpu: each window alone \d+\.\d frames/s, windows batched \d+\.\d frames/s \(\d+\.\d\dx\)", output);
     }
 
     [Fact]

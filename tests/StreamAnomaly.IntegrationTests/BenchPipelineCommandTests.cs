@@ -16,20 +16,8 @@ public sealed class BenchPipelineCommandTests
     [Fact]
     public async Task Bench_pipeline_prints_every_row_with_a_finite_positive_figure()
     {
-        var original = Console.Out;
-        using var captured = new StringWriter();
-        Console.SetOut(captured);
-        int code;
-        try
-        {
-            code = await CliApp.RunAsync(["bench", "pipeline", "--cameras", "2", "--seconds", "2", "--size", "32"]);
-        }
-        finally
-        {
-            Console.SetOut(original);
-        }
+        var (code, text) = await ConsoleCapture.RunWithOutput(["bench", "pipeline", "--cameras", "2", "--seconds", "2", "--size", "32"]);
 
-        var text = captured.ToString();
         Assert.True(code == 0, text);
         foreach (var row in Rows)
         {

@@ -293,4 +293,21 @@ internal static class ConsoleCapture
             Console.SetError(original);
         }
     }
+
+    /// <summary>Runs the CLI with standard output captured: its exit code and what it printed there.</summary>
+    public static async Task<(int Code, string Output)> RunWithOutput(string[] args)
+    {
+        var original = Console.Out;
+        using var output = new StringWriter();
+        Console.SetOut(output);
+        try
+        {
+            var code = await CliApp.RunAsync(args);
+            return (code, output.ToString());
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+    }
 }

@@ -84,21 +84,8 @@ public sealed class AlarmEvidenceStore(int maxCount, long maxBytes)
         {
             var alarm = evidence.Alarm;
             json.WriteStartObject();
-            json.WriteStartObject("alarm");
-            json.WriteString("id", alarm.AlarmId);
-            json.WriteString("line", alarm.Line);
-            json.WriteString("phase", alarm.Phase.ToString().ToLowerInvariant());
-            json.WriteNumber("revision", alarm.Revision);
-            json.WriteNumber("at", alarm.At.ToUnixTimeMilliseconds());
-            json.WriteNumber("peak", Math.Round(alarm.PeakScore, 4));
-            json.WriteStartArray("cameras");
-            foreach (var c in alarm.Cameras)
-            {
-                json.WriteStringValue(c);
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
+            json.WritePropertyName("alarm");
+            DashboardState.WriteAlarm(json, alarm);
             json.WriteStartArray("cameras");
             foreach (var camera in evidence.Cameras)
             {

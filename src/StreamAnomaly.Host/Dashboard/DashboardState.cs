@@ -418,10 +418,12 @@ public sealed class DashboardState : IPipelineObserver
         json.WriteEndObject();
     }
 
-    private static void WriteAlarm(Utf8JsonWriter json, AlarmEvent alarm)
+    /// <summary><c>{id, line, phase, revision, at, peak, cameras}</c>: one alarm event (the dashboard's lines and the alarm evidence).</summary>
+    internal static void WriteAlarm(Utf8JsonWriter json, AlarmEvent alarm)
     {
         json.WriteStartObject();
         json.WriteString("id", alarm.AlarmId);
+        json.WriteString("line", alarm.Line);
         json.WriteString("phase", alarm.Phase.ToString().ToLowerInvariant());
         json.WriteNumber("revision", alarm.Revision);
         json.WriteNumber("at", alarm.At.ToUnixTimeMilliseconds());

@@ -22,9 +22,10 @@ public sealed class MqttAlarmSink : IAlarmSink, IAsyncDisposable
     public MqttAlarmSink(MqttOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Validate() is { Count: > 0 } errors || !options.TryEndpoint(out var host, out var port))
+        var errors = options.Validate();
+        if (errors.Count > 0 || !options.TryEndpoint(out var host, out var port))
         {
-            throw new ArgumentException($"invalid MQTT options: {string.Join("; ", options.Validate().DefaultIfEmpty($"{MqttOptions.SectionName}:Server is empty"))}", nameof(options));
+            throw new ArgumentException($"invalid MQTT options: {string.Join("; ", errors.DefaultIfEmpty($"{MqttOptions.SectionName}:Server is empty"))}", nameof(options));
         }
 
         _options = options;

@@ -44,7 +44,7 @@ public sealed record MqttOptions
             return errors;
         }
 
-        if (TryEndpoint(out _, out _) is false)
+        if (!TryEndpoint(out _, out _))
         {
             errors.Add($"{SectionName}:Server must be host:port with a port in 1..65535, got '{Server}'");
         }
