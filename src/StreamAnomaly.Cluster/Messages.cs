@@ -39,3 +39,12 @@ public sealed record SwapScorers(ScorerRoutes Routes) : INoSerializationVerifica
 
 /// <summary>Local only: a newer version of one bundle; only the cameras routed to it change detector, and its old scorer is disposed.</summary>
 public sealed record ReplaceBundle(string Bundle, IFrameScorer Scorer) : INoSerializationVerificationNeeded;
+
+/// <summary>Journal entry of a line aggregator: the sink called <paramref name="Sink"/> published the alarm event with <paramref name="IdempotencyKey"/>.</summary>
+public sealed record AlarmSent(string Sink, string IdempotencyKey);
+
+/// <summary>A sink's alarm events not published yet, oldest first.</summary>
+public sealed record UnsentAlarms(string Sink, IReadOnlyList<AlarmEvent> Alarms);
+
+/// <summary>A line aggregator's snapshot: its state and what each sink still has to publish.</summary>
+public sealed record LineJournalSnapshot(LineSnapshot State, IReadOnlyList<UnsentAlarms> Unsent);

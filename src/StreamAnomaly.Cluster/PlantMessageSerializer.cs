@@ -34,6 +34,12 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
     /// <summary>Most cameras named in one alarm.</summary>
     public const int MaxCameras = 4096;
 
+    /// <summary>Most sequence numbers a snapshot keeps per camera (its deduplication window), and most frames in its debouncing window.</summary>
+    public const int MaxWindow = 1 << 20;
+
+    /// <summary>Most unpublished alarm events a snapshot keeps per sink.</summary>
+    public const int MaxUnsent = 65_536;
+
     private const string EnsureCameraManifest = "EC";
     private const string InjectAnomalyManifest = "IA";
     private const string AnomalyInjectionManifest = "AI";
@@ -41,6 +47,9 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
     private const string GetLineStatusManifest = "GL";
     private const string LineStatusManifest = "LS";
     private const string PartialResultManifest = "PR";
+    private const string LineDecisionManifest = "LD";
+    private const string AlarmSentManifest = "AS";
+    private const string LineSnapshotManifest = "SN";
 
     /// <summary>Every message type this serializer handles, with its manifest.</summary>
     public static IReadOnlyDictionary<Type, string> Manifests { get; } = new Dictionary<Type, string>
@@ -52,6 +61,9 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
         [typeof(GetLineStatus)] = GetLineStatusManifest,
         [typeof(LineStatus)] = LineStatusManifest,
         [typeof(PartialResult)] = PartialResultManifest,
+        [typeof(LineDecision)] = LineDecisionManifest,
+        [typeof(AlarmSent)] = AlarmSentManifest,
+        [typeof(LineJournalSnapshot)] = LineSnapshotManifest,
     };
 
     /// <inheritdoc />
@@ -136,6 +148,18 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
                 w.OptionalString(m.Model);
 
                 break;
+            case LineDecision m:
+                w.FrameKey(m.Frame);
+                w.Time(m.CaptureTime);
+                w.Double(m.Score);
+                break;
+            case AlarmSent m:
+                w.String(m.Sink);
+                w.String(m.IdempotencyKey);
+                break;
+            case LineJournalSnapshot m:
+                w.Snapshot(m);
+                break;
             default:
                 throw new SerializationException($"{nameof(PlantMessageSerializer)} does not handle {obj?.GetType().FullName ?? "null"}");
         }
@@ -164,6 +188,9 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
                 r.Bool() ? r.Phase() : null,
                 r.Reduction(),
                 r.OptionalString()),
+            LineDecisionManifest => new LineDecision(r.FrameKey(), r.Time(), r.Double()),
+            AlarmSentManifest => new AlarmSent(r.String(), r.String()),
+            LineSnapshotManifest => r.Snapshot(),
             _ => throw new SerializationException($"{nameof(PlantMessageSerializer)}: unknown manifest '{Printable(manifest)}' (known: {string.Join(", ", Manifests.Values)})"),
         };
         r.End();
@@ -242,6 +269,51 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
             foreach (var camera in alarm.Cameras)
             {
                 String(camera);
+            }
+        }
+
+        public void Snapshot(LineJournalSnapshot snapshot)
+        {
+            var state = snapshot.State;
+            Int32(state.Cameras.Count);
+            foreach (var camera in state.Cameras)
+            {
+                String(camera.Camera);
+                Int64(camera.Floor);
+                Int32(camera.Window.Count);
+                foreach (var sequence in camera.Window)
+                {
+                    Int64(sequence);
+                }
+
+                Int64(camera.Highest);
+                Time(camera.HighestCapture);
+                Double(camera.Smoothed);
+                Int32(camera.Recent.Count);
+                foreach (var recent in camera.Recent)
+                {
+                    Bool(recent.Hot);
+                    Time(recent.At);
+                }
+            }
+
+            Bool(state.Alarm is not null);
+            if (state.Alarm is { } active)
+            {
+                Alarm(active);
+            }
+
+            Double(state.AlarmPeak);
+            Time(state.LastWarm);
+            Int32(snapshot.Unsent.Count);
+            foreach (var unsent in snapshot.Unsent)
+            {
+                String(unsent.Sink);
+                Int32(unsent.Alarms.Count);
+                foreach (var alarm in unsent.Alarms)
+                {
+                    Alarm(alarm);
+                }
             }
         }
     }
@@ -346,6 +418,21 @@ public sealed class PlantMessageSerializer(ExtendedActorSystem system) : Seriali
             }
 
             return new AlarmEvent(line, id, (AlarmPhase)phase, Int32(), Time(), Double(), Array(MaxCameras, "cameras", static r => r.String()));
+        }
+
+        public LineJournalSnapshot Snapshot()
+        {
+            var cameras = Array(MaxCameras, "snapshot cameras", static r => new CameraSnapshot(
+                r.String(),
+                r.Int64(),
+                r.Array(MaxWindow, "deduplication window", static r => r.Int64()),
+                r.Int64(),
+                r.Time(),
+                r.Double(),
+                r.Array(MaxWindow, "debouncing window", static r => new RecentFrame(r.Bool(), r.Time()))));
+            var state = new LineSnapshot(cameras, Bool() ? Alarm() : null, Double(), Time());
+            var unsent = Array(MaxCameras, "alarm sinks", static r => new UnsentAlarms(r.String(), r.Array(MaxUnsent, "unsent alarms", static r => r.Alarm())));
+            return new LineJournalSnapshot(state, unsent);
         }
 
         public T[] Array<T>(int max, string what, Func<Reader, T> item)

@@ -109,8 +109,10 @@ internal sealed class CycleRecorder : IPipelineObserver
 }
 
 /// <summary>Alarm sink that records, optionally failing the first N publications.</summary>
-internal sealed class RecordingAlarmSink(int failures = 0) : IAlarmSink
+internal sealed class RecordingAlarmSink(int failures = 0, string name = "recording") : IAlarmSink
 {
+    public string Name => name;
+
     private int _failures = failures;
 
     public ConcurrentQueue<AlarmEvent> Published { get; } = new();
@@ -135,6 +137,12 @@ internal static class StreamingFixtures
     /// to wait for JIT and serializer warm-up once took longer than 3 s). Passing tests do not wait.
     /// </summary>
     public const string Patient = "akka.test.single-expect-default = 15s";
+
+    /// <summary>Line aggregators' journal and snapshots in memory: they outlive an actor, not its actor system.</summary>
+    public const string InMemoryJournal = """
+        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        """;
 
     public static readonly DateTimeOffset T0 = new(2026, 11, 22, 8, 0, 0, TimeSpan.Zero);
 

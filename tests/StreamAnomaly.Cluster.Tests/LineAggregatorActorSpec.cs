@@ -6,7 +6,7 @@ using static StreamAnomaly.Cluster.Tests.StreamingFixtures;
 
 namespace StreamAnomaly.Cluster.Tests;
 
-public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-messages = on\n{Patient}")
+public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-messages = on\n{Patient}\n{InMemoryJournal}")
 {
     private static readonly AggregationOptions Options = AggregationOptions.Default with { SmoothingAlpha = 1 };
 
@@ -81,7 +81,7 @@ public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-m
     [Fact]
     public void A_sink_that_keeps_failing_delays_no_other_sink()
     {
-        var (down, up) = (new RecordingAlarmSink(failures: int.MaxValue), new RecordingAlarmSink());
+        var (down, up) = (new RecordingAlarmSink(failures: int.MaxValue, name: "down"), new RecordingAlarmSink(name: "up"));
         var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [down, up], NullPipelineObserver.Instance, TimeProvider.System));
         var raws = new double[] { 19, 19, 19, 20 }.Concat(Enumerable.Repeat(0.0, 16)).ToArray();
         for (var s = 0; s < raws.Length; s++)
@@ -93,6 +93,72 @@ public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-m
         AwaitCondition(() => up.Published.Count == 3, TimeSpan.FromSeconds(5));
         Assert.Equal([AlarmPhase.Raised, AlarmPhase.Updated, AlarmPhase.Cleared], up.Published.Select(static a => a.Phase));
         Assert.Empty(down.Published);
+    }
+
+    [Fact]
+    public void A_line_restarted_from_its_journal_keeps_its_alarm_and_does_not_raise_it_again()
+    {
+        var first = new RecordingAlarmSink(name: "kafka");
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [first], NullPipelineObserver.Instance, TimeProvider.System));
+        SendAll(line, Enumerable.Range(0, 3).Select(static s => Partial("cam", s, raw: 19)));
+        AwaitCondition(() => first.Published.Count == 1);
+        Restart(line);
+
+        var second = new RecordingAlarmSink(name: "kafka");
+        var again = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [second], NullPipelineObserver.Instance, TimeProvider.System));
+        again.Tell(new GetLineStatus("A"), TestActor);
+        Assert.Equal("A:cam:2", ExpectMsg<LineStatus>().ActiveAlarm?.AlarmId);
+        SendAll(again, Enumerable.Range(3, 3).Select(static s => Partial("cam", s, raw: 19)));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        Assert.Empty(second.Published);
+    }
+
+    [Fact]
+    public void A_frame_decided_before_the_restart_is_a_duplicate_after_it()
+    {
+        var observer = new LossObserver();
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [new RecordingAlarmSink()], observer, TimeProvider.System));
+        SendAll(line, [Partial("cam", 1, raw: 2)]);
+        Restart(line);
+
+        var again = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [new RecordingAlarmSink()], observer, TimeProvider.System));
+        again.Tell(Partial("cam", 1, raw: 2), TestActor);
+        Assert.Equal([new FrameKey("cam", 1)], ExpectMsg<FramesAccepted>().Frames);
+        Assert.Equal(1, observer.Decided);
+    }
+
+    [Fact]
+    public void An_alarm_event_unpublished_when_the_line_stopped_is_published_after_its_restart()
+    {
+        var down = new RecordingAlarmSink(failures: int.MaxValue, name: "kafka");
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [down], NullPipelineObserver.Instance, TimeProvider.System));
+        SendAll(line, Enumerable.Range(0, 3).Select(static s => Partial("cam", s, raw: 19)));
+        Restart(line);
+
+        var up = new RecordingAlarmSink(name: "kafka");
+        Sys.ActorOf(LineAggregatorActor.Props("A", Options, [up], NullPipelineObserver.Instance, TimeProvider.System));
+        AwaitCondition(() => up.Published.Count == 1, TimeSpan.FromSeconds(5));
+        Assert.Equal("A:cam:2/0", up.Published.Single().IdempotencyKey);
+        Assert.Empty(down.Published);
+    }
+
+    [Fact]
+    public void A_line_restored_from_a_snapshot_keeps_its_alarm_its_decided_frames_and_its_unpublished_events()
+    {
+        var options = Options with { SnapshotEvery = 2 };
+        var down = new RecordingAlarmSink(failures: int.MaxValue, name: "mqtt");
+        var line = Sys.ActorOf(LineAggregatorActor.Props("A", options, [new RecordingAlarmSink(name: "kafka"), down], NullPipelineObserver.Instance, TimeProvider.System));
+        SendAll(line, Enumerable.Range(0, 7).Select(static s => Partial("cam", s, raw: 19)));
+        Restart(line);
+
+        var (kafka, mqtt) = (new RecordingAlarmSink(name: "kafka"), new RecordingAlarmSink(name: "mqtt"));
+        var again = Sys.ActorOf(LineAggregatorActor.Props("A", options, [kafka, mqtt], NullPipelineObserver.Instance, TimeProvider.System));
+        again.Tell(new GetLineStatus("A"), TestActor);
+        Assert.Equal("A:cam:2", ExpectMsg<LineStatus>().ActiveAlarm?.AlarmId);
+        AwaitCondition(() => mqtt.Published.Count == 1, TimeSpan.FromSeconds(5));
+        Assert.Equal("A:cam:2/0", mqtt.Published.Single().IdempotencyKey);
+        Assert.Empty(kafka.Published);
+        SendAll(again, [Partial("cam", 4, raw: 19)]);
     }
 
     [Fact]
@@ -129,6 +195,27 @@ public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-m
 
         ReceiveN(3);
         AwaitCondition(() => observer.Lost.GetValueOrDefault("cam") == 3);
+    }
+
+    /// <summary>Sends every partial and waits for each one's acknowledgement.</summary>
+    private void SendAll(IActorRef line, IEnumerable<PartialResult> partials)
+    {
+        var count = 0;
+        foreach (var partial in partials)
+        {
+            line.Tell(partial, TestActor);
+            count++;
+        }
+
+        Assert.Equal(count, ReceiveN(count).OfType<FramesAccepted>().Count());
+    }
+
+    /// <summary>Stops the line's actor and waits until it is gone: its state is then only in the journal.</summary>
+    private void Restart(IActorRef line)
+    {
+        Watch(line);
+        Sys.Stop(line);
+        ExpectTerminated(line);
     }
 
     private sealed class LossObserver : IPipelineObserver

@@ -19,7 +19,17 @@ public sealed class SerializationSpec() : TestKit(NodeOptions.BaseConfig)
         new AnomalyInjection("cam-1", "x", StreamingFixtures.T0, "unknown kind"),
         new GetLineStatus("line-b"),
         new LineStatus("line-b", new AlarmEvent("line-b", "line-b:cam-1:42", AlarmPhase.Updated, 2, StreamingFixtures.T0, 0.8, ["cam-1", "cam-2"]), 3),
-        new LineStatus("line-b", null, 0));
+        new LineStatus("line-b", null, 0),
+        new LineDecision(new FrameKey("cam-1", 42), StreamingFixtures.T0, 0.73),
+        new AlarmSent("kafka", "line-b:cam-1:42/0"),
+        new LineJournalSnapshot(
+            new LineSnapshot(
+                [new CameraSnapshot("cam-1", 17, [18, 20, 21], 21, StreamingFixtures.T0, 0.61, [new RecentFrame(false, StreamingFixtures.T0.AddSeconds(-1)), new RecentFrame(true, StreamingFixtures.T0)])],
+                new AlarmEvent("line-b", "line-b:cam-1:20", AlarmPhase.Raised, 0, StreamingFixtures.T0, 0.8, ["cam-1"]),
+                0.85,
+                StreamingFixtures.T0),
+            [new UnsentAlarms("kafka", [new AlarmEvent("line-b", "line-b:cam-1:20", AlarmPhase.Raised, 0, StreamingFixtures.T0, 0.8, ["cam-1"])]), new UnsentAlarms("mqtt", [])]),
+        new LineJournalSnapshot(new LineSnapshot([], null, 0, DateTimeOffset.MinValue), []));
 
     [Theory]
     [MemberData(nameof(CrossNodeMessages))]
@@ -49,7 +59,7 @@ public sealed class SerializationSpec() : TestKit(NodeOptions.BaseConfig)
     {
         var serializer = (PlantMessageSerializer)Sys.Serialization.FindSerializerForType(typeof(EnsureCamera));
         var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([0, 0, 0, 0], "System.Diagnostics.Process, System"));
-        Assert.StartsWith("PlantMessageSerializer: unknown manifest 'System.Diagnostics.Process, Syst' (known: EC, IA, AI, FA, GL, LS, PR)", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("PlantMessageSerializer: unknown manifest 'System.Diagnostics.Process, Syst' (known: EC, IA, AI, FA, GL, LS, PR, LD, AS, SN)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

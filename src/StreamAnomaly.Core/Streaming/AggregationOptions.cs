@@ -14,6 +14,7 @@ namespace StreamAnomaly.Core.Streaming;
 /// <param name="ClearAfter">Quiet time (capture time) before an alarm clears.</param>
 /// <param name="UpdateDelta">An active alarm is re-published when its peak score grows by at least this much.</param>
 /// <param name="DeduplicationWindow">Sequence numbers per camera remembered for deduplication.</param>
+/// <param name="SnapshotEvery">The line aggregator saves its state after this many decisions (and then drops the journal before it), so a line recovering on another node replays at most about this many.</param>
 public sealed record AggregationOptions(
     TimeSpan JoinTimeout,
     double SmoothingAlpha = 0.6,
@@ -24,7 +25,8 @@ public sealed record AggregationOptions(
     double ClearThreshold = 0.4,
     TimeSpan ClearAfter = default,
     double UpdateDelta = 0.05,
-    int DeduplicationWindow = 4096)
+    int DeduplicationWindow = 4096,
+    int SnapshotEvery = 1000)
 {
     /// <summary>Defaults: 1 s join timeout, 3 of 5 hot frames, clear after 2 s below 0.4.</summary>
     public static AggregationOptions Default { get; } = new(TimeSpan.FromSeconds(1), ClearAfter: TimeSpan.FromSeconds(2));
@@ -51,6 +53,7 @@ public sealed record AggregationOptions(
         Check(ClearAfter >= TimeSpan.Zero, nameof(ClearAfter), ">= 0", ClearAfter);
         Check(UpdateDelta > 0, nameof(UpdateDelta), "> 0", UpdateDelta);
         Check(DeduplicationWindow >= 16, nameof(DeduplicationWindow), ">= 16", DeduplicationWindow);
+        Check(SnapshotEvery >= 1, nameof(SnapshotEvery), ">= 1", SnapshotEvery);
         return errors;
     }
 }

@@ -64,4 +64,11 @@ public sealed class CameraSequences(Func<string, double> fpsOf)
         _highest[frame.Camera] = (frame.Sequence, captureTime);
         return sameRun ? frame.Sequence - last.Sequence - 1 : 0;
     }
+
+    /// <summary>The highest decided frame number of <paramref name="camera"/> and its capture time, or null before its first.</summary>
+    public (long Sequence, DateTimeOffset CaptureTime)? Highest(string camera) =>
+        _highest.TryGetValue(camera, out var last) ? last : null;
+
+    /// <summary>Sets the highest decided frame of <paramref name="camera"/> (a restored state).</summary>
+    public void Restore(string camera, long sequence, DateTimeOffset captureTime) => _highest[camera] = (sequence, captureTime);
 }

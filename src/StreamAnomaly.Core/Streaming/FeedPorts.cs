@@ -65,6 +65,9 @@ public static class DeadLetterReasons
 /// <summary>Where aggregators publish alarm lifecycle events (the Kafka <c>alarms</c> topic).</summary>
 public interface IAlarmSink
 {
+    /// <summary>Short stable name ("kafka", "mqtt"): a line's journal records per sink which events it published.</summary>
+    string Name { get; }
+
     /// <summary>
     /// Publishes one event so that a line's events are read back in the order they were published
     /// (Kafka: keyed by line); consumers deduplicate repeats by <see cref="AlarmEvent.IdempotencyKey"/>.

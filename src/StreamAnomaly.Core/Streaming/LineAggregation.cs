@@ -127,12 +127,81 @@ public sealed class LineAggregation
         return events;
     }
 
+    /// <summary>
+    /// Redoes a decision read back from the line's journal (or any decision of this line): the
+    /// state changes as when the frame was decided; returns the alarm events it caused (the
+    /// journal's reader needs them to know which alarm events may still be unpublished). A frame
+    /// already decided (a snapshot that includes it, a journal entry written twice) changes nothing.
+    /// </summary>
+    public IReadOnlyList<AlarmEvent> Replay(LineDecision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        if (_decided.Seen(decision.Frame))
+        {
+            return [];
+        }
+
+        var events = new List<LineEvent>();
+        Record(decision.Frame, decision.CaptureTime, decision.Score, events);
+        return [.. events.OfType<AlarmChanged>().Select(static e => e.Alarm)];
+    }
+
+    /// <summary>Everything this state remembers between frames (not the frames waiting for partial results).</summary>
+    public LineSnapshot Snapshot()
+    {
+        var cameras = _cameras.Keys.Order(StringComparer.Ordinal).Select(camera =>
+        {
+            var (floor, window) = _decided.Export(camera);
+            var highest = _sequences.Highest(camera) ?? throw new InvalidOperationException($"camera {camera} has a track but no decided frame");
+            var track = _cameras[camera];
+            return new CameraSnapshot(camera, floor, window, highest.Sequence, highest.CaptureTime, track.Smoothed ?? 0, [.. track.Recent]);
+        });
+        return new LineSnapshot([.. cameras], _alarm?.Last, _alarm?.Peak ?? 0, _lastWarm);
+    }
+
+    /// <summary>Replaces this state's memory with <paramref name="snapshot"/> (frames waiting for partial results are kept).</summary>
+    public void Restore(LineSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (snapshot.Alarm is { } alarm && alarm.Line != Line)
+        {
+            throw new ArgumentException($"snapshot of line '{alarm.Line}' restored into line '{Line}'", nameof(snapshot));
+        }
+
+        _cameras.Clear();
+        foreach (var camera in snapshot.Cameras)
+        {
+            _decided.Import(camera.Camera, camera.Floor, camera.Window);
+            _sequences.Restore(camera.Camera, camera.Highest, camera.HighestCapture);
+            var track = new CameraTrack { Smoothed = camera.Smoothed };
+            foreach (var recent in camera.Recent.TakeLast(_options.RaiseWindow))
+            {
+                track.Recent.Enqueue(recent);
+            }
+
+            _cameras[camera.Camera] = track;
+        }
+
+        _alarm = snapshot.Alarm is { } last ? new AlarmTrack(last) { Peak = snapshot.AlarmPeak } : null;
+        _lastWarm = snapshot.LastWarm;
+    }
+
     private void Decide(PendingFrame pending, bool complete, DateTimeOffset now, List<LineEvent> events)
     {
         var fused = FrameFusion.Fuse(pending.Partials, complete);
-        _decided.Mark(fused.Frame);
-        var camera = fused.Frame.Camera;
-        var lost = _sequences.Decided(fused.Frame, fused.CaptureTime);
+        Record(fused.Frame, fused.CaptureTime, fused.Score, events, smoothed => new FrameDecided(fused, smoothed, now));
+    }
+
+    /// <summary>
+    /// The state change of one decided frame: marks it decided, counts the numbers its camera
+    /// skipped, smooths, debounces and moves the alarm. Events in order: frames lost, frame
+    /// accepted, <paramref name="decided"/>'s event (given the smoothed score), alarm changed.
+    /// </summary>
+    private void Record(FrameKey frame, DateTimeOffset captureTime, double score, List<LineEvent> events, Func<double, LineEvent>? decided = null)
+    {
+        _decided.Mark(frame);
+        var camera = frame.Camera;
+        var lost = _sequences.Decided(frame, captureTime);
         if (lost > 0)
         {
             events.Add(new FramesLost(camera, lost));
@@ -145,23 +214,26 @@ public sealed class LineAggregation
         }
 
         var smoothed = track.Smoothed is { } previous
-            ? (_options.SmoothingAlpha * fused.Score) + ((1 - _options.SmoothingAlpha) * previous)
-            : fused.Score;
+            ? (_options.SmoothingAlpha * score) + ((1 - _options.SmoothingAlpha) * previous)
+            : score;
         track.Smoothed = smoothed;
-        track.Recent.Enqueue((smoothed >= _options.RaiseThreshold, fused.CaptureTime));
+        track.Recent.Enqueue(new RecentFrame(smoothed >= _options.RaiseThreshold, captureTime));
         while (track.Recent.Count > _options.RaiseWindow)
         {
             track.Recent.Dequeue();
         }
 
-        events.Add(new FrameAccepted(fused.Frame, Duplicate: false));
-        events.Add(new FrameDecided(fused, smoothed, now));
-        UpdateAlarm(fused, smoothed, track, events);
+        events.Add(new FrameAccepted(frame, Duplicate: false));
+        if (decided is not null)
+        {
+            events.Add(decided(smoothed));
+        }
+
+        UpdateAlarm(frame, captureTime, smoothed, track, events);
     }
 
-    private void UpdateAlarm(FusedFrame fused, double smoothed, CameraTrack track, List<LineEvent> events)
+    private void UpdateAlarm(FrameKey frame, DateTimeOffset at, double smoothed, CameraTrack track, List<LineEvent> events)
     {
-        var at = fused.CaptureTime;
         var hot = smoothed >= _options.RaiseThreshold;
         if (_alarm is null)
         {
@@ -173,8 +245,8 @@ public sealed class LineAggregation
             var hits = track.Recent.Where(static r => r.Hot).Select(static r => r.At).ToList();
             if (hot && hits.Count >= _options.RaiseHits && hits.Max() - hits.Min() >= _options.MinDuration)
             {
-                var id = $"{Line}:{fused.Frame.Camera}:{fused.Frame.Sequence}";
-                _alarm = new AlarmTrack(new AlarmEvent(Line, id, AlarmPhase.Raised, 0, at, smoothed, [fused.Frame.Camera]));
+                var id = $"{Line}:{frame.Camera}:{frame.Sequence}";
+                _alarm = new AlarmTrack(new AlarmEvent(Line, id, AlarmPhase.Raised, 0, at, smoothed, [frame.Camera]));
                 events.Add(new AlarmChanged(_alarm.Last));
             }
 
@@ -189,12 +261,12 @@ public sealed class LineAggregation
         var last = _alarm.Last;
         if (hot)
         {
-            var newCamera = !last.Cameras.Contains(fused.Frame.Camera, StringComparer.Ordinal);
+            var newCamera = !last.Cameras.Contains(frame.Camera, StringComparer.Ordinal);
             var peak = Math.Max(last.PeakScore, smoothed);
             _alarm.Peak = peak;
             if (newCamera || peak >= last.PeakScore + _options.UpdateDelta)
             {
-                var cameras = newCamera ? last.Cameras.Append(fused.Frame.Camera).Order(StringComparer.Ordinal).ToArray() : last.Cameras;
+                var cameras = newCamera ? last.Cameras.Append(frame.Camera).Order(StringComparer.Ordinal).ToArray() : last.Cameras;
                 _alarm.Last = last with { Phase = AlarmPhase.Updated, Revision = last.Revision + 1, At = at, PeakScore = peak, Cameras = cameras };
                 events.Add(new AlarmChanged(_alarm.Last));
             }
@@ -221,7 +293,7 @@ public sealed class LineAggregation
     {
         public double? Smoothed { get; set; }
 
-        public Queue<(bool Hot, DateTimeOffset At)> Recent { get; } = new();
+        public Queue<RecentFrame> Recent { get; } = new();
     }
 
     private sealed class AlarmTrack(AlarmEvent raised)

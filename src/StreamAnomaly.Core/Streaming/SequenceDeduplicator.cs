@@ -46,6 +46,25 @@ public sealed class SequenceDeduplicator(int window)
         return true;
     }
 
+    /// <summary>The cameras with a marked frame.</summary>
+    public IEnumerable<string> Cameras => _cameras.Keys;
+
+    /// <summary>A camera's floor and the marked numbers above it, ascending (<see cref="long.MinValue"/> and none when nothing was marked).</summary>
+    public (long Floor, IReadOnlyList<long> Window) Export(string camera) =>
+        _cameras.TryGetValue(camera, out var seen) ? (seen.Floor, seen.Window.ToArray()) : (long.MinValue, []);
+
+    /// <summary>Sets a camera's memory to what <see cref="Export"/> gave; at most the window's size of numbers are kept (the lowest become the floor).</summary>
+    public void Import(string camera, long floor, IEnumerable<long> marked)
+    {
+        ArgumentNullException.ThrowIfNull(marked);
+        var seen = new CameraSeen { Floor = floor };
+        _cameras[camera] = seen;
+        foreach (var sequence in marked)
+        {
+            Mark(new FrameKey(camera, sequence));
+        }
+    }
+
     private sealed class CameraSeen
     {
         public SortedSet<long> Window { get; } = [];

@@ -18,6 +18,9 @@ public sealed class KafkaAlarmSink : IAlarmSink, IDisposable
     /// <summary>The header that carries <see cref="AlarmEvent.IdempotencyKey"/>.</summary>
     public const string IdempotencyHeader = "idempotency-key";
 
+    /// <inheritdoc />
+    public string Name => "kafka";
+
     private readonly string _topic;
     private readonly IProducer<string, byte[]> _producer;
 

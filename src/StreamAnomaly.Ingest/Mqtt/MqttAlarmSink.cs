@@ -18,6 +18,9 @@ public sealed class MqttAlarmSink : IAlarmSink, IAsyncDisposable
     private readonly MqttClientOptions _clientOptions;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <inheritdoc />
+    public string Name => "mqtt";
+
     /// <param name="options">Enabled, valid options.</param>
     public MqttAlarmSink(MqttOptions options)
     {
