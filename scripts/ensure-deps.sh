@@ -18,6 +18,7 @@ test_packages=(
   chromium        # dashboard test: headless browser driven by Selenium
   chromium-driver # its WebDriver (/usr/bin/chromedriver)
   mosquitto      # MQTT alarm tests: a real broker
+  postgresql     # journal tests: line aggregators' state in a real PostgreSQL
 )
 
 wanted=("${runtime_packages[@]}")

@@ -169,7 +169,9 @@ public sealed class PlantNode : IAsyncDisposable
         {
             // Secrets are read here, before anything starts: an unreadable one is a configuration problem.
             Settings.Kafka.Security.ApplyTo(new Confluent.Kafka.ClientConfig());
-            akka = Settings.Cluster.ToSetup(node.ToAkkaConfig(Services.AkkaOverrides), time);
+            var journal = node.Has(PlantSharding.AggregatorRole) ? Settings.Journal.ToHocon() : null;
+            var config = node.ToAkkaConfig(string.Join('\n', new[] { journal, Services.AkkaOverrides }.Where(static h => h is not null))).WithFallback(JournalOptions.PluginDefaults);
+            akka = Settings.Cluster.ToSetup(config, time);
         }
         catch (InvalidOperationException e)
         {

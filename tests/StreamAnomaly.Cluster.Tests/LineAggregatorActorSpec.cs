@@ -102,6 +102,8 @@ public sealed class LineAggregatorActorSpec() : TestKit($"akka.actor.serialize-m
         var line = Sys.ActorOf(LineAggregatorActor.Props("A", Options, [first], NullPipelineObserver.Instance, TimeProvider.System));
         SendAll(line, Enumerable.Range(0, 3).Select(static s => Partial("cam", s, raw: 19)));
         AwaitCondition(() => first.Published.Count == 1);
+        line.Tell(new GetLineStatus("A"), TestActor);
+        ExpectMsg<LineStatus>(); // the publication's confirmation is in the journal's mailbox before the line stops
         Restart(line);
 
         var second = new RecordingAlarmSink(name: "kafka");

@@ -139,6 +139,48 @@ public sealed class SettingsTests : IDisposable
     }
 
     [Fact]
+    public void The_journal_is_a_sqlite_file_by_default_for_a_configured_node()
+    {
+        var journal = PlantSettings.Load().Journal;
+        Assert.Equal(("sqlite", "state/journal.db"), (journal.Provider, journal.Path));
+    }
+
+    [Fact]
+    public void An_unknown_journal_provider_is_refused_naming_its_key_and_the_known_ones()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Journal": { "Provider": "mongodb" } }""")));
+        Assert.Equal("Journal:Provider must be one of sqlite, postgresql, memory, got 'mongodb'", Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public void A_postgresql_journal_without_a_connection_string_is_refused()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Journal": { "Provider": "postgresql" } }""")));
+        Assert.StartsWith("Journal:ConnectionString must be set for PostgreSQL", Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_password_inside_the_journal_connection_string_is_refused_naming_the_file_setting()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Journal": { "Provider": "postgresql", "ConnectionString": "Host=db;Username=u;Password=hunter2" } }""")));
+        Assert.Equal("Journal:ConnectionString holds a password: put it in the file named by Journal:PasswordFile", Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public void A_journal_password_written_in_the_configuration_is_refused_naming_the_file_setting()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Journal": { "Provider": "postgresql", "ConnectionString": "Host=db;Username=u", "Password": "hunter2" } }""")));
+        Assert.Contains("Journal:Password must not hold the secret itself", Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_journal_password_file_is_refused_naming_its_key()
+    {
+        var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Journal": { "Provider": "postgresql", "ConnectionString": "Host=db;Username=u", "PasswordFile": "/nonexistent/pg-password" } }""")));
+        Assert.Equal("Journal:PasswordFile: file '/nonexistent/pg-password' not found", Assert.Single(error.Errors));
+    }
+
+    [Fact]
     public void The_image_limit_binds_from_the_kafka_section_and_is_validated_by_key()
     {
         var settings = PlantSettings.Load(overrides: new Dictionary<string, string?> { ["Kafka:MaxImage:MaxSide"] = "4096" });
@@ -176,7 +218,7 @@ public sealed class SettingsTests : IDisposable
     public void An_unknown_section_is_refused_naming_it()
     {
         var error = Assert.Throws<InvalidConfigurationException>(() => PlantSettings.Load(File("""{ "Workers": { "Device": "cuda" } }""")));
-        Assert.Equal("Workers: unknown section (known: Node, Cluster, Kafka, Http, Worker, Aggregation, Mqtt, Lines)", Assert.Single(error.Errors));
+        Assert.Equal("Workers: unknown section (known: Node, Cluster, Kafka, Http, Worker, Aggregation, Mqtt, Journal, Lines)", Assert.Single(error.Errors));
     }
 
     [Fact]

@@ -55,7 +55,9 @@ internal static class StreamDemoWorkflow
             throw new ArgumentException($"--cameras ({request.Cameras}) must be at least --lines ({request.Lines}), and --lines at least 1");
         }
 
-        var settings = Plant(request).EnsureValid();
+        // The line aggregators' journal: a SQLite file as a configured node keeps it, in a folder of this run only.
+        using var journal = new RunFolder();
+        var settings = (Plant(request) with { Journal = new JournalOptions { Provider = "sqlite", Path = Path.Combine(journal.Path, "journal.db") } }).EnsureValid();
         var scorers = Commission(request, settings);
         var recorder = new DemoRecorder();
         AnsiConsole.Write(new Rule("starting the plant"));
@@ -191,6 +193,18 @@ internal static class StreamDemoWorkflow
         if (summary.CycleSeconds.Count > 0)
         {
             AnsiConsole.MarkupLine($"machine cycles timed: [bold]{summary.CycleSeconds.Count}[/], {summary.CycleSeconds.Min():0.0}-{summary.CycleSeconds.Max():0.0} s (mean {summary.CycleSeconds.Average():0.0} s)");
+        }
+    }
+
+    /// <summary>A temporary folder, deleted with what is in it.</summary>
+    private sealed class RunFolder : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("streamanomaly-demo-").FullName;
+
+        public void Dispose()
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(Path, recursive: true);
         }
     }
 }

@@ -119,6 +119,13 @@ public sealed record PlantSettings
 
     public AggregationOptions Aggregation { get; init; } = AggregationOptions.Default;
 
+    /// <summary>
+    /// Where line aggregators keep their journal. The configuration file's default
+    /// (config/appsettings.json, what <c>run</c> starts from) is a SQLite file; a plant built in code
+    /// (demo, bench, tests) keeps it in memory unless it says otherwise.
+    /// </summary>
+    public JournalOptions Journal { get; init; } = new() { Provider = "memory" };
+
     /// <summary>Alarms also published on MQTT (off unless <see cref="MqttOptions.Server"/> is set).</summary>
     public MqttOptions Mqtt { get; init; } = new();
 
@@ -207,6 +214,7 @@ public sealed record PlantSettings
                 Worker = Bind<WorkerConfig>(root, "Worker"),
                 Aggregation = Bind<AggregationOptions>(root, "Aggregation"),
                 Mqtt = root.GetSection(MqttOptions.SectionName).Get<MqttOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? new MqttOptions(),
+                Journal = root.GetSection(JournalOptions.SectionName).Get<JournalOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? new JournalOptions(),
                 Lines = root.GetSection("Lines").GetChildren().Select((s, i) => BindLine(s, i)).ToArray(),
             };
         }
@@ -235,6 +243,7 @@ public sealed record PlantSettings
         errors.AddRange(Kafka.Validate());
         errors.AddRange(Aggregation.Validate());
         errors.AddRange(Mqtt.Validate());
+        errors.AddRange(Journal.Validate());
         errors.AddRange(Worker.Batching.Validate());
         if (!IPEndPoint.TryParse(Http.Listen, out _))
         {
@@ -385,7 +394,7 @@ public sealed record PlantSettings
     private static readonly (string Name, Type? Type)[] Sections =
     [
         ("Node", null), (ClusterSecurityOptions.SectionName, typeof(ClusterSecurityOptions)), (KafkaOptions.SectionName, typeof(KafkaOptions)), ("Http", typeof(HttpSettings)),
-        ("Worker", typeof(WorkerConfig)), ("Aggregation", typeof(AggregationOptions)), (MqttOptions.SectionName, typeof(MqttOptions)), ("Lines", null),
+        ("Worker", typeof(WorkerConfig)), ("Aggregation", typeof(AggregationOptions)), (MqttOptions.SectionName, typeof(MqttOptions)), (JournalOptions.SectionName, typeof(JournalOptions)), ("Lines", null),
     ];
 
     /// <summary>The settings of a line entry (bound by hand).</summary>
@@ -465,6 +474,7 @@ public sealed record PlantSettings
         .. KafkaSecurityOptions.InlineSecretKeys,
         ($"{ClusterSecurityOptions.SectionName}:CertificatePassword", $"{ClusterSecurityOptions.SectionName}:CertificatePasswordFile or {ClusterSecurityOptions.SectionName}:CertificatePasswordEnvironmentVariable"),
         ($"{MqttOptions.SectionName}:Password", $"{MqttOptions.SectionName}:PasswordFile"),
+        ($"{JournalOptions.SectionName}:Password", $"{JournalOptions.SectionName}:PasswordFile"),
     ];
 
     /// <summary>
