@@ -54,6 +54,7 @@ public sealed class PlantNode : IAsyncDisposable
     private readonly List<IAsyncDisposable> _ownedAsync = [];
     private readonly CancellationTokenSource _stop = new();
     private volatile bool _ready;
+    private volatile IReadOnlyDictionary<string, int> _members = new Dictionary<string, int>();
     private volatile string? _failure;
 
     private PlantNode(PlantSettings settings, NodeServices services, PipelineMetrics metrics, HttpAccess access, BundleKey? bundleKey)
@@ -228,6 +229,7 @@ public sealed class PlantNode : IAsyncDisposable
 
         System.ActorOf(ClusterMembersActor.Props(counts =>
         {
+            _members = counts;
             foreach (var (role, count) in counts)
             {
                 Metrics.ClusterMembers.WithLabels(role).Set(count);
@@ -428,8 +430,24 @@ public sealed class PlantNode : IAsyncDisposable
         }
 
         var self = Akka.Cluster.Cluster.Get(System).SelfMember;
-        return self.Status == MemberStatus.Up ? null : $"cluster member is {self.Status}";
+        if (self.Status != MemberStatus.Up)
+        {
+            return $"cluster member is {self.Status}";
+        }
+
+        var missing = NeededRoles(Settings.Node.Roles).Where(r => _members.GetValueOrDefault(r) == 0).ToList();
+        return missing.Count == 0 ? null : $"no reachable cluster member with role {string.Join(", ", missing)}, which this node's roles need";
     }
+
+    /// <summary>
+    /// The roles a node with <paramref name="roles"/> needs on other members to do its work: a
+    /// worker sends every partial result to an aggregator. (An aggregator waits for workers and an
+    /// ingest node writes to Kafka, so neither needs another role to be ready.)
+    /// </summary>
+    public static IReadOnlyList<string> NeededRoles(IReadOnlyCollection<string> roles) =>
+        roles.Contains(PlantSharding.WorkerRole, StringComparer.Ordinal) && !roles.Contains(PlantSharding.AggregatorRole, StringComparer.Ordinal)
+            ? [PlantSharding.AggregatorRole]
+            : [];
 
     private T Own<T>(T disposable)
         where T : IDisposable

@@ -36,6 +36,17 @@ public sealed class NodeStatusTests(PlantFixture fixture)
     }
 
     [Fact]
+    public async Task A_worker_without_an_aggregator_in_its_cluster_is_healthy_but_not_ready_and_says_why()
+    {
+        var settings = PlantFixture.Plant(lines: 1, perLine: 1);
+        await using var node = await PlantNode.StartAsync(settings with { Node = settings.Node with { Roles = [Cluster.PlantSharding.WorkerRole] } }, new NodeServices { Scorers = () => [fixture.Scorer()], Log = _ => { } });
+        Assert.Equal("ok\n", await Http.GetStringAsync(new Uri(node.StatusAddress, "healthz")));
+        using var ready = await Http.GetAsync(new Uri(node.StatusAddress, "readyz"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Equal("not ready: no reachable cluster member with role aggregator, which this node's roles need\n", await ready.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Malformed_frames_are_dead_lettered_and_counted_while_good_frames_keep_flowing()
     {
         var recorder = new PlantRecorder();
