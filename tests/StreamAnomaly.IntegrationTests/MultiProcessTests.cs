@@ -16,13 +16,14 @@ namespace StreamAnomaly.IntegrationTests;
 
 /// <summary>
 /// The plant as separate operating-system processes on 127.0.0.1, each one the real
-/// <c>streamanomaly</c> CLI: an embedded broker (<c>streamanomaly broker</c>), an aggregator node
-/// (the seed), two worker nodes and an ingest node with four synthetic cameras on two lines.
-/// One worker is killed hard mid-stream; the ingest node then leaves gracefully and the pipeline
-/// drains. Checks exactly-once decisions after deduplication and an alarm after the failover.
+/// <c>streamanomaly</c> CLI: an embedded broker (<c>streamanomaly broker</c>), aggregator, worker
+/// and ingest nodes with four synthetic cameras on two lines. One test kills a worker hard
+/// mid-stream, the other the aggregator node holding a line with an active alarm; the ingest node
+/// then leaves gracefully and the pipeline drains. Checks exactly-once decisions after
+/// deduplication and the alarms across the failover.
 /// </summary>
 [Collection(nameof(ConsoleCollection))]
-public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
+public sealed class MultiProcessTests(ITestOutputHelper output, MultiProcessBundle trained) : IDisposable, IClassFixture<MultiProcessBundle>
 {
     private const string LineA = "line-a";
     private const string LineB = "line-b";
@@ -31,10 +32,10 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
 
     // The detector's input: the 64 px frames are resized to 32 px, four times cheaper to train on
     // two shared cores while a foreign object beside the belt stays several pixels wide.
-    private const int ModelSize = 32;
+    internal const int ModelSize = 32;
 
-    private static readonly CameraOptions[] CamerasA = [Camera("line-a-cam1", 11), Camera("line-a-cam2", 12)];
-    private static readonly CameraOptions[] CamerasB = [Camera("line-b-cam1", 21), Camera("line-b-cam2", 22)];
+    internal static readonly CameraOptions[] CamerasA = [Camera("line-a-cam1", 11), Camera("line-a-cam2", 12)];
+    internal static readonly CameraOptions[] CamerasB = [Camera("line-b-cam1", 21), Camera("line-b-cam2", 22)];
 
     private readonly string _root = Directory.CreateTempSubdirectory("multiproc-tests-").FullName;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -43,12 +44,18 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     [Fact]
-    public async Task Killing_a_worker_process_loses_no_frame_decides_each_once_and_still_raises_alarms()
+    public Task Killing_a_worker_process_loses_no_frame_decides_each_once_and_still_raises_alarms() => Logged(KillWorker);
+
+    [Fact]
+    public Task Killing_the_aggregator_node_mid_alarm_neither_loses_nor_repeats_the_alarm_and_decides_each_frame_once() => Logged(KillAggregator);
+
+    /// <summary>Runs <paramref name="scenario"/>, then writes its timeline (and every node's output when it failed) to the test output.</summary>
+    private async Task Logged(Func<Task> scenario)
     {
         var failed = true;
         try
         {
-            await Run();
+            await scenario();
             failed = false;
         }
         finally
@@ -70,10 +77,9 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private async Task Run()
+    private async Task KillWorker()
     {
-        var bundle = TrainBundle();
-        Event($"bundle trained: {bundle}");
+        var bundle = trained.Path;
 
         // The broker, in its own process; everything else reaches it over TCP.
         var broker = Start("broker", ["broker"], new Dictionary<string, string>());
@@ -195,20 +201,140 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(LineB, raised);
     }
 
-    private static CameraOptions Camera(string id, int seed) => new(id, $"synthetic:{seed}", Fps, Size, Size);
-
-    /// <summary>
-    /// Commissions an autoencoder bundle the way the stream demo does (trained on the very cameras'
-    /// first normal seconds at 64 px), so the injected foreign object is far outside what it learnt.
-    /// </summary>
-    private string TrainBundle()
+    private async Task KillAggregator()
     {
-        var footage = Commissioning.NormalFootage([.. CamerasA, .. CamerasB], seconds: 12);
-        using var trained = Commissioning.Train(footage, CommissioningOptions.Autoencoder(ModelSize, epochs: 6, seconds: 12));
-        var path = Path.Combine(_root, "autoencoder.sabundle");
-        trained.Bundle.Save(path);
-        return path;
+        var broker = Start("broker", ["broker"], new Dictionary<string, string>());
+        var announced = await broker.WaitForLineAsync(static l => l.StartsWith("bootstrap servers: ", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        var bootstrap = announced["bootstrap servers: ".Length..].Trim();
+        Event($"broker up at {bootstrap}");
+        var config = WritePlantConfig(bootstrap);
+
+        // Both aggregators keep the lines' journals in one SQLite file (nodes on one machine; a
+        // plant would give them PostgreSQL). No snapshots: the journal then holds every decision,
+        // and the test reads them back to count each frame's decisions.
+        var journal = Path.Combine(_root, "journal.db");
+        var aggregation = new Dictionary<string, string>
+        {
+            ["STREAMANOMALY__JOURNAL__PROVIDER"] = "sqlite",
+            ["STREAMANOMALY__JOURNAL__PATH"] = journal,
+            ["STREAMANOMALY__AGGREGATION__SNAPSHOTEVERY"] = "100000000",
+        };
+        NodeInfo[] aggregators = [StartNode("aggregator-1", "aggregator", config, seed: null, bundle: null, aggregation)];
+        await WaitReady(aggregators[0], TimeSpan.FromSeconds(60));
+        var seed = aggregators[0].ClusterAddress;
+        aggregators = [aggregators[0], StartNode("aggregator-2", "aggregator", config, seed, bundle: null, aggregation)];
+        await WaitReady(aggregators[1], TimeSpan.FromSeconds(60));
+        var worker = StartNode("worker", "worker", config, seed, trained.Path);
+        await WaitReady(worker, TimeSpan.FromSeconds(60));
+        var ingest = StartNode("ingest", "ingest", config, seed, bundle: null);
+        await WaitReady(ingest, TimeSpan.FromSeconds(60));
+
+        async Task<double> Decided(NodeInfo aggregator, string line) =>
+            PrometheusText.Sum(await Scrape(aggregator), "streamanomaly_frames_decided_total", $"line=\"{line}\"");
+        await Until("frames decided on both lines", TimeSpan.FromSeconds(60), async () =>
+            (await Decided(aggregators[0], LineA)) + (await Decided(aggregators[1], LineA)) >= 10
+            && (await Decided(aggregators[0], LineB)) + (await Decided(aggregators[1], LineB)) >= 10);
+        var host = await Decided(aggregators[0], LineB) > 0 ? aggregators[0] : aggregators[1];
+        var survivor = host == aggregators[0] ? aggregators[1] : aggregators[0];
+        Event($"{LineB} is decided on {host.Process.Name}");
+
+        foreach (var camera in CamerasB)
+        {
+            using var response = await _http.PostAsync(new Uri(ingest.Status, $"cameras/{camera.Id}/anomalies?kind=foreign-object-beside-belt"), null);
+            Assert.True(response.IsSuccessStatusCode, $"injection on {camera.Id}: {(int)response.StatusCode}");
+        }
+
+        Event($"anomaly injected on {LineB} (both cameras)");
+        await Until($"an alarm raised on {LineB}", TimeSpan.FromSeconds(60), async () =>
+            PrometheusText.Sum(await Scrape(host), "streamanomaly_alarms_raised_total", $"line=\"{LineB}\"") >= 1);
+
+        // Mid-alarm: the raise is decided and written to the journal (its Kafka publication may or
+        // may not have happened), the anomaly and the clear are still to come.
+        host.Process.Kill();
+        await host.Process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        var killedAt = _clock.Elapsed;
+        Event($"alarm raised on {LineB}; {host.Process.Name} killed");
+
+        await Until($"{survivor.Process.Name} deciding {LineB}", TimeSpan.FromSeconds(90), async () => await Decided(survivor, LineB) > 0);
+        var failover = _clock.Elapsed - killedAt;
+        Event($"failover: {survivor.Process.Name} decides {LineB} {failover.TotalSeconds:F1} s after the kill");
+        output.WriteLine($"aggregator failover time (kill -> first decision on the other node): {failover.TotalSeconds:F1} s");
+
+        // The alarm the killed node raised is cleared by the node that took the line over.
+        await Until($"the alarm on {LineB} cleared", TimeSpan.FromSeconds(60), async () =>
+            (await AlarmsOf(bootstrap, LineB)).Any(static a => a.GetProperty("phase").GetString() == "cleared"));
+        Event($"the first alarm on {LineB} cleared");
+
+        var stopAt = _clock.Elapsed;
+        Assert.Equal(0, await ingest.Process.TerminateAsync(TimeSpan.FromSeconds(60)));
+        var published = FramesOnTopic(bootstrap);
+        Event($"ingest node left; {published} frames on the topic");
+
+        // Every frame decided exactly once, over both aggregators' lives: the journal is the record.
+        List<LineDecision> decisions = [];
+        await Until($"the journal holds all {published} frames' decisions", TimeSpan.FromSeconds(90), async () =>
+        {
+            decisions = await JournalDecisions(journal);
+            return decisions.Count >= published;
+        });
+        Event($"drained {(_clock.Elapsed - stopAt).TotalSeconds:F1} s after the SIGTERM to the ingest node");
+        var twice = decisions.GroupBy(static d => d.Frame).Where(static g => g.Count() > 1).Select(static g => g.Key).ToList();
+        Assert.True(twice.Count == 0, $"decided more than once: {string.Join(", ", twice.Take(10))}");
+        Assert.Equal(published, decisions.Count);
+        await Until("the workers' group committed every frame", TimeSpan.FromSeconds(30), () => Task.FromResult(CommittedFrames(bootstrap) == published));
+
+        // Line B's alarms (the anomaly may give more than one episode): each raised once (revision
+        // 0), its revisions consecutive, cleared last (the newest may still be active when the
+        // cameras stop); none raised while another is active (a line that forgot its alarm would
+        // raise the ongoing anomaly again under a new id and never clear the first). A repeat of an
+        // event whose confirmation died with the node carries the same idempotency key and is read
+        // once here.
+        var events = (await AlarmsOf(bootstrap, LineB))
+            .Select(static a => (Id: a.GetProperty("alarmId").GetString()!, Revision: a.GetProperty("revision").GetInt32(), Phase: a.GetProperty("phase").GetString()!))
+            .Distinct().ToList();
+        Event($"{LineB} alarm events: {string.Join(", ", events.Select(static e => $"{e.Id}/{e.Revision} {e.Phase}"))}");
+        Assert.NotEmpty(events);
+        string? active = null;
+        foreach (var e in events)
+        {
+            Assert.True(e.Phase != "raised" || active is null, $"alarm {e.Id} raised while {active} was active");
+            active = e.Phase == "cleared" ? null : e.Id;
+        }
+
+        Assert.All(events.GroupBy(static e => e.Id), alarm =>
+        {
+            Assert.Equal(Enumerable.Range(0, alarm.Count()), alarm.Select(static e => e.Revision));
+            Assert.Equal("raised", alarm.First().Phase);
+            Assert.True(alarm.Key == active || alarm.Last().Phase == "cleared", $"alarm {alarm.Key} was never cleared, yet a later one was raised");
+        });
     }
+
+    /// <summary>The decisions in a SQLite journal, decoded by the plant's serializer.</summary>
+    private static async Task<List<LineDecision>> JournalDecisions(string path)
+    {
+        var serializer = new Cluster.PlantMessageSerializer(null!);
+        await using var sqlite = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly");
+        await sqlite.OpenAsync();
+        await using var query = sqlite.CreateCommand();
+        query.CommandText = "SELECT message FROM journal WHERE manifest = 'LD'";
+        var decisions = new List<LineDecision>();
+        await using var rows = await query.ExecuteReaderAsync();
+        while (await rows.ReadAsync())
+        {
+            decisions.Add((LineDecision)serializer.FromBinary((byte[])rows[0], "LD"));
+        }
+
+        return decisions;
+    }
+
+    /// <summary>The alarm events of <paramref name="line"/> on the alarms topic, in the order read.</summary>
+    private static async Task<List<JsonElement>> AlarmsOf(string bootstrap, string line) =>
+        (await Kcat(bootstrap, "alarms")).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(static l => JsonDocument.Parse(l[(l.IndexOf('\t', StringComparison.Ordinal) + 1)..]).RootElement)
+            .Where(a => a.GetProperty("line").GetString() == line)
+            .ToList();
+
+    private static CameraOptions Camera(string id, int seed) => new(id, $"synthetic:{seed}", Fps, Size, Size);
 
     private string WritePlantConfig(string bootstrap)
     {
@@ -240,11 +366,11 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
         return node;
     }
 
-    private NodeInfo StartNode(string name, string roles, string config, string? seed, string? bundle)
+    private NodeInfo StartNode(string name, string roles, string config, string? seed, string? bundle, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = NodeProcess.FreePort();
         var http = NodeProcess.FreePort();
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
         {
             ["STREAMANOMALY__NODE__PORT"] = port.ToString(CultureInfo.InvariantCulture),
             ["STREAMANOMALY__HTTP__LISTEN"] = $"127.0.0.1:{http}",
@@ -420,4 +546,26 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
     }
 
     private sealed record NodeInfo(NodeProcess Process, string ClusterAddress, Uri Status);
+}
+
+/// <summary>
+/// The autoencoder bundle both multi-process tests run, commissioned once the way the stream demo
+/// does (trained on the very cameras' first normal seconds), so the injected foreign object is far
+/// outside what it learnt.
+/// </summary>
+public sealed class MultiProcessBundle : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("multiproc-bundle-").FullName;
+
+    public MultiProcessBundle()
+    {
+        var footage = Commissioning.NormalFootage([.. MultiProcessTests.CamerasA, .. MultiProcessTests.CamerasB], seconds: 12);
+        using var trained = Commissioning.Train(footage, CommissioningOptions.Autoencoder(MultiProcessTests.ModelSize, epochs: 6, seconds: 12));
+        Path = System.IO.Path.Combine(_folder, "autoencoder.sabundle");
+        trained.Bundle.Save(Path);
+    }
+
+    public string Path { get; }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
 }
