@@ -128,7 +128,7 @@ public sealed partial class DeploymentTests
 
         var k8sEnv = new HashSet<string>(StringComparer.Ordinal);
         var roles = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (file, doc) in K8sDocuments().Where(d => d.Doc["kind"]!.GetValue<string>() is "Deployment" or "StatefulSet"))
+        foreach (var (file, doc) in NodeWorkloads())
         {
             var pod = doc["spec"]!["template"]!["spec"]!;
             var container = pod["containers"]!.AsArray().Single()!;
@@ -164,7 +164,7 @@ public sealed partial class DeploymentTests
         Assert.All(k8sEnv.Concat(helmEnv), name => Assert.True(keys.Contains(SettingsKey(name)), $"{name}: no setting {SettingsKey(name)}"));
 
         // The seed names match the aggregator StatefulSet and its headless service.
-        var sts = K8sDocuments().Single(d => d.Doc["kind"]!.GetValue<string>() == "StatefulSet").Doc;
+        var sts = NodeWorkloads().Single(d => d.Doc["kind"]!.GetValue<string>() == "StatefulSet").Doc;
         var service = sts["spec"]!["serviceName"]!.GetValue<string>();
         var headless = K8sDocuments().Single(d => d.Doc["kind"]!.GetValue<string>() == "Service" && d.Doc["metadata"]!["name"]!.GetValue<string>() == service).Doc;
         Assert.Equal("None", headless["spec"]!["clusterIP"]!.GetValue<string>());
@@ -238,10 +238,54 @@ public sealed partial class DeploymentTests
     }
 
     [Fact]
+    public void K8sAggregatorsKeepTheirJournalInThePostgresqlOfTheManifestsWithItsPasswordFromTheSameSecret()
+    {
+        var sts = NodeWorkloads().Single(d => d.Doc["kind"]!.GetValue<string>() == "StatefulSet").Doc;
+        var pod = sts["spec"]!["template"]!["spec"]!;
+        var env = pod["containers"]![0]!["env"]!.AsArray().Where(e => e!["value"] is not null).ToDictionary(e => e!["name"]!.GetValue<string>(), e => e!["value"]!.GetValue<string>());
+        Assert.Equal("postgresql", env["STREAMANOMALY__JOURNAL__PROVIDER"]);
+        var connection = new Npgsql.NpgsqlConnectionStringBuilder(env["STREAMANOMALY__JOURNAL__CONNECTIONSTRING"]);
+        Assert.True(string.IsNullOrEmpty(connection.Password), "no password in the connection string");
+
+        var postgres = K8sDocuments().Where(d => d.Doc["metadata"]!["name"]!.GetValue<string>() == connection.Host).ToDictionary(d => d.Doc["kind"]!.GetValue<string>(), d => d.Doc);
+        Assert.Equal(connection.Port, postgres["Service"]["spec"]!["ports"]![0]!["port"]!.GetValue<int>());
+        var server = postgres["StatefulSet"]["spec"]!["template"]!["spec"]!;
+        var serverEnv = server["containers"]![0]!["env"]!.AsArray().ToDictionary(e => e!["name"]!.GetValue<string>(), e => e!["value"]!.GetValue<string>());
+        Assert.Equal(connection.Username, serverEnv["POSTGRES_USER"]);
+        Assert.Equal(connection.Database, serverEnv["POSTGRES_DB"]);
+
+        // Both read the password from a file of one Secret.
+        string SecretOf(JsonNode spec, string file)
+        {
+            var mount = spec["containers"]![0]!["volumeMounts"]!.AsArray().Single(m => file.StartsWith(m!["mountPath"]!.GetValue<string>() + "/", StringComparison.Ordinal))!;
+            var volume = spec["volumes"]!.AsArray().Single(v => v!["name"]!.GetValue<string>() == mount["name"]!.GetValue<string>())!;
+            return volume["secret"]!["secretName"]!.GetValue<string>();
+        }
+
+        Assert.Equal(SecretOf(server, serverEnv["POSTGRES_PASSWORD_FILE"]), SecretOf(pod, env["STREAMANOMALY__JOURNAL__PASSWORDFILE"]));
+    }
+
+    [Fact]
+    public void ComposeAggregatorKeepsItsJournalInTheComposePostgresqlWithItsPasswordFromTheSameSecret()
+    {
+        var services = LoadYaml(Path.Combine(Root, "docker", "compose.yaml")).Single()!["services"]!;
+        var env = services["aggregator"]!["environment"]!.AsObject().ToDictionary(e => e.Key, e => e.Value!.ToString());
+        Assert.Equal("postgresql", env["STREAMANOMALY__JOURNAL__PROVIDER"]);
+        var connection = new Npgsql.NpgsqlConnectionStringBuilder(env["STREAMANOMALY__JOURNAL__CONNECTIONSTRING"]);
+        var postgres = services[connection.Host!]!;
+        var serverEnv = postgres["environment"]!.AsObject().ToDictionary(e => e.Key, e => e.Value!.ToString());
+        Assert.Equal(connection.Username, serverEnv["POSTGRES_USER"]);
+        Assert.Equal(connection.Database, serverEnv["POSTGRES_DB"]);
+        Assert.Equal(serverEnv["POSTGRES_PASSWORD_FILE"], env["STREAMANOMALY__JOURNAL__PASSWORDFILE"]);
+        Assert.StartsWith("/run/secrets/", env["STREAMANOMALY__JOURNAL__PASSWORDFILE"], StringComparison.Ordinal);
+        Assert.Equal("service_healthy", services["aggregator"]!["depends_on"]![connection.Host!]!["condition"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void EveryNodeGetsItsHttpTokenFromASecretFileNeverALiteral()
     {
         // k8s/: the token file lies in a mounted Secret volume.
-        foreach (var (file, doc) in K8sDocuments().Where(d => d.Doc["kind"]!.GetValue<string>() is "Deployment" or "StatefulSet"))
+        foreach (var (file, doc) in NodeWorkloads())
         {
             var pod = doc["spec"]!["template"]!["spec"]!;
             var container = pod["containers"]!.AsArray().Single()!;
@@ -278,7 +322,7 @@ public sealed partial class DeploymentTests
     public void EveryNodeGetsItsClusterCertificateFromASecretFileOrRunsPlaintextOnlyWhereAllowed()
     {
         // k8s/: TLS, the certificate and its password lie in a mounted Secret volume.
-        foreach (var (file, doc) in K8sDocuments().Where(d => d.Doc["kind"]!.GetValue<string>() is "Deployment" or "StatefulSet"))
+        foreach (var (file, doc) in NodeWorkloads())
         {
             var pod = doc["spec"]!["template"]!["spec"]!;
             var container = pod["containers"]!.AsArray().Single()!;
@@ -438,6 +482,10 @@ public sealed partial class DeploymentTests
             File.Delete(file);
         }
     }
+
+    /// <summary>The StreamAnomaly nodes' Deployments and StatefulSets (not the journal's PostgreSQL).</summary>
+    private static IEnumerable<(string File, JsonNode Doc)> NodeWorkloads() =>
+        K8sDocuments().Where(static d => d.Doc["kind"]!.GetValue<string>() is "Deployment" or "StatefulSet" && d.Doc["metadata"]!["labels"]!["app.kubernetes.io/name"]!.GetValue<string>() == "streamanomaly");
 
     private static IEnumerable<(string File, JsonNode Doc)> K8sDocuments() =>
         Directory.EnumerateFiles(Path.Combine(Root, "k8s"), "*.yaml").Order(StringComparer.Ordinal)

@@ -24,6 +24,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{ include "streamanomaly.fullname" . }}-aggregator-headless
 {{- end -}}
 
+{{/* The journal's PostgreSQL host: the chart's own StatefulSet service, or journal.postgresql.host. */}}
+{{- define "streamanomaly.journalHost" -}}
+{{- if .Values.journal.postgresql.deploy -}}
+{{ include "streamanomaly.fullname" . }}-postgresql
+{{- else -}}
+{{ required "journal.postgresql.host must name the PostgreSQL server when journal.postgresql.deploy is false" .Values.journal.postgresql.host }}
+{{- end -}}
+{{- end -}}
+
 {{/* Environment shared by every node; the caller passes (dict "root" $ "role" ROLE). */}}
 {{- define "streamanomaly.env" -}}
 {{- $root := .root -}}
@@ -70,6 +79,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   value: {{ $root.Values.kafka.partitions | quote }}
 - name: STREAMANOMALY__KAFKA__REPLICATIONFACTOR
   value: {{ $root.Values.kafka.replicationFactor | quote }}
+{{- if eq .role "aggregator" }}
+{{- $pg := $root.Values.journal.postgresql }}
+- name: STREAMANOMALY__JOURNAL__PROVIDER
+  value: "postgresql"
+- name: STREAMANOMALY__JOURNAL__CONNECTIONSTRING
+  value: "Host={{ include "streamanomaly.journalHost" $root }};Port={{ $pg.port }};Database={{ $pg.database }};Username={{ $pg.username }}"
+- name: STREAMANOMALY__JOURNAL__PASSWORDFILE
+  value: "/var/run/secrets/journal/{{ $pg.passwordKey }}"
+{{- end }}
 {{- if eq .role "worker" }}
 - name: STREAMANOMALY__WORKER__DEVICE
   value: {{ ternary "cuda" $root.Values.worker.device $root.Values.worker.gpu.enabled | quote }}
