@@ -219,14 +219,19 @@ public sealed class MultiProcessTests(ITestOutputHelper output, MultiProcessBund
             ["STREAMANOMALY__JOURNAL__PATH"] = journal,
             ["STREAMANOMALY__AGGREGATION__SNAPSHOTEVERY"] = "100000000",
         };
-        NodeInfo[] aggregators = [StartNode("aggregator-1", "aggregator", config, seed: null, bundle: null, aggregation)];
+
+        // Every node lists both aggregators as seeds: the first founds the cluster (after asking
+        // the other for a few seconds), and either, restarted, joins the cluster the others kept.
+        int[] ports = [NodeProcess.FreePort(), NodeProcess.FreePort()];
+        string[] seeds = [.. ports.Select(static p => $"127.0.0.1:{p}")];
+        NodeInfo StartAggregator(int i) => StartNode($"aggregator-{i + 1}", "aggregator", config, seeds, bundle: null, aggregation, ports[i]);
+        NodeInfo[] aggregators = [StartAggregator(0)];
         await WaitReady(aggregators[0], TimeSpan.FromSeconds(60));
-        var seed = aggregators[0].ClusterAddress;
-        aggregators = [aggregators[0], StartNode("aggregator-2", "aggregator", config, seed, bundle: null, aggregation)];
+        aggregators = [aggregators[0], StartAggregator(1)];
         await WaitReady(aggregators[1], TimeSpan.FromSeconds(60));
-        var worker = StartNode("worker", "worker", config, seed, trained.Path);
+        var worker = StartNode("worker", "worker", config, seeds, trained.Path, settings: null, NodeProcess.FreePort());
         await WaitReady(worker, TimeSpan.FromSeconds(60));
-        var ingest = StartNode("ingest", "ingest", config, seed, bundle: null);
+        var ingest = StartNode("ingest", "ingest", config, seeds, bundle: null, settings: null, NodeProcess.FreePort());
         await WaitReady(ingest, TimeSpan.FromSeconds(60));
 
         async Task<double> Decided(NodeInfo aggregator, string line) =>
@@ -234,8 +239,8 @@ public sealed class MultiProcessTests(ITestOutputHelper output, MultiProcessBund
         await Until("frames decided on both lines", TimeSpan.FromSeconds(60), async () =>
             (await Decided(aggregators[0], LineA)) + (await Decided(aggregators[1], LineA)) >= 10
             && (await Decided(aggregators[0], LineB)) + (await Decided(aggregators[1], LineB)) >= 10);
-        var host = await Decided(aggregators[0], LineB) > 0 ? aggregators[0] : aggregators[1];
-        var survivor = host == aggregators[0] ? aggregators[1] : aggregators[0];
+        var hostIndex = await Decided(aggregators[0], LineB) > 0 ? 0 : 1;
+        var (host, survivor) = (aggregators[hostIndex], aggregators[1 - hostIndex]);
         Event($"{LineB} is decided on {host.Process.Name}");
 
         foreach (var camera in CamerasB)
@@ -259,6 +264,14 @@ public sealed class MultiProcessTests(ITestOutputHelper output, MultiProcessBund
         var failover = _clock.Elapsed - killedAt;
         Event($"failover: {survivor.Process.Name} decides {LineB} {failover.TotalSeconds:F1} s after the kill");
         output.WriteLine($"aggregator failover time (kill -> first decision on the other node): {failover.TotalSeconds:F1} s");
+
+        // The killed node, started again as it was, joins the cluster the others kept (no island
+        // of its own, even when it was the first seed): the survivor counts two aggregators again.
+        var restarted = StartAggregator(hostIndex);
+        await WaitReady(restarted, TimeSpan.FromSeconds(60));
+        await Until($"{restarted.Process.Name} back in the plant's cluster", TimeSpan.FromSeconds(60), async () =>
+            PrometheusText.Sum(await Scrape(survivor), "streamanomaly_cluster_members", "role=\"aggregator\"") == 2);
+        Event($"{restarted.Process.Name} restarted and rejoined the cluster {(_clock.Elapsed - killedAt).TotalSeconds:F1} s after the kill");
 
         // The alarm the killed node raised is cleared by the node that took the line over.
         await Until($"the alarm on {LineB} cleared", TimeSpan.FromSeconds(60), async () =>
@@ -366,9 +379,11 @@ public sealed class MultiProcessTests(ITestOutputHelper output, MultiProcessBund
         return node;
     }
 
-    private NodeInfo StartNode(string name, string roles, string config, string? seed, string? bundle, IReadOnlyDictionary<string, string>? settings = null)
+    private NodeInfo StartNode(string name, string roles, string config, string? seed, string? bundle, IReadOnlyDictionary<string, string>? settings = null) =>
+        StartNode(name, roles, config, seed is null ? [] : [seed], bundle, settings, NodeProcess.FreePort());
+
+    private NodeInfo StartNode(string name, string roles, string config, string[] seeds, string? bundle, IReadOnlyDictionary<string, string>? settings, int port)
     {
-        var port = NodeProcess.FreePort();
         var http = NodeProcess.FreePort();
         var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
         {
@@ -376,9 +391,9 @@ public sealed class MultiProcessTests(ITestOutputHelper output, MultiProcessBund
             ["STREAMANOMALY__HTTP__LISTEN"] = $"127.0.0.1:{http}",
             ["STREAMANOMALY__HTTP__ANOMALYINJECTION"] = "true",
         };
-        if (seed is not null)
+        for (var i = 0; i < seeds.Length; i++)
         {
-            environment["STREAMANOMALY__NODE__SEEDNODES__0"] = seed;
+            environment[$"STREAMANOMALY__NODE__SEEDNODES__{i}"] = seeds[i];
         }
 
         if (bundle is not null)
