@@ -9,7 +9,7 @@ public sealed class BenchPipelineCommandTests
 {
     private static readonly string[] Rows =
     [
-        "raw-kafka", "pipeline-noop", "autoencoder-bare", "pipeline-autoencoder", "latency-p50", "latency-p99",
+        "raw-kafka", "pipeline-noop", "autoencoder-bare", "pipeline-autoencoder", "patchcore-bare", "pipeline-patchcore", "latency-p50", "latency-p99",
         "cpu-per-frame-4", "cpu-per-frame-16", "cpu-per-frame-64", "cpu-per-frame-max/min",
     ];
 

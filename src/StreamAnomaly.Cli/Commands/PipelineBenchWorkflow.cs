@@ -37,7 +37,8 @@ internal sealed record PipelineBenchRow(string Name, double Value, string Unit, 
 /// N folder cameras of pre-rendered frames at 120 fps each (the configuration maximum): frames
 /// decided per second at the aggregators, after a warm-up;</item>
 /// <item>the bare batched autoencoder (<see cref="IFrameScorer.Score"/> on batches of the worker's
-/// size of the same decoded frames) vs the same plant with that autoencoder;</item>
+/// size of the same decoded frames) vs the same plant with that autoencoder; the same for PatchCore
+/// on the pretrained ResNet-18 (fitted on the same frames);</item>
 /// <item>capture -> decision latency, N live synthetic cameras at 5 fps, autoencoder;</item>
 /// <item>process CPU time per decided frame at several camera counts, folder cameras paced at a
 /// low fixed rate, no-op detector (the pipeline's own cost per frame).</item>
@@ -63,7 +64,6 @@ internal static class PipelineBenchWorkflow
 
         var warm = TimeSpan.FromSeconds(Math.Max(1, request.Seconds / 3));
         var measure = TimeSpan.FromSeconds(request.Seconds);
-        var batchSize = new WorkerConfig().MaxBatchSize;
         var folder = Directory.CreateTempSubdirectory("streamanomaly-bench-");
         var rows = new List<PipelineBenchRow>();
         try
@@ -81,35 +81,33 @@ internal static class PipelineBenchWorkflow
 
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"frames: {jpegs.Length} distinct, JPEG {jpegs.Average(static j => j.Length) / 1024:0.0} KiB on average"));
 
-            Progress(output, "1/5 raw Kafka produce+consume");
+            Progress(output, "1/6 raw Kafka produce+consume");
             var raw = await RawKafkaAsync(jpegs, request.Cameras, request.Size, warm, measure, cancellationToken);
             rows.Add(new("raw-kafka", raw.Consumed, "frames/s", null, string.Empty, null, string.Create(CultureInfo.InvariantCulture, $"{request.Cameras} keys, KafkaFrameSink (32 in flight per key) + plain consumer, embedded broker; produced {raw.Produced:0}/s")));
 
-            Progress(output, "2/5 pipeline, no-op detector");
+            Progress(output, "2/6 pipeline, no-op detector");
             var (noop, noopOffered) = await SaturateAsync(request.Cameras, folder.FullName, request.Size, 10 * request.Cameras, 2, () => new NoOpScorer(), warm, measure, output, cancellationToken);
             rows.Add(Ratio("pipeline-noop", noop.FramesPerSecond, raw.Consumed, 0.5, string.Create(CultureInfo.InvariantCulture, $"{request.Cameras} folder cameras, best of a ramp, {noopOffered:0} frames/s offered; {noop.Describe()}")));
 
-            Progress(output, "3/5 autoencoder: training a small one, bare batched, then in the pipeline");
-            var aeInput = Math.Clamp(request.Size / 16 * 16, 16, 64);
-            using var autoencoder = Commissioning.Scorer([decoded], CommissioningOptions.Autoencoder(aeInput, epochs: 1));
-            var bareFirst = BareScorer(autoencoder, decoded, batchSize, measure / 2);
-            var bareThread = await Task.Factory.StartNew(() => BareScorer(autoencoder, decoded, batchSize, measure / 2), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   bare autoencoder: {bareFirst:0.0} frames/s on the caller's thread, {bareThread:0.0} on a dedicated thread"));
-            var bare = Math.Max(bareFirst, bareThread);
-            rows.Add(new("autoencoder-bare", bare, "frames/s", null, string.Empty, null, $"DetectorFrameScorer.Score, batches of {batchSize}, input {aeInput}x{aeInput}"));
-            var (ae, aeOffered) = await SaturateAsync(request.Cameras, folder.FullName, request.Size, 0.6 * bare, 1.5, () => new SharedScorer(autoencoder), warm, measure, output, cancellationToken);
-            var bareAfter = await Task.Factory.StartNew(() => BareScorer(autoencoder, decoded, batchSize, measure / 2), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   bare autoencoder again after the pipeline: {bareAfter:0.0} frames/s"));
-            rows.Add(Ratio("pipeline-autoencoder", ae.FramesPerSecond, bare, 0.9, string.Create(CultureInfo.InvariantCulture, $"{request.Cameras} folder cameras, best of a ramp, {aeOffered:0} frames/s offered; {ae.Describe()}")));
+            Progress(output, "3/6 autoencoder: training a small one, bare batched, then in the pipeline");
+            var input = Math.Clamp(request.Size / 16 * 16, 16, 64);
+            using var autoencoder = Commissioning.Scorer([decoded], CommissioningOptions.Autoencoder(input, epochs: 1));
+            rows.AddRange(await DetectorRowsAsync("autoencoder", autoencoder, decoded, request, folder.FullName, warm, measure, output, cancellationToken));
 
-            Progress(output, "4/5 latency, live synthetic cameras at 5 fps");
+            Progress(output, "4/6 PatchCore (pretrained ResNet-18): fitting one, bare batched, then in the pipeline");
+            using (var patchcore = Commissioning.Scorer([decoded], new CommissioningOptions { Settings = [string.Create(CultureInfo.InvariantCulture, $"size={Math.Max(32, input)}")] }))
+            {
+                rows.AddRange(await DetectorRowsAsync("patchcore", patchcore, decoded, request, folder.FullName, warm, measure, output, cancellationToken));
+            }
+
+            Progress(output, "5/6 latency, live synthetic cameras at 5 fps");
             var live = SyntheticPlant(request.Cameras, 5, request.Size);
             var latency = await PlantAsync(live, () => new SharedScorer(autoencoder), warm, measure, latencies: true, cancellationToken);
             var liveLoad = $"{request.Cameras} synthetic cameras x 5 fps, autoencoder; {latency.Describe()}";
             rows.Add(new("latency-p50", latency.P50 * 1000, "ms", null, string.Empty, null, liveLoad));
             rows.Add(new("latency-p99", latency.P99 * 1000, "ms", null, "<= 250 ms", latency.P99 * 1000 <= 250, liveLoad));
 
-            Progress(output, "5/5 CPU per frame");
+            Progress(output, "6/6 CPU per frame");
             var costs = new List<double>();
             foreach (var cameras in request.CpuCameraCounts)
             {
@@ -137,6 +135,27 @@ internal static class PipelineBenchWorkflow
             {
             }
         }
+    }
+
+    /// <summary>
+    /// A detector's rows: its bare batched throughput (the best of the caller's thread and a
+    /// dedicated one, as the inference actor has) and the pipeline's with it, best of a load ramp.
+    /// </summary>
+    private static async Task<PipelineBenchRow[]> DetectorRowsAsync(string name, IFrameScorer scorer, IReadOnlyList<Frame> frames, PipelineBenchRequest request, string folder, TimeSpan warm, TimeSpan measure, TextWriter output, CancellationToken cancellationToken)
+    {
+        var batchSize = new WorkerConfig().MaxBatchSize;
+        var bareFirst = BareScorer(scorer, frames, batchSize, measure / 2);
+        var bareThread = await Task.Factory.StartNew(() => BareScorer(scorer, frames, batchSize, measure / 2), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   bare {name}: {bareFirst:0.0} frames/s on the caller's thread, {bareThread:0.0} on a dedicated thread"));
+        var bare = Math.Max(bareFirst, bareThread);
+        var (piped, offered) = await SaturateAsync(request.Cameras, folder, request.Size, 0.6 * bare, 1.5, () => new SharedScorer(scorer), warm, measure, output, cancellationToken);
+        var bareAfter = await Task.Factory.StartNew(() => BareScorer(scorer, frames, batchSize, measure / 2), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   bare {name} again after the pipeline: {bareAfter:0.0} frames/s"));
+        return
+        [
+            new($"{name}-bare", bare, "frames/s", null, string.Empty, null, $"DetectorFrameScorer.Score, batches of {batchSize}"),
+            Ratio($"pipeline-{name}", piped.FramesPerSecond, bare, 0.9, string.Create(CultureInfo.InvariantCulture, $"{request.Cameras} folder cameras, best of a ramp, {offered:0} frames/s offered; {piped.Describe()}")),
+        ];
     }
 
     /// <summary>Least-squares CPU/s = idle + marginal x frames/s over the CPU phase's points: what a frame costs beyond the plant's fixed cost.</summary>
