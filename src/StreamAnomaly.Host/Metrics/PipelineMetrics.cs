@@ -247,6 +247,10 @@ public sealed class PipelineMetrics : IPipelineObserver, IKafkaObserver, ICamera
                 AlarmsRaised.WithLabels(alarm.Line).Inc();
                 ActiveAlarms.WithLabels(alarm.Line).Set(1);
                 break;
+            case AlarmPhase.Updated:
+                // also where a line recovered on this node with its alarm active
+                ActiveAlarms.WithLabels(alarm.Line).Set(1);
+                break;
             case AlarmPhase.Cleared:
                 ActiveAlarms.WithLabels(alarm.Line).Set(0);
                 break;
