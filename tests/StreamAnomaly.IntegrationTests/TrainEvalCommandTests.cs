@@ -124,7 +124,7 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
     {
         var (code, error) = await ConsoleCapture.Run(["train", "--detector", "oracle", "--data", fixture.Data("train"), "--out", fixture.PathOf("x.sabundle")]);
         Assert.Equal(CliApp.BadInput, code);
-        Assert.Equal("error: unknown detector 'oracle' (known: autoencoder, integrated, temporal, patchcore, cycle)", error.Trim());
+        Assert.Equal("error: unknown detector 'oracle' (known: autoencoder, integrated, temporal, patchcore, cycle, lof)", error.Trim());
         Assert.False(File.Exists(fixture.PathOf("x.sabundle")));
     }
 

@@ -5,6 +5,7 @@ using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Detectors.Cycle;
 using StreamAnomaly.Vision.Detectors.Integrated;
+using StreamAnomaly.Vision.Detectors.Lof;
 using StreamAnomaly.Vision.Detectors.PatchCore;
 using StreamAnomaly.Vision.Detectors.Temporal;
 using static TorchSharp.torch;
@@ -35,6 +36,7 @@ public static class DetectorCatalog
         new TemporalDefinition(),
         new PatchCoreDefinition(),
         new CycleDefinition(),
+        new LofDefinition(),
     ];
 
     /// <summary>Names of every registered detector.</summary>
