@@ -95,7 +95,7 @@ public sealed class LineJournalTests : IDisposable
         }
 
         var second = new Sink();
-        var decided = new DecisionCounter();
+        var decided = new PlantRecorder();
         var node2 = ActorSystem.Create("node2", config);
         try
         {
@@ -113,7 +113,7 @@ public sealed class LineJournalTests : IDisposable
             // idempotency key) when node 1 went down before its confirmation reached the journal:
             // at least once, never twice raised.
             await Task.Delay(300);
-            Assert.Equal(3, decided.Count);
+            Assert.Equal(3, decided.Decided);
             Assert.All(second.Published, a => Assert.Equal($"{Line}:cam:2/0", a.IdempotencyKey));
         }
         finally
@@ -137,28 +137,5 @@ public sealed class LineJournalTests : IDisposable
             Published.Enqueue(alarm);
             return Task.CompletedTask;
         }
-    }
-
-    private sealed class DecisionCounter : IPipelineObserver
-    {
-        private int _count;
-
-        public int Count => Volatile.Read(ref _count);
-
-        public void FrameDecided(FrameDecided decided) => Interlocked.Increment(ref _count);
-
-        public void CameraStateChanged(string camera, string line, CameraState state) { }
-
-        public void BatchScored(int frames, TimeSpan took) { }
-
-        public void FramesDropped(string reason, int count) { }
-
-        public void PartialsResent(int count) { }
-
-        public void FramesLost(string camera, long count) { }
-
-        public void AlarmChanged(AlarmEvent alarm) { }
-
-        public void CycleCompleted(string camera, string line, Core.Temporal.CycleRecord cycle) { }
     }
 }

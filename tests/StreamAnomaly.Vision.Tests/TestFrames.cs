@@ -38,6 +38,23 @@ internal static class TestFrames
         return new Frame(size, size, bgr);
     }
 
+    /// <summary>A copy of <paramref name="frame"/> with a filled square of <paramref name="side"/> pixels at (x, y): green unless <paramref name="bgr"/> says otherwise.</summary>
+    public static Frame WithSquare(Frame frame, int x, int y, int side, (byte B, byte G, byte R)? bgr = null)
+    {
+        var (b, g, r) = bgr ?? (20, 240, 20);
+        var pixels = frame.Bgr.ToArray();
+        for (var row = y; row < y + side; row++)
+        {
+            for (var column = x; column < x + side; column++)
+            {
+                var i = ((row * frame.Width) + column) * 3;
+                (pixels[i], pixels[i + 1], pixels[i + 2]) = (b, g, r);
+            }
+        }
+
+        return new Frame(frame.Width, frame.Height, pixels);
+    }
+
     public static Frame[] Normal(int size, int count, int seed = 0) =>
         Enumerable.Range(0, count).Select(i => Scene(size, seed + i)).ToArray();
 }

@@ -21,13 +21,16 @@ public sealed class ContractSuite : IDisposable
 {
     public const int Size = 64;
 
+    /// <summary>The colour of the square standing for a worker's hand (and, in the test frames, for a foreign object).</summary>
+    private static readonly (byte B, byte G, byte R) Hand = (250, 20, 250);
+
     public ContractSuite()
     {
         Train =
         [
             Labelled("background-0", PeriodicFrames.Clip(Size, 40, 10, 0.0, seed: 1), "background"),
             Labelled("background-1", PeriodicFrames.Clip(Size, 40, 10, 0.4, seed: 2), "background"),
-            Labelled("hand", PeriodicFrames.Clip(Size, 12, 10, 0.2, seed: 3).Select((f, i) => WithSquare(f, 8 + (i * 3), 30)).ToArray(), "normal-object"),
+            Labelled("hand", PeriodicFrames.Clip(Size, 12, 10, 0.2, seed: 3).Select((f, i) => Tests.TestFrames.WithSquare(f, 8 + (i * 3), 30, 12, Hand)).ToArray(), "normal-object"),
         ];
         Validation = [Labelled("val", PeriodicFrames.Clip(Size, 30, 10, 0.7, seed: 4), "background")];
         Bundles = DetectorCatalog.All.ToDictionary(d => d.Name, d =>
@@ -43,7 +46,7 @@ public sealed class ContractSuite : IDisposable
 
     /// <summary>Consecutive frames of one camera, the last ones with a foreign square.</summary>
     public static Frame[] TestFrames(int count) =>
-        PeriodicFrames.Clip(Size, count, 10, 0.1, seed: 9).Select((f, i) => i < count / 2 ? f : WithSquare(f, 20, 10)).ToArray();
+        PeriodicFrames.Clip(Size, count, 10, 0.1, seed: 9).Select((f, i) => i < count / 2 ? f : Tests.TestFrames.WithSquare(f, 20, 10, 12, Hand)).ToArray();
 
     public void Dispose()
     {
@@ -56,20 +59,6 @@ public sealed class ContractSuite : IDisposable
     private static FrameClip Labelled(string name, Frame[] frames, string category) =>
         new(name, frames, frames.Select((_, i) => new FrameLabel(i, 0, category)).ToArray());
 
-    private static Frame WithSquare(Frame frame, int x, int y)
-    {
-        var bgr = frame.Bgr.ToArray();
-        for (var row = y; row < y + 12; row++)
-        {
-            for (var column = x; column < x + 12; column++)
-            {
-                var i = ((row * frame.Width) + column) * 3;
-                (bgr[i], bgr[i + 1], bgr[i + 2]) = ((byte)250, (byte)20, (byte)250);
-            }
-        }
-
-        return new Frame(frame.Width, frame.Height, bgr);
-    }
 }
 
 /// <summary>

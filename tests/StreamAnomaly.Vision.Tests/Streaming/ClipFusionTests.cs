@@ -25,22 +25,7 @@ public sealed class ClipFusionTests(CycleFixture cycle, PatchCoreFixture patchCo
     private static Frame[] Clip()
     {
         var running = PeriodicFrames.Clip(CycleFixture.Size, 24, CycleFixture.Period, 0.2, seed: 11);
-        return [.. running.Take(16), .. Enumerable.Repeat(running[15], 8).Select((f, i) => i < 4 ? f : WithSquare(f))];
-    }
-
-    private static Frame WithSquare(Frame frame)
-    {
-        var bgr = frame.Bgr.ToArray();
-        for (var row = 4; row < 16; row++)
-        {
-            for (var column = 4; column < 16; column++)
-            {
-                var i = ((row * frame.Width) + column) * 3;
-                (bgr[i], bgr[i + 1], bgr[i + 2]) = ((byte)20, (byte)240, (byte)20);
-            }
-        }
-
-        return new Frame(frame.Width, frame.Height, bgr);
+        return [.. running.Take(16), .. Enumerable.Repeat(running[15], 8).Select((f, i) => i < 4 ? f : TestFrames.WithSquare(f, 4, 4, 12))];
     }
 
     private static ScoreCalibration CalibrationOf(IAnomalyDetector detector, Frame[] normal) =>

@@ -31,10 +31,6 @@ internal sealed class NormalFrames : nn.Module
 
     public Tensor Embeddings => embeddings;
 
-    public Tensor KDistance => kdistance;
-
-    public Tensor Density => density;
-
     /// <summary>Blank buffers of the right shapes, for a bundle's weights to load into.</summary>
     public static NormalFrames Blank(long frames, long dimension) => new(zeros(frames, dimension), zeros(frames), zeros(frames));
 
@@ -50,10 +46,28 @@ internal sealed class NormalFrames : nn.Module
         distances.diagonal().fill_(double.PositiveInfinity); // a frame is not its own neighbour (diagonal is a view)
         var (nearest, indices) = distances.topk(k, dim: 1, largest: false);
         var kdistance = nearest.select(1, k - 1).contiguous();
-        var reach = maximum(nearest, kdistance.index_select(0, indices.flatten()).view(indices.shape));
-        var density = reach.mean([1]).clamp_min(1e-12).reciprocal();
+        var density = Reach(nearest, indices, kdistance).mean([1]).clamp_min(1e-12).reciprocal();
         return new NormalFrames(embeddings.clone().DetachFromDisposeScope(), kdistance.DetachFromDisposeScope(), density.DetachFromDisposeScope());
     }
+
+    /// <summary>
+    /// The local outlier factor of each of <paramref name="queries"/> [Q, D] among these embeddings
+    /// with <paramref name="k"/> neighbours, [Q]: the mean density of its k nearest embeddings times
+    /// its mean reachability distance to them (the inverse of its own density).
+    /// </summary>
+    public Tensor Factor(Tensor queries, int k)
+    {
+        using var scope = NewDisposeScope();
+        var (nearest, indices) = cdist(queries, embeddings).topk(k, dim: 1, largest: false);
+        var neighbourDensity = Gather(density, indices).mean([1]);
+        return (neighbourDensity * Reach(nearest, indices, kdistance).mean([1])).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Reachability distances max(d(p, o), kdistance(o)) of each row's neighbours <paramref name="indices"/> at <paramref name="nearest"/> distances.</summary>
+    private static Tensor Reach(Tensor nearest, Tensor indices, Tensor kdistance) => maximum(nearest, Gather(kdistance, indices));
+
+    /// <summary><paramref name="values"/>[<paramref name="indices"/>], shaped as the indices.</summary>
+    private static Tensor Gather(Tensor values, Tensor indices) => values.index_select(0, indices.flatten()).view(indices.shape);
 
     protected override void Dispose(bool disposing)
     {
@@ -147,10 +161,7 @@ public sealed class LofDetector : IBundledDetector
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var embeddings = Embed(backbone, backbone.Preprocessing.FromFrames(batch, Options.Size, Options.Size, device));
-            var (nearest, indices) = cdist(embeddings, normal.Embeddings).topk(Options.Neighbours, dim: 1, largest: false);
-            var reach = maximum(nearest, normal.KDistance.index_select(0, indices.flatten()).view(indices.shape));
-            var neighbourDensity = normal.Density.index_select(0, indices.flatten()).view(indices.shape).mean([1]);
-            var lof = (neighbourDensity * reach.mean([1])).cpu().to_type(ScalarType.Float64).data<double>().ToArray();
+            var lof = normal.Factor(embeddings, Options.Neighbours).cpu().to_type(ScalarType.Float64).data<double>().ToArray();
             results.AddRange(lof.Select(static score => new RawFrameScore(score, Uniform(score), Reduction: ScoreReduction.Peak)));
         }
 

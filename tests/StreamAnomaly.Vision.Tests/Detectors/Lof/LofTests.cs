@@ -29,10 +29,7 @@ public sealed class NormalFramesTests
         var k = 3;
         using var normal = NormalFrames.Fit(tensor(points.SelectMany(static p => p).ToArray(), [points.Length, 2]), k);
 
-        var q = tensor(queries.SelectMany(static p => p).ToArray(), [queries.Length, 2]);
-        var (nearest, indices) = cdist(q, normal.Embeddings).topk(k, dim: 1, largest: false);
-        var reach = maximum(nearest, normal.KDistance.index_select(0, indices.flatten()).view(indices.shape));
-        var lof = (normal.Density.index_select(0, indices.flatten()).view(indices.shape).mean([1]) * reach.mean([1])).data<double>().ToArray();
+        var lof = normal.Factor(tensor(queries.SelectMany(static p => p).ToArray(), [queries.Length, 2]), k).data<double>().ToArray();
 
         var expected = ReferenceLof(points, queries, k);
         for (var i = 0; i < queries.Length; i++)
@@ -64,21 +61,6 @@ public sealed class LofDetectorTests(LofFixture fixture) : IClassFixture<LofFixt
 {
     private const int Size = LofFixture.Size;
 
-    private static Frame WithSquare(Frame frame, int x, int y, int side)
-    {
-        var bgr = frame.Bgr.ToArray();
-        for (var row = y; row < y + side; row++)
-        {
-            for (var column = x; column < x + side; column++)
-            {
-                var i = ((row * frame.Width) + column) * 3;
-                (bgr[i], bgr[i + 1], bgr[i + 2]) = ((byte)20, (byte)240, (byte)20);
-            }
-        }
-
-        return new Frame(frame.Width, frame.Height, bgr);
-    }
-
     [Fact]
     public void Every_training_frame_is_kept_when_they_are_fewer_than_the_limit()
     {
@@ -89,7 +71,7 @@ public sealed class LofDetectorTests(LofFixture fixture) : IClassFixture<LofFixt
     public void A_large_foreign_square_scores_above_every_normal_frame()
     {
         var normal = PeriodicFrames.Clip(Size, 6, 10, 0.25, seed: 7);
-        var anomalous = normal.Select(f => WithSquare(f, 16, 16, 32)).ToArray();
+        var anomalous = normal.Select(f => TestFrames.WithSquare(f, 16, 16, 32)).ToArray();
 
         var normalScores = fixture.Detector.ScoreSequence(normal);
         var anomalousScores = fixture.Detector.ScoreSequence(anomalous);

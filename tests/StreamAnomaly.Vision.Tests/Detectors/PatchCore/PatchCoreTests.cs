@@ -71,21 +71,6 @@ public sealed class PatchCoreDetectorTests(PatchCoreFixture fixture) : IClassFix
 {
     private const int Size = PatchCoreFixture.Size;
 
-    private static Frame WithSquare(Frame frame, int x, int y, int side)
-    {
-        var bgr = frame.Bgr.ToArray();
-        for (var row = y; row < y + side; row++)
-        {
-            for (var column = x; column < x + side; column++)
-            {
-                var i = ((row * frame.Width) + column) * 3;
-                (bgr[i], bgr[i + 1], bgr[i + 2]) = ((byte)20, (byte)240, (byte)20);
-            }
-        }
-
-        return new Frame(frame.Width, frame.Height, bgr);
-    }
-
     [Fact]
     public void Features_are_one_384_d_vector_per_eighth_of_the_input_side()
     {
@@ -110,7 +95,7 @@ public sealed class PatchCoreDetectorTests(PatchCoreFixture fixture) : IClassFix
     public void A_foreign_square_scores_above_every_normal_frame_and_peaks_the_map_where_it_is()
     {
         var normal = PeriodicFrames.Clip(Size, 6, 10, 0.25, seed: 7);
-        var anomalous = normal.Select(f => WithSquare(f, 40, 8, 12)).ToArray();
+        var anomalous = normal.Select(f => TestFrames.WithSquare(f, 40, 8, 12)).ToArray();
 
         var normalScores = fixture.Detector.ScoreSequence(normal);
         var anomalousScores = fixture.Detector.ScoreSequence(anomalous);
