@@ -5,6 +5,7 @@ using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Detectors.Cycle;
 using StreamAnomaly.Vision.Detectors.Integrated;
+using StreamAnomaly.Vision.Detectors.IsolationForest;
 using StreamAnomaly.Vision.Detectors.Lof;
 using StreamAnomaly.Vision.Detectors.PatchCore;
 using StreamAnomaly.Vision.Detectors.Temporal;
@@ -37,6 +38,7 @@ public static class DetectorCatalog
         new PatchCoreDefinition(),
         new CycleDefinition(),
         new LofDefinition(),
+        new IsolationForestDefinition(),
     ];
 
     /// <summary>Names of every registered detector.</summary>

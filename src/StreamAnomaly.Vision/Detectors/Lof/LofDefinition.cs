@@ -58,21 +58,13 @@ public sealed class LofDefinition : DetectorDefinition<LofOptions>
     private static (Tensor Embeddings, long Seen) Embeddings(PretrainedResNet18 backbone, LofOptions options, IReadOnlyList<ILabelledClip> clips, TrainingFrames frames, FitContext context)
     {
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var chunks = new List<Tensor>();
-        foreach (var batch in frames.Frames(clips).Chunk(LofDetector.BatchSize))
-        {
-            context.CancellationToken.ThrowIfCancellationRequested();
-            chunks.Add(LofDetector.Embed(backbone, backbone.Preprocessing.FromFrames(batch, options.Size, options.Size, context.Device)));
-        }
-
-        var seen = chunks.Sum(static c => c.shape[0]);
+        var embeddings = FrameEmbeddings.Of(backbone, frames.Frames(clips), options.Size, context.Device, context.CancellationToken);
+        var seen = embeddings.shape[0];
         if (seen <= options.Neighbours)
         {
             throw new ArgumentException($"lof needs more than {options.Neighbours} (Neighbours) {frames} frames, got {seen}");
         }
 
-        var embeddings = cat(chunks, 0);
         if (seen > options.MaxFrames)
         {
             using var generator = new Generator((ulong)context.Seed, context.Device);

@@ -96,9 +96,6 @@ public sealed class LofDetector : IBundledDetector
     /// <summary>The registered detector name.</summary>
     public const string Name = "lof";
 
-    /// <summary>Frames per forward pass.</summary>
-    public const int BatchSize = 8;
-
     /// <summary>Side of the uniform anomaly map.</summary>
     private const int MapSide = 16;
 
@@ -145,22 +142,15 @@ public sealed class LofDetector : IBundledDetector
     /// <summary>Normal frames kept.</summary>
     public long NormalFrameCount => normal.Embeddings.shape[0];
 
-    /// <summary>One embedding per frame of a preprocessed batch [N, 3, S, S]: the frame mean of its patch features, [N, <see cref="PatchFeatures.Dimension"/>].</summary>
-    internal static Tensor Embed(PretrainedResNet18 backbone, Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        return PatchFeatures.Of(backbone, input, neighbourhood: 1).mean([2, 3]).MoveToOuterDisposeScope();
-    }
-
     public IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames)
     {
         ArgumentNullException.ThrowIfNull(frames);
         var results = new List<RawFrameScore>(frames.Count);
-        foreach (var batch in frames.Chunk(BatchSize))
+        foreach (var batch in frames.Chunk(FrameEmbeddings.BatchSize))
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var embeddings = Embed(backbone, backbone.Preprocessing.FromFrames(batch, Options.Size, Options.Size, device));
+            var embeddings = FrameEmbeddings.Of(backbone, backbone.Preprocessing.FromFrames(batch, Options.Size, Options.Size, device));
             var lof = normal.Factor(embeddings, Options.Neighbours).cpu().to_type(ScalarType.Float64).data<double>().ToArray();
             results.AddRange(lof.Select(static score => new RawFrameScore(score, Uniform(score), Reduction: ScoreReduction.Peak)));
         }
