@@ -159,9 +159,10 @@ internal static class CliApp
         var data = new Option<string>("--data") { Description = "Folder of labelled clips (interchange format)", Required = true };
         var output = new Option<string>("--out") { Description = "Report folder to write (scores.csv, metrics.json, roc.png, timelines/)", DefaultValueFactory = _ => "report" };
         var grid = new Option<int>("--grid") { Description = "Cells per side of the grids several bundles are fused on (as the workers' Worker:GridSize)", DefaultValueFactory = _ => new WorkerConfig().GridSize };
+        var compare = new Option<bool>("--compare") { Description = "Several bundles side by side instead of their fusion: each scored and timed alone, one table (comparison.md, comparison.csv) and a ROC curve per detector" };
         var device = DeviceOption();
-        var command = new Command("eval", "Score labelled clips with a bundle (every scoring variant) or the fusion of several; print the papers' tables and write a report") { bundle, data, output, grid, device };
-        command.SetAction(r => Guarded(() => EvalWorkflow.Run(new EvalRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!, r.GetValue(grid)))));
+        var command = new Command("eval", "Score labelled clips with a bundle (every scoring variant), the fusion of several or several side by side; print the papers' tables and write a report") { bundle, data, output, grid, compare, device };
+        command.SetAction(r => Guarded(() => EvalWorkflow.Run(new EvalRequest(r.GetValue(bundle)!, r.GetValue(data)!, r.GetValue(output)!, r.GetValue(device)!, r.GetValue(grid), r.GetValue(compare)))));
         return command;
     }
 

@@ -20,10 +20,15 @@ namespace StreamAnomaly.Cli.Commands;
 /// <param name="Out">Report folder.</param>
 /// <param name="Device">cpu or cuda.</param>
 /// <param name="GridSize">Cells per side of the grids the fusion works on (the workers' <c>Worker:GridSize</c>).</param>
-internal sealed record EvalRequest(IReadOnlyList<string> Bundles, string Data, string Out, string Device = "cpu", int GridSize = 16);
+/// <param name="Compare">Several bundles side by side, each scored and timed alone, instead of their fusion.</param>
+internal sealed record EvalRequest(IReadOnlyList<string> Bundles, string Data, string Out, string Device = "cpu", int GridSize = 16, bool Compare = false);
 
 /// <summary>One column of the evaluation tables: a name and the calibration its raw scores are normalised with (null: not calibrated).</summary>
-internal sealed record EvalColumn(string Name, ScoreCalibration? Calibration);
+/// <param name="Name">Column title.</param>
+/// <param name="Calibration">Normalises its raw scores; null: not calibrated (left out).</param>
+/// <param name="FitSeconds">How long its detector took to fit, when known.</param>
+/// <param name="Timer">Runs only while this column scores (its frames/s); null: the whole scoring pass is timed.</param>
+internal sealed record EvalColumn(string Name, ScoreCalibration? Calibration, double? FitSeconds = null, Stopwatch? Timer = null);
 
 /// <summary>
 /// Scores every frame of a labelled clip folder with any detector's bundle, under every scoring
@@ -32,7 +37,9 @@ internal sealed record EvalColumn(string Name, ScoreCalibration? Calibration);
 /// Clips are scored as calibration scored them (<see cref="DetectorLifecycle.ScoreClip"/>), with
 /// each clip's region of interest as context; a variant that cannot score every clip is left out
 /// with a note. With several bundles, the first column is their fusion as the pipeline computes it
-/// (<see cref="ClipFusion"/>), followed by each bundle's default variant.
+/// (<see cref="ClipFusion"/>), followed by each bundle's default variant; with
+/// <see cref="EvalRequest.Compare"/>, each bundle's default variant alone, timed alone, and the
+/// comparison files (comparison.md, comparison.csv, a ROC curve per detector in roc.png).
 /// </summary>
 internal static class EvalWorkflow
 {
@@ -60,16 +67,28 @@ internal static class EvalWorkflow
             var clips = ClipDataset.Open(request.Data, requireLabels: true);
             if (loaded is [var single])
             {
+                if (request.Compare)
+                {
+                    throw new ArgumentException("--compare needs at least two --bundle");
+                }
+
                 var columns = single.Detector.Variants
-                    .Select((name, v) => new EvalColumn(v == 0 ? single.Manifest.Detector : $"{single.Manifest.Detector}/{name}", single.Manifest.Calibrations.GetValueOrDefault(name)))
+                    .Select((name, v) => new EvalColumn(v == 0 ? single.Manifest.Detector : $"{single.Manifest.Detector}/{name}", single.Manifest.Calibrations.GetValueOrDefault(name), FitSeconds(single)))
                     .ToArray();
                 return Report(single.Manifest.ModelVersion, clips, columns, clip => DetectorLifecycle.ScoreClip(single.Detector, clip), request.Out, "eval", request.Data);
             }
 
             var names = loaded.Select((l, i) => loaded.Take(i).Any(o => o.Manifest.Detector == l.Manifest.Detector) ? $"{l.Manifest.Detector}#{i + 1}" : l.Manifest.Detector).ToArray();
-            EvalColumn[] fusedColumns = [new($"fused ({string.Join(" + ", names)})", ClipFusion.Normalised), .. loaded.Select((l, i) => new EvalColumn(names[i], l.Calibration))];
+            var modelVersions = string.Join(" + ", loaded.Select(l => l.Manifest.ModelVersion));
+            if (request.Compare)
+            {
+                var compared = loaded.Select((l, i) => new EvalColumn(names[i], l.Calibration, FitSeconds(l), new Stopwatch())).ToArray();
+                return Report(modelVersions, clips, compared, clip => loaded.Select((l, i) => Timed(compared[i].Timer!, () => DetectorLifecycle.ScoreClip(l.Detector, clip)[0])).ToArray(), request.Out, "eval", request.Data);
+            }
+
+            EvalColumn[] fusedColumns = [new($"fused ({string.Join(" + ", names)})", ClipFusion.Normalised), .. loaded.Select((l, i) => new EvalColumn(names[i], l.Calibration, FitSeconds(l)))];
             return Report(
-                string.Join(" + ", loaded.Select(l => l.Manifest.ModelVersion)),
+                modelVersions,
                 clips,
                 fusedColumns,
                 clip =>
@@ -84,6 +103,23 @@ internal static class EvalWorkflow
         finally
         {
             loaded.ForEach(static l => l.Dispose());
+        }
+    }
+
+    /// <summary>The bundle's fit time from its training facts, when it recorded one.</summary>
+    private static double? FitSeconds(LoadedDetector loaded) =>
+        loaded.Manifest.Training.TryGetValue("trainSeconds", out var text) && double.TryParse(text, CultureInfo.InvariantCulture, out var seconds) ? seconds : null;
+
+    private static T Timed<T>(Stopwatch timer, Func<T> action)
+    {
+        timer.Start();
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            timer.Stop();
         }
     }
 
@@ -151,8 +187,10 @@ internal static class EvalWorkflow
         {
             if (scored[c] is { } rows)
             {
-                metrics.Add(EvaluationReport.Compute(rows, columns[c].Name, modelVersion, columns[c].Calibration!, framesPerSecond) with
+                var columnRate = columns[c].Timer is { } timer ? total / Math.Max(timer.Elapsed.TotalSeconds, 1e-9) : framesPerSecond;
+                metrics.Add(EvaluationReport.Compute(rows, columns[c].Name, modelVersion, columns[c].Calibration!, columnRate) with
                 {
+                    FitSeconds = columns[c].FitSeconds,
                     PixelAuroc = pixels[c]?.Auroc(),
                     Pro = pixels[c]?.Pro(),
                     CategoryPixelAurocs = pixels[c]?.CategoryAurocs() ?? new Dictionary<string, double?>(),
@@ -171,6 +209,11 @@ internal static class EvalWorkflow
         }
 
         EvaluationReport.Write(output.StagingPath, scored[0]!, metrics);
+        var compared = columns.All(static c => c.Timer is not null);
+        if (compared)
+        {
+            EvaluationReport.WriteComparison(output.StagingPath, scored.Where(static r => r is not null).Select(static r => (IReadOnlyList<ScoredFrame>)r!).ToArray(), metrics);
+        }
         if (cycles.Count > 0)
         {
             WriteCycles(Path.Combine(output.StagingPath, CyclesFile), cycles);
@@ -179,6 +222,10 @@ internal static class EvalWorkflow
         output.Commit();
 
         PrintTables(metrics);
+        if (compared)
+        {
+            PrintComparison(metrics);
+        }
         if (cycles.Count > 0)
         {
             PrintCycles(cycles);
@@ -307,6 +354,19 @@ internal static class EvalWorkflow
                 AnsiConsole.MarkupLine("AUROC cells read frame / pixel (the pixels of the category's frames and of every normal frame, 64x64 raster)");
             }
         }
+    }
+
+    /// <summary>The side-by-side table of <c>eval --compare</c>: every detector's frame and pixel figures, fit time and scoring rate.</summary>
+    private static void PrintComparison(IReadOnlyList<EvaluationMetrics> metrics)
+    {
+        var table = new Table().Title("detectors side by side (each scored alone; frames/s of its scoring on this machine)");
+        table.AddColumns(EvaluationReport.ComparisonColumns.Select(Markup.Escape).ToArray());
+        foreach (var row in EvaluationReport.ComparisonRows(metrics))
+        {
+            table.AddRow(row.Select(Markup.Escape).ToArray());
+        }
+
+        AnsiConsole.Write(table);
     }
 
     /// <summary>A category's frame AUROC, and its pixel AUROC after a slash when the clips had anomaly masks.</summary>

@@ -49,6 +49,9 @@ internal sealed record EvaluationMetrics(
 
     /// <summary>Pixel AUROC of each anomaly category (<see cref="PixelMetrics.CategoryAurocs"/>); empty without masks.</summary>
     public IReadOnlyDictionary<string, double?> CategoryPixelAurocs { get; init; } = new Dictionary<string, double?>();
+
+    /// <summary>Seconds the bundle's detector took to fit (its training facts' <c>trainSeconds</c>); null when unknown.</summary>
+    public double? FitSeconds { get; init; }
 }
 
 /// <summary>
@@ -137,4 +140,93 @@ internal static class EvaluationReport
             Plots.Timeline(Path.Combine(timelines, clip.Key + ".png"), clip.Key, clip.ToArray());
         }
     }
+
+    /// <summary>Column titles of the comparison table (<see cref="ComparisonRows"/>).</summary>
+    public static IReadOnlyList<string> ComparisonColumns { get; } = ["detector", "AUROC", "AUPR", "FP @ 99 % recall", "pixel AUROC", "PRO", "fit s", "frames/s"];
+
+    /// <summary>One row of text per detector: its frame and pixel figures, fit seconds and scoring rate ("-" where it has none).</summary>
+    public static IEnumerable<string[]> ComparisonRows(IReadOnlyList<EvaluationMetrics> metrics) =>
+        metrics.Select(static m => new[]
+        {
+            m.Detector,
+            Fixed(m.Auroc, 3),
+            Fixed(m.Aupr, 3),
+            m.FpAtRecall99?.ToString(CultureInfo.InvariantCulture) ?? "-",
+            Fixed(m.PixelAuroc, 3),
+            Fixed(m.Pro, 3),
+            Fixed(m.FitSeconds, 1),
+            Fixed(m.FramesPerSecond, 1),
+        });
+
+    /// <summary>
+    /// Writes the comparison of several detectors scored on the same frames: comparison.md (the
+    /// side-by-side table and the AUROC of every anomaly category, frame / pixel), comparison.csv
+    /// (the same figures, one row per detector) and roc.png (one curve per detector).
+    /// </summary>
+    public static void WriteComparison(string folder, IReadOnlyList<IReadOnlyList<ScoredFrame>> frames, IReadOnlyList<EvaluationMetrics> metrics)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(metrics);
+        var categories = metrics[0].CategoryAurocs;
+        List<string> markdown =
+        [
+            $"Detectors side by side on {metrics[0].Frames} frames of {metrics[0].Clips} clips (each scored alone; frames/s of its scoring).",
+            string.Empty,
+            MarkdownRow(ComparisonColumns),
+            MarkdownRow(ComparisonColumns.Select(static _ => "---")),
+            .. ComparisonRows(metrics).Select(static r => MarkdownRow(r)),
+        ];
+        if (categories.Count > 0)
+        {
+            markdown.AddRange([
+                string.Empty,
+                "AUROC per anomaly category (its frames against every normal frame; frame / pixel where the detector has a map and the clips masks):",
+                string.Empty,
+                MarkdownRow(["category", "frames", .. metrics.Select(static m => m.Detector)]),
+                MarkdownRow(Enumerable.Repeat("---", metrics.Count + 2)),
+                .. categories.Select(c => MarkdownRow([c.Category, c.AnomalousFrames.ToString(CultureInfo.InvariantCulture), .. metrics.Select(m => CategoryCell(m, c.Category))])),
+            ]);
+        }
+
+        File.WriteAllLines(Path.Combine(folder, "comparison.md"), markdown);
+
+        using (var csv = CsvWriter.ToFile(Path.Combine(folder, "comparison.csv"), CsvWriterOptions.Default with { NewLine = "\n" }))
+        {
+            csv.WriteRecord(["detector", "auroc", "aupr", "fp_at_recall99", "pixel_auroc", "pro", "fit_seconds", "frames_per_second", .. categories.Select(static c => "auroc:" + c.Category)]);
+            foreach (var m in metrics)
+            {
+                csv.WriteRecord([
+                    m.Detector,
+                    Invariant(m.Auroc),
+                    Invariant(m.Aupr),
+                    m.FpAtRecall99?.ToString(CultureInfo.InvariantCulture) ?? string.Empty,
+                    Invariant(m.PixelAuroc),
+                    Invariant(m.Pro),
+                    Invariant(m.FitSeconds),
+                    Invariant(m.FramesPerSecond),
+                    .. categories.Select(c => Invariant(m.CategoryAurocs.FirstOrDefault(a => a.Category == c.Category)?.Auroc)),
+                ]);
+            }
+
+            csv.Flush();
+        }
+
+        var curves = frames.Zip(metrics, static (f, m) => (m.Detector, Curve: BinaryMetrics.RocCurve(f.Select(static x => x.RawScore).ToArray(), f.Select(static x => x.Label).ToArray()), m.Auroc)).ToArray();
+        if (frames[0].Select(static f => f.Label).Distinct().Count() == 2)
+        {
+            Plots.Roc(Path.Combine(folder, "roc.png"), curves);
+        }
+    }
+
+    private static string CategoryCell(EvaluationMetrics metrics, string category)
+    {
+        var frame = Fixed(metrics.CategoryAurocs.FirstOrDefault(a => a.Category == category)?.Auroc, 3);
+        return metrics.CategoryPixelAurocs.GetValueOrDefault(category) is { } pixel ? $"{frame} / {Fixed(pixel, 3)}" : frame;
+    }
+
+    private static string MarkdownRow(IEnumerable<string> cells) => "| " + string.Join(" | ", cells.Select(static c => c.Replace("|", "\\|", StringComparison.Ordinal))) + " |";
+
+    private static string Fixed(double? value, int decimals) => value?.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) ?? "-";
+
+    private static string Invariant(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? string.Empty;
 }

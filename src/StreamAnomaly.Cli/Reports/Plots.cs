@@ -10,13 +10,21 @@ internal static class Plots
     private const int Height = 480;
 
     /// <summary>ROC curve with the chance diagonal.</summary>
-    public static void Roc(string path, IReadOnlyList<(double Fpr, double Tpr)> curve, double auroc, string detector)
+    public static void Roc(string path, IReadOnlyList<(double Fpr, double Tpr)> curve, double auroc, string detector) =>
+        Roc(path, [(detector, curve, auroc)]);
+
+    /// <summary>One ROC curve per detector, each labelled with its AUROC, and the chance diagonal.</summary>
+    public static void Roc(string path, IReadOnlyList<(string Detector, IReadOnlyList<(double Fpr, double Tpr)> Curve, double Auroc)> curves)
     {
         var plot = new Plot();
-        var line = plot.Add.Scatter(curve.Select(p => p.Fpr).ToArray(), curve.Select(p => p.Tpr).ToArray());
-        line.MarkerSize = 0;
-        line.LineWidth = 2;
-        line.LegendText = $"{detector} (AUROC {auroc:F3})";
+        foreach (var (detector, curve, auroc) in curves)
+        {
+            var line = plot.Add.Scatter(curve.Select(p => p.Fpr).ToArray(), curve.Select(p => p.Tpr).ToArray());
+            line.MarkerSize = 0;
+            line.LineWidth = 2;
+            line.LegendText = $"{detector} (AUROC {auroc:F3})";
+        }
+
         var chance = plot.Add.Line(0, 0, 1, 1);
         chance.LinePattern = LinePattern.Dashed;
         chance.Color = Colors.Gray;
