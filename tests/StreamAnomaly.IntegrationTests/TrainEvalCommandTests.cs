@@ -246,6 +246,9 @@ public sealed class TrainEvalCommandTests(CliFixture fixture) : IClassFixture<Cl
         var columns = (IEnumerable<JsonElement>)[metrics.RootElement, .. metrics.RootElement.GetProperty("variants").EnumerateArray()];
         Assert.Equal(["autoencoder", "iforest"], columns.Select(static c => c.GetProperty("detector").GetString()));
         Assert.All(columns, static c => Assert.True(c.GetProperty("fitSeconds").GetDouble() > 0));
+        // A whole-frame detector's uniform map says nothing of where: no pixel figures for it.
+        Assert.Equal(JsonValueKind.Number, columns.First().GetProperty("pixelAuroc").ValueKind);
+        Assert.Equal(JsonValueKind.Null, columns.Last().GetProperty("pixelAuroc").ValueKind);
         // Compared, a detector scores exactly as it does alone.
         Assert.Equal(single.RootElement.GetProperty("auroc").GetDouble(), columns.Last().GetProperty("auroc").GetDouble(), 12);
 

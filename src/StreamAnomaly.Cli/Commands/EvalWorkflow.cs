@@ -28,7 +28,8 @@ internal sealed record EvalRequest(IReadOnlyList<string> Bundles, string Data, s
 /// <param name="Calibration">Normalises its raw scores; null: not calibrated (left out).</param>
 /// <param name="FitSeconds">How long its detector took to fit, when known.</param>
 /// <param name="Timer">Runs only while this column scores (its frames/s); null: the whole scoring pass is timed.</param>
-internal sealed record EvalColumn(string Name, ScoreCalibration? Calibration, double? FitSeconds = null, Stopwatch? Timer = null);
+/// <param name="Localises">False for a whole-frame detector (uniform maps): no pixel figures.</param>
+internal sealed record EvalColumn(string Name, ScoreCalibration? Calibration, double? FitSeconds = null, Stopwatch? Timer = null, bool Localises = true);
 
 /// <summary>
 /// Scores every frame of a labelled clip folder with any detector's bundle, under every scoring
@@ -73,7 +74,7 @@ internal static class EvalWorkflow
                 }
 
                 var columns = single.Detector.Variants
-                    .Select((name, v) => new EvalColumn(v == 0 ? single.Manifest.Detector : $"{single.Manifest.Detector}/{name}", single.Manifest.Calibrations.GetValueOrDefault(name), FitSeconds(single)))
+                    .Select((name, v) => new EvalColumn(v == 0 ? single.Manifest.Detector : $"{single.Manifest.Detector}/{name}", single.Manifest.Calibrations.GetValueOrDefault(name), FitSeconds(single), Localises: single.Detector.Localises))
                     .ToArray();
                 return Report(single.Manifest.ModelVersion, clips, columns, clip => DetectorLifecycle.ScoreClip(single.Detector, clip), request.Out, "eval", request.Data);
             }
@@ -82,11 +83,11 @@ internal static class EvalWorkflow
             var modelVersions = string.Join(" + ", loaded.Select(l => l.Manifest.ModelVersion));
             if (request.Compare)
             {
-                var compared = loaded.Select((l, i) => new EvalColumn(names[i], l.Calibration, FitSeconds(l), new Stopwatch())).ToArray();
+                var compared = loaded.Select((l, i) => new EvalColumn(names[i], l.Calibration, FitSeconds(l), new Stopwatch(), l.Detector.Localises)).ToArray();
                 return Report(modelVersions, clips, compared, clip => loaded.Select((l, i) => Timed(compared[i].Timer!, () => DetectorLifecycle.ScoreClip(l.Detector, clip)[0])).ToArray(), request.Out, "eval", request.Data);
             }
 
-            EvalColumn[] fusedColumns = [new($"fused ({string.Join(" + ", names)})", ClipFusion.Normalised), .. loaded.Select((l, i) => new EvalColumn(names[i], l.Calibration, FitSeconds(l)))];
+            EvalColumn[] fusedColumns = [new($"fused ({string.Join(" + ", names)})", ClipFusion.Normalised), .. loaded.Select((l, i) => new EvalColumn(names[i], l.Calibration, FitSeconds(l), Localises: l.Detector.Localises))];
             return Report(
                 modelVersions,
                 clips,
@@ -147,7 +148,7 @@ internal static class EvalWorkflow
         var (scored, pixels) = ConsoleProgress.Run("scoring", total, update =>
         {
             var rows = columns.Select(c => c.Calibration is null ? null : new List<ScoredFrame>(total)).ToArray();
-            var maps = columns.Select(_ => masked ? new PixelMetrics() : null).ToArray();
+            var maps = columns.Select(c => masked && c.Localises ? new PixelMetrics() : null).ToArray();
             var done = 0;
             foreach (var clip in clips)
             {
@@ -167,10 +168,10 @@ internal static class EvalWorkflow
                     }
 
                     rows[c]?.AddRange(scores.Select((s, i) => new ScoredFrame(clip.Name, i, s.RawScore, calibration.Normalize(s.RawScore), clip.Labels![i].Label, clip.Labels[i].Category)));
-                    for (var i = 0; i < scores.Count && anomaly is not null; i++)
+                    for (var i = 0; i < scores.Count && anomaly is not null && maps[c] is { } pixels; i++)
                     {
                         var label = clip.Labels![i];
-                        maps[c]!.Add(scores[i].Residual, anomaly[i], label.IsAnomalous ? label.Category : null);
+                        pixels.Add(scores[i].Residual, anomaly[i], label.IsAnomalous ? label.Category : null);
                     }
                 }
 

@@ -16,6 +16,12 @@ public interface IBundledDetector : IAnomalyDetector
 
     /// <summary>What it learned besides its weights, as JSON; null when nothing.</summary>
     JsonObject? ExportState();
+
+    /// <summary>
+    /// Whether its anomaly maps say where the anomaly is; false for a whole-frame method, whose map
+    /// is its score everywhere (evaluation then reports no pixel figures for it).
+    /// </summary>
+    bool Localises => true;
 }
 
 /// <summary>How one fit runs: where, from which seed, and who hears about its progress.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using StreamAnomaly.Core.Detection;
@@ -27,7 +26,6 @@ public sealed class IsolationForestDefinition : DetectorDefinition<IsolationFore
         {
             backbone.to(context.Device);
             backbone.eval();
-            var stopwatch = Stopwatch.StartNew();
             float[][] vectors;
             using (var embeddings = FrameEmbeddings.Of(backbone, frames.Frames(clips), options.Size, context.Device, context.CancellationToken))
             {
@@ -46,7 +44,6 @@ public sealed class IsolationForestDefinition : DetectorDefinition<IsolationFore
             {
                 ["trainFrames"] = vectors.Length.ToString(CultureInfo.InvariantCulture),
                 ["samplesPerTree"] = forest.Samples.ToString(CultureInfo.InvariantCulture),
-                ["fitSeconds"] = stopwatch.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture),
             });
         }
         catch

@@ -60,6 +60,9 @@ public sealed class IsolationForestDetector : IBundledDetector
 
     public int History => 1;
 
+    /// <summary>False: a whole-frame score, its map uniform.</summary>
+    public bool Localises => false;
+
     public IReadOnlyList<string> Variants { get; } = [Name];
 
     /// <summary>Normal frames each tree was grown on.</summary>

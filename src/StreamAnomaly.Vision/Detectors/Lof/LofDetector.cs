@@ -137,6 +137,9 @@ public sealed class LofDetector : IBundledDetector
 
     public int History => 1;
 
+    /// <summary>False: a whole-frame score, its map uniform.</summary>
+    public bool Localises => false;
+
     public IReadOnlyList<string> Variants { get; } = [Name];
 
     /// <summary>Normal frames kept.</summary>
