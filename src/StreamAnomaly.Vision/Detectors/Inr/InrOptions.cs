@@ -42,7 +42,7 @@ public sealed record InrOptions : DetectorOptions
 
     [Description("Reptile iterations refining the initialisation on batches of normal frames")]
     [Range(0, 100000, ErrorMessage = Between)]
-    public int MetaIterations { get; init; } = 150;
+    public int MetaIterations { get; init; } = 60;
 
     [Description("Normal frames fitted in parallel per Reptile iteration")]
     [Range(1, 1024, ErrorMessage = Between)]
