@@ -13,7 +13,7 @@ public sealed record AnoSegOptions : DetectorOptions
 {
     [Description("Side of the square network input, pixels (multiple of 8; the anomaly map's resolution)")]
     [Range(16, 1024, ErrorMessage = Between)]
-    public int Size { get; init; } = 128;
+    public int Size { get; init; } = 64;
 
     [Description("Channels of the U-Net's first level (doubling at each of its three lower levels)")]
     [Range(1, 128, ErrorMessage = Between)]
@@ -21,7 +21,7 @@ public sealed record AnoSegOptions : DetectorOptions
 
     [Description("Passes over the training frames")]
     [Range(1, 100000, ErrorMessage = Between)]
-    public int Epochs { get; init; } = 5;
+    public int Epochs { get; init; } = 8;
 
     [Description("Frames per optimisation step")]
     [Range(1, 4096, ErrorMessage = Between)]
@@ -50,7 +50,7 @@ public sealed record AnoSegOptions : DetectorOptions
     [Description("Score = the largest k x k window sum of the anomaly map (1 = its maximum)")]
     [Range(1, 1024, ErrorMessage = Between)]
     [ScoringOption]
-    public int Peak { get; init; } = 8;
+    public int Peak { get; init; } = 4;
 
     public override IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
