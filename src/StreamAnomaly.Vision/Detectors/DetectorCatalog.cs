@@ -2,8 +2,10 @@ using StreamAnomaly.Core.Bundles;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Vision.Detectors.AnoSeg;
 using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Detectors.Cycle;
+using StreamAnomaly.Vision.Detectors.Inr;
 using StreamAnomaly.Vision.Detectors.Integrated;
 using StreamAnomaly.Vision.Detectors.IsolationForest;
 using StreamAnomaly.Vision.Detectors.Lof;
@@ -39,6 +41,8 @@ public static class DetectorCatalog
         new CycleDefinition(),
         new LofDefinition(),
         new IsolationForestDefinition(),
+        new InrDefinition(),
+        new AnoSegDefinition(),
     ];
 
     /// <summary>Names of every registered detector.</summary>
