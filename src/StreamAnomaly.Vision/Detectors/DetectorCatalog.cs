@@ -8,6 +8,7 @@ using StreamAnomaly.Vision.Detectors.Integrated;
 using StreamAnomaly.Vision.Detectors.Lof;
 using StreamAnomaly.Vision.Detectors.PatchCore;
 using StreamAnomaly.Vision.Detectors.Temporal;
+using StreamAnomaly.Vision.Detectors.Vae;
 using static TorchSharp.torch;
 
 namespace StreamAnomaly.Vision.Detectors;
@@ -37,6 +38,7 @@ public static class DetectorCatalog
         new PatchCoreDefinition(),
         new CycleDefinition(),
         new LofDefinition(),
+        new VaeDefinition(),
     ];
 
     /// <summary>Names of every registered detector.</summary>
