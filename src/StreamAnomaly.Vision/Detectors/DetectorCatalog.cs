@@ -2,6 +2,7 @@ using StreamAnomaly.Core.Bundles;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Scoring;
+using StreamAnomaly.Vision.Detectors.Aae;
 using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Detectors.Cycle;
 using StreamAnomaly.Vision.Detectors.Integrated;
@@ -39,6 +40,7 @@ public static class DetectorCatalog
         new CycleDefinition(),
         new LofDefinition(),
         new VaeDefinition(),
+        new AaeDefinition(),
     ];
 
     /// <summary>Names of every registered detector.</summary>

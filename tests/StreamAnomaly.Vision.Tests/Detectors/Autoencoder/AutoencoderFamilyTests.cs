@@ -65,10 +65,10 @@ public sealed class AutoencoderFamilyOptionsTests
 
     [Theory]
     [MemberData(nameof(Family))]
-    public void Its_defaults_fit_the_benchmark_at_128_px_with_the_baselines_network(string name)
+    public void Its_defaults_are_the_baselines_128_px_and_code_at_half_its_width(string name)
     {
         var defaults = Defaults(name);
 
-        Assert.Equal((128, 32, 512, 0), (defaults.Size, defaults.Width, defaults.Code, defaults.Peak));
+        Assert.Equal((128, 16, 512, 0), (defaults.Size, defaults.Width, defaults.Code, defaults.Peak));
     }
 }
