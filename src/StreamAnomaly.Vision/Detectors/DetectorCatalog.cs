@@ -8,6 +8,7 @@ using StreamAnomaly.Vision.Detectors.Cycle;
 using StreamAnomaly.Vision.Detectors.Integrated;
 using StreamAnomaly.Vision.Detectors.Lof;
 using StreamAnomaly.Vision.Detectors.PatchCore;
+using StreamAnomaly.Vision.Detectors.Rda;
 using StreamAnomaly.Vision.Detectors.Temporal;
 using StreamAnomaly.Vision.Detectors.Vae;
 using static TorchSharp.torch;
@@ -41,6 +42,7 @@ public static class DetectorCatalog
         new LofDefinition(),
         new VaeDefinition(),
         new AaeDefinition(),
+        new RdaDefinition(),
     ];
 
     /// <summary>Names of every registered detector.</summary>

@@ -49,11 +49,7 @@ public static class AaeTrainer
     }
 
     /// <summary>The detector of a (trained or loaded) autoencoder <paramref name="model"/>, which it owns: the baseline's residual.</summary>
-    public static ReconstructionDetector Detector(ConvAutoencoder model, AutoencoderFamilyOptions options, Device device, string name = Name)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        return new ReconstructionDetector(name, model, batch => AutoencoderDetector.Residual(batch, model.call(batch)), options, device);
-    }
+    public static ReconstructionDetector Detector(ConvAutoencoder model, AaeOptions options, Device device) => ReconstructionDetector.Of(Name, model, options, device);
 
     private static (double Loss, double Reconstruction, double Critic) Fit(ConvAutoencoder model, LatentDiscriminator discriminator, Tensor frames, AaeOptions options, FitContext context)
     {

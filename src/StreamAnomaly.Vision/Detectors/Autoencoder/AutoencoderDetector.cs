@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Imaging;
-using StreamAnomaly.Vision.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
 

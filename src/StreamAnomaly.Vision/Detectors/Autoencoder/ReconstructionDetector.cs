@@ -48,6 +48,13 @@ public sealed class ReconstructionDetector : IBundledDetector
 
     public string Kind { get; }
 
+    /// <summary>A detector <paramref name="kind"/> of a deterministic <see cref="ConvAutoencoder"/> (owned), scored by the baseline's residual (<see cref="AutoencoderDetector.Residual"/>).</summary>
+    public static ReconstructionDetector Of(string kind, ConvAutoencoder model, AutoencoderFamilyOptions options, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new ReconstructionDetector(kind, model, batch => AutoencoderDetector.Residual(batch, model.call(batch)), options, device);
+    }
+
     /// <summary>The options it was built with.</summary>
     public AutoencoderFamilyOptions Options { get; }
 
