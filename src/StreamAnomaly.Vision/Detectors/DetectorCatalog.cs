@@ -3,6 +3,7 @@ using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Vision.Detectors.AnoSeg;
+using StreamAnomaly.Vision.Detectors.Aae;
 using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Detectors.Cycle;
 using StreamAnomaly.Vision.Detectors.Inr;
@@ -10,7 +11,9 @@ using StreamAnomaly.Vision.Detectors.Integrated;
 using StreamAnomaly.Vision.Detectors.IsolationForest;
 using StreamAnomaly.Vision.Detectors.Lof;
 using StreamAnomaly.Vision.Detectors.PatchCore;
+using StreamAnomaly.Vision.Detectors.Rda;
 using StreamAnomaly.Vision.Detectors.Temporal;
+using StreamAnomaly.Vision.Detectors.Vae;
 using static TorchSharp.torch;
 
 namespace StreamAnomaly.Vision.Detectors;
@@ -41,6 +44,9 @@ public static class DetectorCatalog
         new CycleDefinition(),
         new LofDefinition(),
         new IsolationForestDefinition(),
+        new VaeDefinition(),
+        new AaeDefinition(),
+        new RdaDefinition(),
         new InrDefinition(),
         new AnoSegDefinition(),
     ];

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Imaging;
-using StreamAnomaly.Vision.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -51,27 +50,8 @@ public sealed class AutoencoderDetector : IBundledDetector
 
     public IReadOnlyList<RawFrameScore> ScoreSequence(IReadOnlyList<Frame> frames)
     {
-        ArgumentNullException.ThrowIfNull(frames);
-        var size = Options.Size;
-        var results = new List<RawFrameScore>(frames.Count);
         model.eval();
-        for (var start = 0; start < frames.Count; start += batchSize)
-        {
-            var count = Math.Min(batchSize, frames.Count - start);
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            var batch = FrameTensors.ToBatch(Slice(frames, start, count), size, size, device);
-            var residual = Residual(batch, model.call(batch)).cpu();
-            var scores = Reduce(residual, Options.Peak).to_type(ScalarType.Float64).data<double>().ToArray();
-            var maps = residual.data<float>().ToArray();
-            var plane = size * size;
-            for (var i = 0; i < count; i++)
-            {
-                results.Add(new RawFrameScore(scores[i], new AnomalyMap(size, size, maps.AsSpan(i * plane, plane).ToArray()), Reduction: Options.Peak > 0 ? ScoreReduction.Peak : ScoreReduction.Sum));
-            }
-        }
-
-        return results;
+        return ReconstructionDetector.Score(frames, Options.Size, Options.Peak, batchSize, device, batch => Residual(batch, model.call(batch)));
     }
 
     public IReadOnlyList<IReadOnlyList<RawFrameScore>?> ScoreVariants(IReadOnlyList<Frame> frames, ScoringContext context) => [ScoreSequence(frames)];
@@ -108,7 +88,4 @@ public sealed class AutoencoderDetector : IBundledDetector
     public JsonObject? ExportState() => null;
 
     public void Dispose() => model.Dispose();
-
-    private static IReadOnlyList<Frame> Slice(IReadOnlyList<Frame> frames, int start, int count) =>
-        start == 0 && count == frames.Count ? frames : frames.Skip(start).Take(count).ToArray();
 }

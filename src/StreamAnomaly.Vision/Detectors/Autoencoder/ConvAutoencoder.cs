@@ -53,13 +53,31 @@ public sealed class ConvAutoencoder : Module<Tensor, Tensor>
     /// <summary>Number of floats in the bottleneck code.</summary>
     public int CodeSize { get; }
 
-    /// <summary>Reconstruction of <paramref name="input"/> ([N, 3, S, S] in [0, 1]), same shape.</summary>
+    /// <summary>Reconstruction of <paramref name="input"/> ([N, 3, S, S] in [0, 1]), same shape: <see cref="Decode"/> of <see cref="Encode"/>.</summary>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var features = encoder.call(input);
-        var codeVector = to_code.call(features.flatten(1));
-        var grid = from_code.call(codeVector).relu().view([input.shape[0], .. gridShape]);
+        return Decode(Encode(input)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The bottleneck code of <paramref name="input"/> ([N, 3, S, S] in [0, 1]): [N, code].</summary>
+    public Tensor Encode(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        return to_code.call(encoder.call(input).flatten(1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The image a bottleneck <paramref name="code"/> [N, code] decodes to: [N, 3, S, S] in [0, 1].</summary>
+    public Tensor Decode(Tensor code) => DecodeGrid(from_code, decoder, code, gridShape);
+
+    /// <summary>
+    /// The decoder half the autoencoder family shares: a linear layer from the code to the grid of
+    /// the last convolution, ReLU, then the transposed convolutions: [N, code] -> [N, 3, S, S].
+    /// </summary>
+    internal static Tensor DecodeGrid(Linear fromCode, Sequential decoder, Tensor code, long[] gridShape)
+    {
+        using var scope = NewDisposeScope();
+        var grid = fromCode.call(code).relu().view([code.shape[0], .. gridShape]);
         return decoder.call(grid).MoveToOuterDisposeScope();
     }
 
