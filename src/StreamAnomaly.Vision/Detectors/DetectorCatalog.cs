@@ -4,6 +4,7 @@ using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Detectors.Cycle;
+using StreamAnomaly.Vision.Detectors.Ganomaly;
 using StreamAnomaly.Vision.Detectors.Integrated;
 using StreamAnomaly.Vision.Detectors.Lof;
 using StreamAnomaly.Vision.Detectors.PatchCore;
@@ -37,6 +38,7 @@ public static class DetectorCatalog
         new PatchCoreDefinition(),
         new CycleDefinition(),
         new LofDefinition(),
+        new GanomalyDefinition(),
     ];
 
     /// <summary>Names of every registered detector.</summary>
