@@ -3,6 +3,7 @@ using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Scoring;
 using StreamAnomaly.Vision.Detectors.Autoencoder;
+using StreamAnomaly.Vision.Detectors.CutPaste;
 using StreamAnomaly.Vision.Detectors.Cycle;
 using StreamAnomaly.Vision.Detectors.Ganomaly;
 using StreamAnomaly.Vision.Detectors.Integrated;
@@ -39,6 +40,7 @@ public static class DetectorCatalog
         new CycleDefinition(),
         new LofDefinition(),
         new GanomalyDefinition(),
+        new CutPasteDefinition(),
     ];
 
     /// <summary>Names of every registered detector.</summary>
