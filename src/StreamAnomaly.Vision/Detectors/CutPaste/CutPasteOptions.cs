@@ -13,7 +13,7 @@ public sealed record CutPasteOptions : DetectorOptions
 {
     [Description("Side of the square input of the pretrained ResNet-18, pixels (multiple of 32; 224 = ImageNet's)")]
     [Range(32, 1024, ErrorMessage = Between)]
-    public int Size { get; init; } = 224;
+    public int Size { get; init; } = 128;
 
     [Description("Augmented copies of each training frame per synthetic defect (one CutPaste and one scar copy each); the normal class is weighted as many times")]
     [Range(1, 16, ErrorMessage = Between)]

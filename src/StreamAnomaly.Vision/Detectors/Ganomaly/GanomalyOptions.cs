@@ -17,7 +17,7 @@ public sealed record GanomalyOptions : DetectorOptions
 
     [Description("Channels of the first convolution of each encoder and of the discriminator (the widest is 4x this)")]
     [Range(1, 256, ErrorMessage = Between)]
-    public int Width { get; init; } = 32;
+    public int Width { get; init; } = 16;
 
     [Description("Floats in the latent code z (the paper's nz = 100)")]
     [Range(1, 65536, ErrorMessage = Between)]
@@ -37,7 +37,7 @@ public sealed record GanomalyOptions : DetectorOptions
 
     [Description("Passes over the training frames")]
     [Range(1, 100000, ErrorMessage = Between)]
-    public int Epochs { get; init; } = 15;
+    public int Epochs { get; init; } = 10;
 
     [Description("Frames per optimisation step")]
     [Range(1, 4096, ErrorMessage = Between)]
