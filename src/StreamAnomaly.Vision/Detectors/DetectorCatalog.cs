@@ -2,10 +2,12 @@ using StreamAnomaly.Core.Bundles;
 using StreamAnomaly.Core.Data;
 using StreamAnomaly.Core.Detection;
 using StreamAnomaly.Core.Scoring;
-using StreamAnomaly.Vision.Detectors.AnoSeg;
 using StreamAnomaly.Vision.Detectors.Aae;
+using StreamAnomaly.Vision.Detectors.AnoSeg;
 using StreamAnomaly.Vision.Detectors.Autoencoder;
+using StreamAnomaly.Vision.Detectors.CutPaste;
 using StreamAnomaly.Vision.Detectors.Cycle;
+using StreamAnomaly.Vision.Detectors.Ganomaly;
 using StreamAnomaly.Vision.Detectors.Inr;
 using StreamAnomaly.Vision.Detectors.Integrated;
 using StreamAnomaly.Vision.Detectors.IsolationForest;
@@ -47,6 +49,8 @@ public static class DetectorCatalog
         new VaeDefinition(),
         new AaeDefinition(),
         new RdaDefinition(),
+        new GanomalyDefinition(),
+        new CutPasteDefinition(),
         new InrDefinition(),
         new AnoSegDefinition(),
     ];
