@@ -25,9 +25,6 @@ public sealed class CutPasteDetector : IBundledDetector
     /// <summary>Frames per forward pass.</summary>
     public const int BatchSize = 8;
 
-    /// <summary>Side of the uniform anomaly map.</summary>
-    private const int MapSide = 16;
-
     private readonly PretrainedResNet18 backbone;
     private readonly CutPasteModel model;
     private readonly Device device;
@@ -106,7 +103,7 @@ public sealed class CutPasteDetector : IBundledDetector
             using var noGrad = no_grad();
             var embeddings = Embed(FrameTensors.ToByteTensor(batch, Options.Size, Options.Size).to(device));
             var scores = model.Density.Distance(embeddings).cpu().data<double>().ToArray();
-            results.AddRange(scores.Select(static score => new RawFrameScore(score, Uniform(score), Reduction: ScoreReduction.Peak)));
+            results.AddRange(scores.Select(WholeFrame.Score));
         }
 
         return results;
@@ -144,5 +141,4 @@ public sealed class CutPasteDetector : IBundledDetector
         backbone.Dispose();
     }
 
-    private static AnomalyMap Uniform(double score) => new(MapSide, MapSide, Enumerable.Repeat((float)score, MapSide * MapSide).ToArray());
 }

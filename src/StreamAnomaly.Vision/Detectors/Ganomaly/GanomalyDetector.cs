@@ -22,9 +22,6 @@ public sealed class GanomalyDetector : IBundledDetector
     /// <summary>Frames per forward pass when scoring.</summary>
     public const int BatchSize = 32;
 
-    /// <summary>Side of the uniform anomaly map.</summary>
-    private const int MapSide = 16;
-
     private readonly GanomalyGenerator model;
     private readonly Device device;
 
@@ -70,7 +67,7 @@ public sealed class GanomalyDetector : IBundledDetector
             using var noGrad = no_grad();
             var input = FrameTensors.ToBatch(batch, Options.Size, Options.Size, device);
             var scores = model.Score(input).cpu().to_type(ScalarType.Float64).data<double>().ToArray();
-            results.AddRange(scores.Select(static score => new RawFrameScore(score, Uniform(score), Reduction: ScoreReduction.Peak)));
+            results.AddRange(scores.Select(WholeFrame.Score));
         }
 
         return results;
@@ -94,5 +91,4 @@ public sealed class GanomalyDetector : IBundledDetector
 
     public void Dispose() => model.Dispose();
 
-    private static AnomalyMap Uniform(double score) => new(MapSide, MapSide, Enumerable.Repeat((float)score, MapSide * MapSide).ToArray());
 }

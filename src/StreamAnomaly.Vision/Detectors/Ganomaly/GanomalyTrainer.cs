@@ -1,4 +1,5 @@
 using StreamAnomaly.Core.Detection;
+using StreamAnomaly.Vision.Detectors.Autoencoder;
 using StreamAnomaly.Vision.Imaging;
 using StreamAnomaly.Vision.Training;
 using TorchSharp;
@@ -30,15 +31,7 @@ internal static class GanomalyTrainer
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(context);
         DetectorOptionsJson.Validate(options);
-        if (frames.dim() != 4 || frames.shape[1] != 3 || frames.shape[2] != options.Size || frames.shape[3] != options.Size)
-        {
-            throw new ArgumentException($"training frames must be [N, 3, {options.Size}, {options.Size}], got [{string.Join(", ", frames.shape)}]", nameof(frames));
-        }
-
-        if (frames.shape[0] == 0)
-        {
-            throw new ArgumentException("no training frames", nameof(frames));
-        }
+        AutoencoderTrainer.CheckFrames(frames, options.Size);
 
         random.manual_seed(context.Seed);
         var generator = new GanomalyGenerator(options.Size, options.Width, options.Latent);

@@ -21,9 +21,6 @@ public sealed class IsolationForestDetector : IBundledDetector
     /// <summary>The registered detector name.</summary>
     public const string Name = "iforest";
 
-    /// <summary>Side of the uniform anomaly map.</summary>
-    private const int MapSide = 16;
-
     private readonly PretrainedResNet18 backbone;
     private readonly Forest forest;
     private readonly Device device;
@@ -82,7 +79,7 @@ public sealed class IsolationForestDetector : IBundledDetector
             for (var i = 0; i < batch.Length; i++)
             {
                 var score = forest.Score(values.AsSpan(i * dimension, dimension));
-                results.Add(new RawFrameScore(score, Uniform(score), Reduction: ScoreReduction.Peak));
+                results.Add(WholeFrame.Score(score));
             }
         }
 
@@ -145,5 +142,4 @@ public sealed class IsolationForestDetector : IBundledDetector
         backbone.Dispose();
     }
 
-    private static AnomalyMap Uniform(double score) => new(MapSide, MapSide, Enumerable.Repeat((float)score, MapSide * MapSide).ToArray());
 }

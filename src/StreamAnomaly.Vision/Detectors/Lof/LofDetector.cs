@@ -96,9 +96,6 @@ public sealed class LofDetector : IBundledDetector
     /// <summary>The registered detector name.</summary>
     public const string Name = "lof";
 
-    /// <summary>Side of the uniform anomaly map.</summary>
-    private const int MapSide = 16;
-
     private readonly PretrainedResNet18 backbone;
     private readonly NormalFrames normal;
     private readonly Device device;
@@ -155,7 +152,7 @@ public sealed class LofDetector : IBundledDetector
             using var noGrad = no_grad();
             var embeddings = FrameEmbeddings.Of(backbone, backbone.Preprocessing.FromFrames(batch, Options.Size, Options.Size, device));
             var lof = normal.Factor(embeddings, Options.Neighbours).cpu().to_type(ScalarType.Float64).data<double>().ToArray();
-            results.AddRange(lof.Select(static score => new RawFrameScore(score, Uniform(score), Reduction: ScoreReduction.Peak)));
+            results.AddRange(lof.Select(WholeFrame.Score));
         }
 
         return results;
@@ -207,5 +204,4 @@ public sealed class LofDetector : IBundledDetector
         backbone.Dispose();
     }
 
-    private static AnomalyMap Uniform(double score) => new(MapSide, MapSide, Enumerable.Repeat((float)score, MapSide * MapSide).ToArray());
 }
