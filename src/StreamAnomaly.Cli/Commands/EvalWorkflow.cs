@@ -51,6 +51,11 @@ internal static class EvalWorkflow
             throw new ArgumentException("give at least one --bundle");
         }
 
+        if (request.Compare && request.Bundles.Count < 2)
+        {
+            throw new ArgumentException("--compare needs at least two --bundle");
+        }
+
         if (request.GridSize is < 1 or > 64)
         {
             throw new ArgumentException($"--grid must lie in 1 .. 64, got {request.GridSize}");
@@ -68,11 +73,6 @@ internal static class EvalWorkflow
             var clips = ClipDataset.Open(request.Data, requireLabels: true);
             if (loaded is [var single])
             {
-                if (request.Compare)
-                {
-                    throw new ArgumentException("--compare needs at least two --bundle");
-                }
-
                 var columns = single.Detector.Variants
                     .Select((name, v) => new EvalColumn(v == 0 ? single.Manifest.Detector : $"{single.Manifest.Detector}/{name}", single.Manifest.Calibrations.GetValueOrDefault(name), FitSeconds(single), Localises: single.Detector.Localises))
                     .ToArray();

@@ -17,6 +17,11 @@ internal static class Plots
     public static void Roc(string path, IReadOnlyList<(string Detector, IReadOnlyList<(double Fpr, double Tpr)> Curve, double Auroc)> curves)
     {
         var plot = new Plot();
+        if (curves.Count > 10)
+        {
+            plot.Add.Palette = new ScottPlot.Palettes.Category20(); // the default palette repeats after ten colours
+        }
+
         foreach (var (detector, curve, auroc) in curves)
         {
             var line = plot.Add.Scatter(curve.Select(p => p.Fpr).ToArray(), curve.Select(p => p.Tpr).ToArray());
